@@ -1,0 +1,524 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// FQDN is a fully qualified domain name written in lowercase without a trailing dot.
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$')",message="must be a lowercase fully qualified domain name: dot-separated labels of letters, digits and hyphens, each 1-63 characters, no wildcard and no trailing dot (for example pool01.contoso.local)"
+type FQDN string
+
+// DNSName is a lowercase fully qualified domain name that may start with a "*." wildcard label.
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="self.matches('^([*][.])?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$')",message="must be a lowercase fully qualified domain name, optionally starting with a '*.' wildcard label, no trailing dot (for example imap.contoso.com or *.contoso.com)"
+type DNSName string
+
+// IPv4Address is a dotted-quad IPv4 address. OCS 2007 R2 does not support IPv6.
+// +kubebuilder:validation:MaxLength=15
+// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).family() == 4",message="must be an IPv4 address such as 10.0.0.10"
+type IPv4Address string
+
+// NetBIOSName is a single-label Windows computer name of at most 15 characters.
+// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][-A-Za-z0-9]{0,14}$`
+type NetBIOSName string
+
+// Port is a TCP or UDP port number.
+// +kubebuilder:validation:Minimum=1
+// +kubebuilder:validation:Maximum=65535
+type Port int32
+
+// UCDeploymentSpec describes one unified communications deployment: the OCS pool and its
+// edge, the Exchange organisation, and how their certificates and DNS records are produced.
+// +kubebuilder:validation:XValidation:rule="has(self.ocs) || has(self.exchange)",message="at least one of ocs or exchange must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.ocs) || (has(self.sipDomains) && size(self.sipDomains) > 0)",message="sipDomains must list at least one SIP domain when ocs is set"
+type UCDeploymentSpec struct {
+	// SIPDomains are the OCS SIP domains; the first one is the primary domain. Each gets its
+	// sign-in and federation SRV records and a sip.<domain> name on the edge certificate.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=250
+	SIPDomains []FQDN `json:"sipDomains,omitempty"`
+
+	// OCS describes the Office Communications Server 2007 R2 deployment. Absent for an
+	// Exchange-only deployment.
+	// +optional
+	OCS *OCSSpec `json:"ocs,omitempty"`
+
+	// Exchange describes the Exchange 2007 or 2010 organisation. Absent for an OCS-only deployment.
+	// +optional
+	Exchange *ExchangeSpec `json:"exchange,omitempty"`
+
+	// Certificates says how certificates are grouped and which cert-manager issuers sign them.
+	// +optional
+	// +kubebuilder:default={}
+	Certificates CertificatesSpec `json:"certificates,omitempty"`
+
+	// DNS says how the DNS records are published.
+	// +optional
+	// +kubebuilder:default={}
+	DNS DNSSpec `json:"dns,omitempty"`
+}
+
+// OCSVersion names an Office Communications Server release.
+// +kubebuilder:validation:Enum=OCS2007R2
+type OCSVersion string
+
+// OCS2007R2 is Office Communications Server 2007 R2.
+const OCS2007R2 OCSVersion = "OCS2007R2"
+
+// OCSEdition is the OCS edition: a single Standard Edition server or an Enterprise pool.
+// +kubebuilder:validation:Enum=Standard;Enterprise
+type OCSEdition string
+
+const (
+	// StandardEdition is a single OCS Standard Edition server with all roles collocated.
+	StandardEdition OCSEdition = "Standard"
+	// EnterpriseEdition is an OCS Enterprise pool of front-end servers behind a load balancer.
+	EnterpriseEdition OCSEdition = "Enterprise"
+)
+
+// SignInTarget names the server that the _sipinternaltls._tcp records designate for automatic sign-in.
+// +kubebuilder:validation:Enum=Pool;Director
+type SignInTarget string
+
+const (
+	// SignInPool designates the Standard Edition server or Enterprise pool.
+	SignInPool SignInTarget = "Pool"
+	// SignInDirector designates the Director.
+	SignInDirector SignInTarget = "Director"
+)
+
+// OCSSpec describes an OCS 2007 R2 deployment.
+// +kubebuilder:validation:XValidation:rule="self.edition == 'Enterprise' || !has(self.frontEnds)",message="frontEnds is only valid with edition Enterprise: a Standard Edition deployment is a single server (poolFQDN)"
+// +kubebuilder:validation:XValidation:rule="!has(self.automaticSignInTarget) || self.automaticSignInTarget != 'Director' || has(self.director)",message="automaticSignInTarget Director needs a director"
+type OCSSpec struct {
+	// Version is the OCS release. Only OCS2007R2 is supported.
+	// +optional
+	// +kubebuilder:default=OCS2007R2
+	Version OCSVersion `json:"version,omitempty"`
+
+	// Edition is Standard (one server) or Enterprise (a pool of front ends).
+	// +optional
+	// +kubebuilder:default=Standard
+	Edition OCSEdition `json:"edition,omitempty"`
+
+	// PoolFQDN is the Standard Edition server FQDN, or the Enterprise pool FQDN.
+	PoolFQDN FQDN `json:"poolFQDN"`
+
+	// PoolIP is the Standard Edition server address, or the pool's load-balancer VIP.
+	// +optional
+	PoolIP IPv4Address `json:"poolIP,omitempty"`
+
+	// FrontEnds are the members of an Enterprise pool.
+	// +optional
+	// +listType=map
+	// +listMapKey=fqdn
+	// +kubebuilder:validation:MaxItems=64
+	FrontEnds []Server `json:"frontEnds,omitempty"`
+
+	// FrontEndNamesOnPoolCertificate adds each front-end FQDN to the pool certificate. One
+	// third-party source says external web conferencing needs them (DOMAIN.md R-OCS-FE-SAN, uncertain).
+	// +optional
+	FrontEndNamesOnPoolCertificate bool `json:"frontEndNamesOnPoolCertificate,omitempty"`
+
+	// InternalWebFQDN is the internal web farm FQDN (Web Components). Defaults to poolFQDN.
+	// +optional
+	InternalWebFQDN FQDN `json:"internalWebFQDN,omitempty"`
+
+	// AutomaticSignIn publishes _sipinternaltls._tcp records and puts sip.<domain> on the
+	// sign-in server's certificate so that Communicator can sign in without manual settings.
+	// +optional
+	// +kubebuilder:default=true
+	AutomaticSignIn *bool `json:"automaticSignIn,omitempty"`
+
+	// AutomaticSignInTarget is the one server designated for sign-in per SIP domain.
+	// +optional
+	// +kubebuilder:default=Pool
+	AutomaticSignInTarget SignInTarget `json:"automaticSignInTarget,omitempty"`
+
+	// Director is an optional Director server in front of the pool.
+	// +optional
+	Director *Server `json:"director,omitempty"`
+
+	// Edge is the consolidated Edge Server (Access, Web Conferencing and A/V Edge).
+	// +optional
+	Edge *EdgeSpec `json:"edge,omitempty"`
+
+	// ReverseProxy publishes the external web farm (address book, meeting content, device updates).
+	// +optional
+	ReverseProxy *Server `json:"reverseProxy,omitempty"`
+
+	// CommunicatorWebAccess is the Communicator Web Access (2007 R2) site.
+	// +optional
+	CommunicatorWebAccess *CWASpec `json:"communicatorWebAccess,omitempty"`
+}
+
+// Server is a host with its FQDN and address.
+type Server struct {
+	// FQDN is the host's fully qualified domain name.
+	FQDN FQDN `json:"fqdn"`
+	// IP is the host's IPv4 address; without it no A record is produced.
+	// +optional
+	IP IPv4Address `json:"ip,omitempty"`
+}
+
+// EdgeSpec describes an OCS 2007 R2 consolidated Edge Server.
+type EdgeSpec struct {
+	// InternalFQDN is the FQDN of the edge's internal interface.
+	InternalFQDN FQDN `json:"internalFQDN"`
+	// InternalIP is the address of the edge's internal interface.
+	// +optional
+	InternalIP IPv4Address `json:"internalIP,omitempty"`
+	// AccessFQDN is the external FQDN of the Access Edge service, usually sip.<primary SIP domain>.
+	AccessFQDN FQDN `json:"accessFQDN"`
+	// AccessIP is the public address of the Access Edge service.
+	// +optional
+	AccessIP IPv4Address `json:"accessIP,omitempty"`
+	// WebConferencingFQDN is the external FQDN of the Web Conferencing Edge service.
+	// +optional
+	WebConferencingFQDN FQDN `json:"webConferencingFQDN,omitempty"`
+	// WebConferencingIP is the public address of the Web Conferencing Edge service.
+	// +optional
+	WebConferencingIP IPv4Address `json:"webConferencingIP,omitempty"`
+	// WebConferencingPort is the external port of the Web Conferencing Edge: 443, or 444 when it
+	// shares the Access Edge address (the seed article's single-certificate design).
+	// +optional
+	// +kubebuilder:default=443
+	WebConferencingPort Port `json:"webConferencingPort,omitempty"`
+	// WebConferencingInternalPort is the PSOM port of the Web Conferencing Edge's internal interface.
+	// +optional
+	// +kubebuilder:default=8057
+	WebConferencingInternalPort Port `json:"webConferencingInternalPort,omitempty"`
+	// AVFQDN is the external FQDN of the A/V Edge service.
+	// +optional
+	AVFQDN FQDN `json:"avFQDN,omitempty"`
+	// AVIP is the public address of the A/V Edge service.
+	// +optional
+	AVIP IPv4Address `json:"avIP,omitempty"`
+	// AVAuthenticationPort is the internal port of the A/V authentication service; it must be 5062.
+	// +optional
+	// +kubebuilder:default=5062
+	AVAuthenticationPort Port `json:"avAuthenticationPort,omitempty"`
+	// Federation publishes _sipfederationtls._tcp records so that partners can find the Access Edge.
+	// +optional
+	// +kubebuilder:default=true
+	Federation *bool `json:"federation,omitempty"`
+	// PublicIMConnectivity (PIC with AOL, Yahoo!, Windows Live) adds the Client Authentication
+	// usage to the Access Edge certificate, which AOL requires.
+	// +optional
+	PublicIMConnectivity bool `json:"publicIMConnectivity,omitempty"`
+}
+
+// CWASpec describes a Communicator Web Access site.
+type CWASpec struct {
+	// FQDN is the CWA URL host users browse to, e.g. cwa.contoso.com.
+	FQDN FQDN `json:"fqdn"`
+	// ServerFQDN is the FQDN of the CWA server; it goes on an internal-CA MTLS certificate.
+	// +optional
+	ServerFQDN FQDN `json:"serverFQDN,omitempty"`
+	// IP is the public address (reverse proxy or CWA listener) for fqdn, as.<fqdn> and download.<fqdn>.
+	// +optional
+	IP IPv4Address `json:"ip,omitempty"`
+}
+
+// ExchangeVersion names an Exchange Server release.
+// +kubebuilder:validation:Enum="2007";"2010"
+type ExchangeVersion string
+
+const (
+	// Exchange2007 is Exchange Server 2007.
+	Exchange2007 ExchangeVersion = "2007"
+	// Exchange2010 is Exchange Server 2010.
+	Exchange2010 ExchangeVersion = "2010"
+)
+
+// AutodiscoverMode says how Outlook outside the domain finds Autodiscover.
+// +kubebuilder:validation:Enum=HostRecord;SRV
+type AutodiscoverMode string
+
+const (
+	// AutodiscoverHostRecord publishes autodiscover.<domain> and puts it on the certificate.
+	AutodiscoverHostRecord AutodiscoverMode = "HostRecord"
+	// AutodiscoverSRV publishes _autodiscover._tcp.<domain> pointing at the external FQDN (KB 940881).
+	AutodiscoverSRV AutodiscoverMode = "SRV"
+)
+
+// Publisher names the product that publishes Exchange to the Internet.
+// +kubebuilder:validation:Enum=None;ISA2004;ISA2006;ISA2006SP1;TMG
+type Publisher string
+
+// ExchangeSpec describes an Exchange 2007 or 2010 organisation.
+// +kubebuilder:validation:XValidation:rule="self.version == '2010' || !has(self.casArrayFQDN)",message="casArrayFQDN needs version 2010: the CAS array object is an Exchange 2010 feature"
+type ExchangeSpec struct {
+	// Version is "2007" or "2010".
+	// +optional
+	// +kubebuilder:default="2010"
+	Version ExchangeVersion `json:"version,omitempty"`
+	// SMTPDomains are the accepted SMTP domains. Defaults to sipDomains.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=250
+	SMTPDomains []FQDN `json:"smtpDomains,omitempty"`
+	// ExternalFQDN is the namespace for OWA, ActiveSync, EWS, OAB and Outlook Anywhere.
+	ExternalFQDN FQDN `json:"externalFQDN"`
+	// ExternalIP is the public address of the Client Access publishing point.
+	// +optional
+	ExternalIP IPv4Address `json:"externalIP,omitempty"`
+	// InternalIP is the internal Client Access (or load balancer) address used by split DNS.
+	// +optional
+	InternalIP IPv4Address `json:"internalIP,omitempty"`
+	// Servers are the Client Access servers.
+	// +optional
+	// +listType=map
+	// +listMapKey=fqdn
+	// +kubebuilder:validation:MaxItems=64
+	Servers []ExchangeServer `json:"servers,omitempty"`
+	// IncludeServerNames puts the servers' internal FQDNs and NetBIOS names on an internal-CA
+	// certificate (they may never go on a public one).
+	// +optional
+	IncludeServerNames bool `json:"includeServerNames,omitempty"`
+	// CASArrayFQDN is the Exchange 2010 CAS array name; internal DNS only, never on a certificate.
+	// +optional
+	CASArrayFQDN FQDN `json:"casArrayFQDN,omitempty"`
+	// LegacyFQDN is the coexistence namespace (legacy.<domain>) for the older Exchange version.
+	// +optional
+	LegacyFQDN FQDN `json:"legacyFQDN,omitempty"`
+	// LegacyIP is the address of the legacy front end.
+	// +optional
+	LegacyIP IPv4Address `json:"legacyIP,omitempty"`
+	// Autodiscover is HostRecord (autodiscover.<domain> per SMTP domain) or SRV.
+	// +optional
+	// +kubebuilder:default=HostRecord
+	Autodiscover AutodiscoverMode `json:"autodiscover,omitempty"`
+	// MXPreference is the preference of the MX record of each SMTP domain.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=65535
+	MXPreference *int32 `json:"mxPreference,omitempty"`
+	// PublishedVia is the product publishing Exchange: None, ISA2004, ISA2006, ISA2006SP1 or TMG.
+	// +optional
+	// +kubebuilder:default=None
+	PublishedVia Publisher `json:"publishedVia,omitempty"`
+	// AdditionalNames are further public names for the Exchange certificate (imap., smtp., pop., or
+	// a wildcard, which Exchange accepts and OCS does not).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=100
+	AdditionalNames []DNSName `json:"additionalNames,omitempty"`
+}
+
+// ExchangeServer is one Exchange Client Access server.
+type ExchangeServer struct {
+	// FQDN is the server's internal FQDN.
+	FQDN FQDN `json:"fqdn"`
+	// NetBIOSName is the server's computer name.
+	// +optional
+	NetBIOSName NetBIOSName `json:"netbiosName,omitempty"`
+}
+
+// CertificateStrategy says how the public names are grouped into certificates.
+// +kubebuilder:validation:Enum=Unified;PerRole
+type CertificateStrategy string
+
+const (
+	// Unified is the seed article's design: one public certificate for every Internet-facing name.
+	Unified CertificateStrategy = "Unified"
+	// PerRole gives each public role (Access Edge, Web Conferencing Edge, reverse proxy, CWA, Exchange) its own certificate.
+	PerRole CertificateStrategy = "PerRole"
+)
+
+// IssuerRef names a cert-manager issuer. A kind Issuer always means an Issuer in the
+// UCDeployment's own namespace.
+type IssuerRef struct {
+	// Name of the Issuer or ClusterIssuer.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Kind is Issuer or ClusterIssuer.
+	// +optional
+	// +kubebuilder:default=ClusterIssuer
+	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
+	Kind string `json:"kind,omitempty"`
+}
+
+// PrivateKeySpec is the private key of every certificate.
+type PrivateKeySpec struct {
+	// Algorithm is RSA or ECDSA. The products of this era expect RSA.
+	// +optional
+	// +kubebuilder:default=RSA
+	// +kubebuilder:validation:Enum=RSA;ECDSA
+	Algorithm string `json:"algorithm,omitempty"`
+	// Size is the key size in bits (RSA 1024-8192; ECDSA 256, 384 or 521).
+	// +optional
+	// +kubebuilder:default=2048
+	// +kubebuilder:validation:Minimum=256
+	// +kubebuilder:validation:Maximum=8192
+	Size int32 `json:"size,omitempty"`
+}
+
+// CertificatesSpec says how certificates are grouped and which issuers sign them.
+type CertificatesSpec struct {
+	// Strategy is Unified (one public certificate for every Internet-facing name) or PerRole.
+	// +optional
+	// +kubebuilder:default=Unified
+	Strategy CertificateStrategy `json:"strategy,omitempty"`
+	// PublicIssuerRef signs the certificates the Internet sees.
+	// +optional
+	PublicIssuerRef *IssuerRef `json:"publicIssuerRef,omitempty"`
+	// InternalIssuerRef (the enterprise CA) signs the certificates of internal roles.
+	// +optional
+	InternalIssuerRef *IssuerRef `json:"internalIssuerRef,omitempty"`
+	// Duration is the requested certificate lifetime.
+	// +optional
+	// +kubebuilder:default="8760h"
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// RenewBefore is how long before expiry cert-manager renews.
+	// +optional
+	// +kubebuilder:default="720h"
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+	// PrivateKey is the key of every certificate.
+	// +optional
+	// +kubebuilder:default={}
+	PrivateKey PrivateKeySpec `json:"privateKey,omitempty"`
+	// MaxSANs is the most names the public CA's product allows on one certificate.
+	// +optional
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxSANs int32 `json:"maxSANs,omitempty"`
+}
+
+// DNSSpec says how DNS records are produced.
+type DNSSpec struct {
+	// TTL of every record, in seconds.
+	// +optional
+	// +kubebuilder:default=3600
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=2147483647
+	TTL int32 `json:"ttl,omitempty"`
+}
+
+// UCDeploymentStatus is what the controller observed and computed.
+type UCDeploymentStatus struct {
+	// ObservedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready, CertificatesReady, DNSRecordsReady, and Reconciling or Stalled while true.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Certificates are the planned certificates and what cert-manager reports for each.
+	// +optional
+	// +listType=atomic
+	Certificates []CertificateStatus `json:"certificates,omitempty"`
+	// CertificatesReady is "<ready>/<total>", for kubectl get.
+	// +optional
+	CertificatesReady string `json:"certificatesReady,omitempty"`
+	// DNS summarises the DNS records per view.
+	// +optional
+	DNS *DNSStatus `json:"dns,omitempty"`
+	// Findings are the planner's warnings and errors about the design.
+	// +optional
+	// +listType=atomic
+	Findings []Finding `json:"findings,omitempty"`
+	// FindingsSummary counts findings by severity, for kubectl get.
+	// +optional
+	FindingsSummary string `json:"findingsSummary,omitempty"`
+}
+
+// CertificateStatus is one planned certificate and its state in cert-manager.
+type CertificateStatus struct {
+	// Name of the cert-manager Certificate.
+	Name string `json:"name"`
+	// Role the certificate serves (pool, edge-internal, unified, exchange, ...).
+	Role string `json:"role"`
+	// Issuer is "public" or "internal".
+	Issuer string `json:"issuer"`
+	// CommonName is the subject CN.
+	CommonName string `json:"commonName"`
+	// DNSNames are the subject alternative names, CN first.
+	// +listType=atomic
+	DNSNames []string `json:"dnsNames"`
+	// SecretName holds the issued key pair.
+	SecretName string `json:"secretName"`
+	// Ready is true when cert-manager reports the certificate Ready.
+	Ready bool `json:"ready"`
+	// NotAfter is the expiry of the issued certificate.
+	// +optional
+	NotAfter *metav1.Time `json:"notAfter,omitempty"`
+	// RenewalTime is when cert-manager will renew it.
+	// +optional
+	RenewalTime *metav1.Time `json:"renewalTime,omitempty"`
+	// Message is cert-manager's Ready condition message while the certificate is not ready.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// DNSStatus summarises the published DNS records.
+type DNSStatus struct {
+	// Records is the number of records across both views.
+	Records int32 `json:"records"`
+	// InternalRecords is the number of records of the internal view.
+	InternalRecords int32 `json:"internalRecords"`
+	// ExternalRecords is the number of records of the external view.
+	ExternalRecords int32 `json:"externalRecords"`
+	// InternalConfigMap holds the internal view's zone files.
+	InternalConfigMap string `json:"internalConfigMap"`
+	// ExternalConfigMap holds the external view's zone files.
+	ExternalConfigMap string `json:"externalConfigMap"`
+}
+
+// Finding is one planner finding about the design.
+type Finding struct {
+	// Severity is Error, Warning or Info.
+	Severity string `json:"severity"`
+	// Code is a stable CamelCase identifier of the finding.
+	Code string `json:"code"`
+	// Path is the spec field the finding is about.
+	// +optional
+	Path string `json:"path,omitempty"`
+	// Message explains the finding and how to fix it.
+	Message string `json:"message"`
+	// Rule is the DOMAIN.md rule id the finding implements.
+	// +optional
+	Rule string `json:"rule,omitempty"`
+}
+
+// UCDeployment turns a description of an OCS 2007 R2 and Exchange 2007/2010 deployment into
+// cert-manager Certificates and DNS record sets.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ucd,categories=ucdeploy
+// +kubebuilder:printcolumn:name="Ready",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
+// +kubebuilder:printcolumn:name="Certificates",type="string",JSONPath=".status.certificatesReady"
+// +kubebuilder:printcolumn:name="Records",type="integer",JSONPath=".status.dns.records"
+// +kubebuilder:printcolumn:name="Findings",type="string",JSONPath=".status.findingsSummary"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:printcolumn:name="Reason",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
+// +kubebuilder:printcolumn:name="Message",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].message"
+type UCDeployment struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec describes the deployment.
+	Spec UCDeploymentSpec `json:"spec"`
+	// Status is what the controller observed.
+	// +optional
+	Status UCDeploymentStatus `json:"status,omitempty"`
+}
+
+// UCDeploymentList is a list of UCDeployments.
+// +kubebuilder:object:root=true
+type UCDeploymentList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the UCDeployments.
+	Items []UCDeployment `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&UCDeployment{}, &UCDeploymentList{})
+}

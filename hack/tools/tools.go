@@ -1,0 +1,10 @@
+//go:build tools
+
+// Package tools pins the code generators the project runs (controller-gen), so that
+// `go run` inside this module uses the versions recorded in go.mod and nothing is
+// downloaded at run time except through the Go module proxy.
+package tools
+
+import (
+	_ "sigs.k8s.io/controller-tools/cmd/controller-gen"
+)

@@ -1,0 +1,111 @@
+// Package plan is ucdeploy's planning engine: a pure function from a UCDeployment spec to the
+// certificates, DNS records and findings the deployment needs. It reads no clock, calls no API
+// and returns byte-stable, sorted output. Each rule cites its id in ../shared/docs/DOMAIN.md.
+package plan
+
+// Issuer classes: which CA signs a certificate.
+const (
+	// IssuerPublic is a public CA: names the Internet sees.
+	IssuerPublic = "public"
+	// IssuerInternal is the enterprise (internal) CA: names only domain members see.
+	IssuerInternal = "internal"
+)
+
+// DNS views.
+const (
+	// ViewInternal is the DNS view of domain-joined clients and servers.
+	ViewInternal = "internal"
+	// ViewExternal is the DNS view the Internet sees.
+	ViewExternal = "external"
+)
+
+// Finding severities.
+const (
+	// SeverityError marks a design that does not work; nothing is applied while one is present.
+	SeverityError = "Error"
+	// SeverityWarning marks a design that works but is discouraged or uncertain.
+	SeverityWarning = "Warning"
+	// SeverityInfo is advice.
+	SeverityInfo = "Info"
+)
+
+// Plan is everything a deployment needs.
+type Plan struct {
+	// Certificates are sorted by name.
+	Certificates []Certificate `json:"certificates"`
+	// DNSRecords are sorted by view, zone, name, type and data.
+	DNSRecords []Record `json:"dnsRecords"`
+	// Findings are sorted by severity (errors first), code and path.
+	Findings []Finding `json:"findings"`
+}
+
+// Certificate is one planned certificate.
+type Certificate struct {
+	// Name is <deployment>-<role>; it names the cert-manager Certificate.
+	Name string `json:"name"`
+	// Role is what the certificate serves (pool, director, edge-internal, unified, ...).
+	Role string `json:"role"`
+	// Issuer is IssuerPublic or IssuerInternal.
+	Issuer string `json:"issuer"`
+	// CommonName is the subject CN; it is repeated as the first DNS name (V6).
+	CommonName string `json:"commonName"`
+	// DNSNames are the subject alternative names: CN first, then FQDNs sorted, then wildcards (V5).
+	DNSNames []string `json:"dnsNames"`
+	// SecretName is <name>-tls.
+	SecretName string `json:"secretName"`
+	// Usages are cert-manager key usage names.
+	Usages []string `json:"usages"`
+}
+
+// Record is one DNS resource record.
+type Record struct {
+	// View is ViewInternal or ViewExternal.
+	View string `json:"view"`
+	// Zone is the DNS zone the record belongs in, without a trailing dot.
+	Zone string `json:"zone"`
+	// Name is the owner FQDN without a trailing dot.
+	Name string `json:"name"`
+	// Type is A, CNAME, SRV or MX.
+	Type string `json:"type"`
+	// TTL in seconds.
+	TTL int32 `json:"ttl"`
+	// Data is the zone-file RDATA; absolute names end with a dot.
+	Data string `json:"data"`
+	// Rule is the DOMAIN.md rule or source the record comes from.
+	Rule string `json:"rule"`
+}
+
+// Finding is one observation about the design.
+type Finding struct {
+	// Severity is SeverityError, SeverityWarning or SeverityInfo.
+	Severity string `json:"severity"`
+	// Code is a stable CamelCase identifier.
+	Code string `json:"code"`
+	// Path is the spec field the finding is about, e.g. spec.ocs.edge.avAuthenticationPort.
+	Path string `json:"path"`
+	// Message explains what is wrong and how to fix it.
+	Message string `json:"message"`
+	// Rule is the DOMAIN.md rule id.
+	Rule string `json:"rule"`
+}
+
+// HasErrors reports whether any finding is an Error.
+func (p Plan) HasErrors() bool {
+	for _, f := range p.Findings {
+		if f.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// RecordsFor returns the records of one view, in plan order.
+func (p Plan) RecordsFor(view string) []Record {
+	var out []Record
+	for _, r := range p.DNSRecords {
+		if r.View == view {
+			out = append(out, r)
+		}
+	}
+	return out
+}

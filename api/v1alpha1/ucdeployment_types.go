@@ -32,6 +32,7 @@ type Port int32
 // edge, the Exchange organisation, and how their certificates and DNS records are produced.
 // +kubebuilder:validation:XValidation:rule="has(self.ocs) || has(self.exchange)",message="at least one of ocs or exchange must be set"
 // +kubebuilder:validation:XValidation:rule="!has(self.ocs) || (has(self.sipDomains) && size(self.sipDomains) > 0)",message="sipDomains must list at least one SIP domain when ocs is set"
+// +kubebuilder:validation:XValidation:rule="!has(self.exchange) || (has(self.exchange.smtpDomains) && size(self.exchange.smtpDomains) > 0) || (has(self.sipDomains) && size(self.sipDomains) > 0)",message="exchange needs at least one SMTP domain: set exchange.smtpDomains (it defaults to sipDomains)"
 type UCDeploymentSpec struct {
 	// SIPDomains are the OCS SIP domains; the first one is the primary domain. Each gets its
 	// sign-in and federation SRV records and a sip.<domain> name on the edge certificate.
@@ -344,6 +345,8 @@ type IssuerRef struct {
 }
 
 // PrivateKeySpec is the private key of every certificate.
+// +kubebuilder:validation:XValidation:rule="!has(self.algorithm) || self.algorithm != 'ECDSA' || !has(self.size) || self.size in [256, 384, 521]",message="an ECDSA key size must be 256, 384 or 521"
+// +kubebuilder:validation:XValidation:rule="!has(self.algorithm) || self.algorithm != 'RSA' || !has(self.size) || self.size >= 1024",message="an RSA key size must be at least 1024 bits (2048 or more is recommended)"
 type PrivateKeySpec struct {
 	// Algorithm is RSA or ECDSA. The products of this era expect RSA.
 	// +optional

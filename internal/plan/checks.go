@@ -1,0 +1,377 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// Finding codes. They are stable: tools and people match on them.
+const (
+	CodeInternalNameOnPublicCertificate   = "InternalNameOnPublicCertificate"
+	CodeWildcardNotSupported              = "WildcardNotSupported"
+	CodeStrictDNSNameMismatch             = "StrictDNSNameMismatch"
+	CodeEdgePortConflict                  = "EdgePortConflict"
+	CodeEdgeAddressConflict               = "EdgeAddressConflict"
+	CodeAVAuthenticationPort              = "AVAuthenticationPort"
+	CodeWebConferencingInternalPort       = "WebConferencingInternalPort"
+	CodeSingleCertificateEdgeNames        = "SingleCertificateEdgeNames"
+	CodeCASArrayOnCertificate             = "CASArrayOnCertificate"
+	CodeSANPublishingUnsupported          = "SANPublishingUnsupported"
+	CodeTooManySANs                       = "TooManySANs"
+	CodeWeakKey                           = "WeakKey"
+	CodeIssuerNotConfigured               = "IssuerNotConfigured"
+	CodeCommonNameTooLong                 = "CommonNameTooLong"
+	CodeGeneratedNameInvalid              = "GeneratedNameInvalid"
+	CodeDNSRecordConflict                 = "DNSRecordConflict"
+	CodeAutodiscoverSRVClients            = "AutodiscoverSRVClients"
+	CodeFrontEndNamesNotOnPoolCertificate = "FrontEndNamesNotOnPoolCertificate"
+)
+
+// draft is the plan under construction, as the checks see it.
+type draft struct {
+	in      *input
+	groups  []*group
+	records []Record
+}
+
+// check is one pure rule over the draft.
+type check func(d *draft) []Finding
+
+// checks are run in this order; the result is sorted afterwards.
+var checks = []check{
+	checkIssuers,
+	checkPublicNames,
+	checkWildcards,
+	checkCommonNameLength,
+	checkGeneratedNames,
+	checkSANCount,
+	checkStrictDNSNames,
+	checkEdgePorts,
+	checkAVAuthenticationPort,
+	checkWebConferencingInternalPort,
+	checkSingleCertificateEdgeNames,
+	checkFrontEndNames,
+	checkCASArray,
+	checkPublishing,
+	checkAutodiscoverSRV,
+	checkKey,
+	checkRecordConflicts,
+}
+
+func finding(severity, code, path, rule, format string, args ...any) Finding {
+	return Finding{Severity: severity, Code: code, Path: path, Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// checkIssuers: every planned certificate needs the issuer of its class.
+func checkIssuers(d *draft) []Finding {
+	var out []Finding
+	need := map[string]bool{}
+	for _, g := range d.groups {
+		need[g.issuer] = true
+	}
+	if need[IssuerPublic] && d.in.certs.PublicIssuerRef == nil {
+		out = append(out, finding(SeverityError, CodeIssuerNotConfigured, "spec.certificates.publicIssuerRef", "§4",
+			"the plan has public certificates but no public issuer: set certificates.publicIssuerRef to the cert-manager issuer of the public CA"))
+	}
+	if need[IssuerInternal] && d.in.certs.InternalIssuerRef == nil {
+		out = append(out, finding(SeverityError, CodeIssuerNotConfigured, "spec.certificates.internalIssuerRef", "§4",
+			"the plan has internal certificates but no internal issuer: set certificates.internalIssuerRef to the cert-manager issuer of the enterprise CA"))
+	}
+	return out
+}
+
+// checkPublicNames (V1): a public CA may not sign single-label names or names under a TLD that is
+// not in the public root (.local, .corp, ...).
+func checkPublicNames(d *draft) []Finding {
+	var out []Finding
+	for _, g := range d.groups {
+		if g.issuer != IssuerPublic {
+			continue
+		}
+		for _, n := range g.names.names {
+			if !publiclyValid(n) {
+				out = append(out, finding(SeverityError, CodeInternalNameOnPublicCertificate, g.names.paths[n], "V1",
+					"%s would go on the public certificate %q, but public CAs may not sign internal names (single-label or a TLD outside the public root such as .local) since 1 Nov 2015: use a name in a public domain (split DNS)", n, g.role))
+			}
+		}
+	}
+	return out
+}
+
+// checkWildcards (V2, V3): OCS 2007 R2 supports no wildcard anywhere; wildcards are fine on an
+// Exchange-only certificate.
+func checkWildcards(d *draft) []Finding {
+	var out []Finding
+	for _, g := range d.groups {
+		if !g.ocs {
+			continue
+		}
+		for _, n := range g.names.names {
+			if isWildcard(n) {
+				out = append(out, finding(SeverityError, CodeWildcardNotSupported, g.names.paths[n], "V3",
+					"%s would go on the %q certificate, which OCS 2007 R2 uses: OCS supports no wildcard names (services fail to start); list the names explicitly or use strategy PerRole so the wildcard stays on the Exchange certificate", n, g.role))
+			}
+		}
+	}
+	return out
+}
+
+// checkCommonNameLength: X.509 limits the subject CN to 64 characters (cert-manager rejects longer).
+func checkCommonNameLength(d *draft) []Finding {
+	var out []Finding
+	for _, g := range d.groups {
+		if len(g.commonName) > 64 {
+			out = append(out, finding(SeverityError, CodeCommonNameTooLong, g.names.paths[g.commonName], "V6",
+				"%s is %d characters; a certificate subject CN holds at most 64 (RFC 5280 ub-common-name)", g.commonName, len(g.commonName)))
+		}
+	}
+	return out
+}
+
+// checkGeneratedNames: names the planner builds (sip.<domain>, download.<cwa>, ...) and object
+// names derived from the deployment name must still be valid.
+func checkGeneratedNames(d *draft) []Finding {
+	var out []Finding
+	seen := map[string]bool{}
+	report := func(name, path, what string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		out = append(out, finding(SeverityError, CodeGeneratedNameInvalid, path, "RFC 1035",
+			"the generated %s %q is not a valid DNS name (at most 253 characters, labels of 1-63): shorten the field", what, name))
+	}
+	for _, g := range d.groups {
+		for _, n := range g.names.names {
+			if !validDNSName(strings.TrimPrefix(n, "*.")) {
+				report(n, g.names.paths[n], "certificate name")
+			}
+		}
+		if obj := d.in.name + "-" + g.role + "-tls"; len(obj) > 253 {
+			report(obj, "metadata.name", "object name")
+		}
+	}
+	for _, r := range d.records {
+		if !validDNSName(r.Name) {
+			report(r.Name, "spec", "record name")
+		}
+	}
+	return out
+}
+
+// checkSANCount (V26): the public CA product's limit on names per certificate.
+func checkSANCount(d *draft) []Finding {
+	var out []Finding
+	for _, g := range d.groups {
+		if n := len(g.names.names); g.issuer == IssuerPublic && n > d.in.maxSANs() {
+			out = append(out, finding(SeverityWarning, CodeTooManySANs, "spec.certificates.maxSANs", "V26",
+				"the %q certificate has %d names, more than maxSANs %d allows: use strategy PerRole, fewer domains, or a CA product that allows more", g.role, n, d.in.maxSANs()))
+		}
+	}
+	return out
+}
+
+// checkStrictDNSNames (V8): Communicator's strict DNS name matching wants the sign-in SRV target
+// inside the SIP domain. UNCERTAIN (Microsoft's own example crosses domains), so a warning.
+func checkStrictDNSNames(d *draft) []Finding {
+	if !d.in.automaticSignIn() {
+		return nil
+	}
+	target, _, path := d.in.signInTarget()
+	var out []Finding
+	for _, dom := range d.in.sipDomains {
+		if !inDomain(target, dom) {
+			out = append(out, finding(SeverityWarning, CodeStrictDNSNameMismatch, path, "V8",
+				"_sipinternaltls._tcp.%s points at %s, outside the SIP domain %s: with strict DNS name matching Communicator refuses it; clients fall back to sip.%s (published and on the certificate)", dom, target, dom, dom))
+		}
+	}
+	return out
+}
+
+// checkEdgePorts (V11, V12): services that share an external address must not share a port.
+// Access Edge listens on 443 and 5061; A/V Edge on 443; Web Conferencing on its port.
+func checkEdgePorts(d *draft) []Finding {
+	e := d.in.edge
+	if e == nil {
+		return nil
+	}
+	var out []Finding
+	access := string(e.AccessIP)
+	wcFQDN, wcIP := d.in.webConferencing()
+	wcPort := d.in.webConferencingPort()
+	if wcFQDN != "" && wcIP != "" && wcIP == access && wcPort == 443 {
+		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.webConferencingPort", "V11",
+			"Web Conferencing Edge and Access Edge share %s and both use 443: set webConferencingPort to 444 (the seed's single-certificate design) or give Web Conferencing its own address", access))
+	}
+	if e.AVIP != "" && string(e.AVIP) == access {
+		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.avIP", "V12",
+			"A/V Edge and Access Edge share %s and both use TCP 443: give the A/V Edge its own address", access))
+	}
+	if e.AVIP != "" && string(e.AVIP) == wcIP && wcIP != access && wcPort == 443 {
+		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.avIP", "V12",
+			"A/V Edge and Web Conferencing Edge share %s and both use TCP 443: give the A/V Edge its own address", wcIP))
+	}
+	if wcFQDN != "" && wcFQDN == lower(e.AccessFQDN) && e.WebConferencingIP != "" && e.WebConferencingIP != e.AccessIP {
+		out = append(out, finding(SeverityError, CodeEdgeAddressConflict, "spec.ocs.edge.webConferencingIP", "V17",
+			"webConferencingFQDN equals accessFQDN but its address %s differs from accessIP %s: one name cannot point at two services; share the address (port 444) or use another name", e.WebConferencingIP, e.AccessIP))
+	}
+	return out
+}
+
+// checkAVAuthenticationPort (V13): the A/V authentication port must be 5062 (443 is the common mistake).
+func checkAVAuthenticationPort(d *draft) []Finding {
+	if d.in.edge == nil {
+		return nil
+	}
+	if p := d.in.avAuthenticationPort(); p != defaultAVAuthenticationPort {
+		return []Finding{finding(SeverityError, CodeAVAuthenticationPort, "spec.ocs.edge.avAuthenticationPort", "V13",
+			"the A/V authentication service listens on %d; OCS 2007 R2 uses 5062 on the edge's internal interface (443 is a common mistake)", p)}
+	}
+	return nil
+}
+
+// checkWebConferencingInternalPort (V14): 8057 unless the pool is configured to match.
+func checkWebConferencingInternalPort(d *draft) []Finding {
+	if d.in.edge == nil || d.in.edge.WebConferencingFQDN == "" {
+		return nil
+	}
+	if p := d.in.webConferencingInternalPort(); p != defaultWebConferencingInternalPort {
+		return []Finding{finding(SeverityWarning, CodeWebConferencingInternalPort, "spec.ocs.edge.webConferencingInternalPort", "V14",
+			"the Web Conferencing Edge internal port is %d, not the default 8057: the pool's Web Conferencing Server must be configured with the same port", p)}
+	}
+	return nil
+}
+
+// checkSingleCertificateEdgeNames (V17): OCS 2007 R2 expects two external edge certificates unless
+// Access and Web Conferencing share one FQDN and address, as in the seed design.
+func checkSingleCertificateEdgeNames(d *draft) []Finding {
+	e := d.in.edge
+	if e == nil || d.in.certs.Strategy == v1alpha1.PerRole {
+		return nil
+	}
+	wc, _ := d.in.webConferencing()
+	if wc == "" || wc == lower(e.AccessFQDN) {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeSingleCertificateEdgeNames, "spec.ocs.edge.webConferencingFQDN", "V17",
+		"the unified certificate carries both %s and %s: OCS 2007 R2 documents one certificate each for Access and Web Conferencing Edge; the seed design gives both the same FQDN and address (Web Conferencing on 444), or use strategy PerRole", e.AccessFQDN, wc)}
+}
+
+// checkFrontEndNames (R-OCS-FE-SAN, UNCERTAIN): a third-party source says external web
+// conferencing needs the front-end FQDNs on the pool certificate.
+func checkFrontEndNames(d *draft) []Finding {
+	o := d.in.ocs
+	if o == nil || o.Edition != v1alpha1.EnterpriseEdition || len(o.FrontEnds) == 0 || o.FrontEndNamesOnPoolCertificate ||
+		d.in.edge == nil || d.in.edge.WebConferencingFQDN == "" {
+		return nil
+	}
+	return []Finding{finding(SeverityInfo, CodeFrontEndNamesNotOnPoolCertificate, "spec.ocs.frontEndNamesOnPoolCertificate", "R-OCS-FE-SAN",
+		"external web conferencing is enabled and the front-end FQDNs are not on the pool certificate; one third-party source (unconfirmed) says the edge connects to them by name: set frontEndNamesOnPoolCertificate if meetings fail")}
+}
+
+// checkCASArray (V22): the CAS array name must differ from every HTTP name; it never goes on a certificate.
+func checkCASArray(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || x.CASArrayFQDN == "" {
+		return nil
+	}
+	cas := lower(x.CASArrayFQDN)
+	for _, g := range d.groups {
+		if _, on := g.names.paths[cas]; on {
+			return []Finding{finding(SeverityWarning, CodeCASArrayOnCertificate, "spec.exchange.casArrayFQDN", "V22",
+				"the CAS array FQDN %s is also an HTTP name on the %q certificate: the CAS array needs a name of its own (outlook.<domain>, internal DNS only)", cas, g.role)}
+		}
+	}
+	return nil
+}
+
+// checkPublishing (V24): ISA 2004 cannot publish with SAN certificates; ISA 2006 RTM reads only
+// the first SAN (ucdeploy repeats the CN there, V6).
+func checkPublishing(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil {
+		return nil
+	}
+	var names int
+	for _, g := range d.groups {
+		if g.role == RoleExchange || g.role == RoleUnified {
+			names = len(g.names.names)
+		}
+	}
+	if names <= 1 {
+		return nil
+	}
+	switch x.PublishedVia {
+	case "ISA2004":
+		return []Finding{finding(SeverityWarning, CodeSANPublishingUnsupported, "spec.exchange.publishedVia", "V24",
+			"ISA Server 2004 cannot publish with a certificate carrying %d names: upgrade to ISA 2006 SP1 or TMG", names)}
+	case "ISA2006":
+		return []Finding{finding(SeverityWarning, CodeSANPublishingUnsupported, "spec.exchange.publishedVia", "V24",
+			"ISA Server 2006 RTM reads only the first subject alternative name (ucdeploy puts the CN there); the other %d names will fail: install ISA 2006 SP1", names-1)}
+	}
+	return nil
+}
+
+// checkAutodiscoverSRV (V23, S-KB940881): the SRV alternative needs Outlook 2007 with the June
+// 2007 update or SP1, or later.
+func checkAutodiscoverSRV(d *draft) []Finding {
+	if x := d.in.exchange; x == nil || x.Autodiscover != v1alpha1.AutodiscoverSRV {
+		return nil
+	}
+	return []Finding{finding(SeverityInfo, CodeAutodiscoverSRVClients, "spec.exchange.autodiscover", "V23",
+		"autodiscover by SRV record works with Outlook 2007 from the June 2007 update (KB 940881) or SP1, and Outlook 2010; older clients need autodiscover.<domain> on the certificate")}
+}
+
+// checkKey (V27): keys below 2048 bits are weak.
+func checkKey(d *draft) []Finding {
+	if len(d.groups) == 0 || d.in.keyAlgorithm() != "RSA" {
+		return nil
+	}
+	if size := d.in.keySize(); size < 2048 {
+		return []Finding{finding(SeverityWarning, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
+			"RSA %d-bit keys are weak: use 2048 or more", size)}
+	}
+	return nil
+}
+
+// checkRecordConflicts: a CNAME may not share its owner with any other record (RFC 1034 §3.6.2),
+// and an address record of one name pointing at different addresses is almost always a mistake.
+func checkRecordConflicts(d *draft) []Finding {
+	type key struct{ view, name string }
+	byName := map[key][]Record{}
+	var keys []key
+	for _, r := range d.records {
+		k := key{r.View, r.Name}
+		if _, ok := byName[k]; !ok {
+			keys = append(keys, k)
+		}
+		byName[k] = append(byName[k], r)
+	}
+	var out []Finding
+	for _, k := range keys {
+		rs := byName[k]
+		var cname bool
+		var addrs []string
+		for _, r := range rs {
+			switch r.Type {
+			case "CNAME":
+				cname = true
+			case "A":
+				addrs = append(addrs, r.Data)
+			}
+		}
+		if cname && len(rs) > 1 {
+			out = append(out, finding(SeverityError, CodeDNSRecordConflict, "spec", "RFC 1034",
+				"%s (%s view) would be a CNAME and have other records: give the hosts distinct names", k.name, k.view))
+		}
+		if len(addrs) > 1 {
+			sort.Strings(addrs)
+			out = append(out, finding(SeverityWarning, CodeDNSRecordConflict, "spec", "RFC 1034",
+				"%s (%s view) resolves to several addresses (%s): two roles share this name with different IPs", k.name, k.view, strings.Join(addrs, ", ")))
+		}
+	}
+	return out
+}

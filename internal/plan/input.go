@@ -1,0 +1,153 @@
+package plan
+
+import (
+	"strings"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// Defaults the planner assumes when a field is zero. They match the CRD's default markers, so a
+// spec that did not pass through the API server (a Go caller, a fuzzer) plans the same way.
+const (
+	defaultWebConferencingPort         = 443
+	defaultWebConferencingInternalPort = 8057 // S-OCS-WCEINT
+	defaultAVAuthenticationPort        = 5062 // SEED, S-SFB-EDGE
+	defaultMXPreference                = 10
+	defaultTTL                         = 3600
+	defaultMaxSANs                     = 100
+	defaultRSAKeySize                  = 2048
+)
+
+// input is the spec with defaults applied and names lower-cased: what every rule reads.
+type input struct {
+	name        string
+	sipDomains  []string
+	smtpDomains []string
+	smtpPath    string // the field smtpDomains came from
+	ocs         *v1alpha1.OCSSpec
+	edge        *v1alpha1.EdgeSpec
+	exchange    *v1alpha1.ExchangeSpec
+	certs       v1alpha1.CertificatesSpec
+	ttl         int32
+}
+
+func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
+	in := &input{
+		name:       name,
+		sipDomains: lowerAll(spec.SIPDomains),
+		ocs:        spec.OCS,
+		exchange:   spec.Exchange,
+		certs:      spec.Certificates,
+		ttl:        spec.DNS.TTL,
+	}
+	if in.ttl <= 0 {
+		in.ttl = defaultTTL
+	}
+	if in.ocs != nil {
+		in.edge = in.ocs.Edge
+	}
+	if in.exchange != nil {
+		in.smtpDomains = lowerAll(in.exchange.SMTPDomains)
+		in.smtpPath = "spec.exchange.smtpDomains"
+		if len(in.smtpDomains) == 0 {
+			in.smtpDomains = in.sipDomains
+			in.smtpPath = "spec.sipDomains"
+		}
+	}
+	return in
+}
+
+// lowerAll returns the names lower-cased, duplicates removed, order kept.
+func lowerAll[T ~string](names []T) []string {
+	out := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		s := lower(n)
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// lower canonicalises a DNS name: lower case, no trailing dot.
+func lower[T ~string](s T) string {
+	return strings.TrimSuffix(strings.ToLower(string(s)), ".")
+}
+
+func (in *input) automaticSignIn() bool {
+	return in.ocs != nil && (in.ocs.AutomaticSignIn == nil || *in.ocs.AutomaticSignIn)
+}
+
+// signInTarget is the one server designated for sign-in (V10, S-OCS-AUTOSIGNIN), its IP and the
+// field it comes from.
+func (in *input) signInTarget() (fqdn, ip, path string) {
+	if in.ocs.AutomaticSignInTarget == v1alpha1.SignInDirector && in.ocs.Director != nil {
+		return lower(in.ocs.Director.FQDN), string(in.ocs.Director.IP), "spec.ocs.director.fqdn"
+	}
+	return lower(in.ocs.PoolFQDN), string(in.ocs.PoolIP), "spec.ocs.poolFQDN"
+}
+
+func (in *input) internalWebFQDN() string {
+	if in.ocs.InternalWebFQDN == "" {
+		return lower(in.ocs.PoolFQDN)
+	}
+	return lower(in.ocs.InternalWebFQDN)
+}
+
+func (in *input) federation() bool {
+	return in.edge != nil && (in.edge.Federation == nil || *in.edge.Federation)
+}
+
+func (in *input) webConferencingPort() int32 {
+	return orDefault(int32(in.edge.WebConferencingPort), defaultWebConferencingPort)
+}
+
+func (in *input) webConferencingInternalPort() int32 {
+	return orDefault(int32(in.edge.WebConferencingInternalPort), defaultWebConferencingInternalPort)
+}
+
+func (in *input) avAuthenticationPort() int32 {
+	return orDefault(int32(in.edge.AVAuthenticationPort), defaultAVAuthenticationPort)
+}
+
+// webConferencing returns the Web Conferencing Edge FQDN and address. When it shares the Access
+// Edge FQDN (the seed's single-certificate design) it shares its address too.
+func (in *input) webConferencing() (fqdn, ip string) {
+	fqdn, ip = lower(in.edge.WebConferencingFQDN), string(in.edge.WebConferencingIP)
+	if fqdn == lower(in.edge.AccessFQDN) && ip == "" {
+		ip = string(in.edge.AccessIP)
+	}
+	return fqdn, ip
+}
+
+func (in *input) mxPreference() int32 {
+	if in.exchange.MXPreference == nil {
+		return defaultMXPreference
+	}
+	return *in.exchange.MXPreference
+}
+
+func (in *input) maxSANs() int {
+	return int(orDefault(in.certs.MaxSANs, defaultMaxSANs))
+}
+
+func (in *input) keyAlgorithm() string {
+	if in.certs.PrivateKey.Algorithm == "" {
+		return "RSA"
+	}
+	return in.certs.PrivateKey.Algorithm
+}
+
+func (in *input) keySize() int32 {
+	return orDefault(in.certs.PrivateKey.Size, defaultRSAKeySize)
+}
+
+func orDefault(v, def int32) int32 {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,144 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// childOutcome is what applying one child did.
+type childOutcome int
+
+const (
+	childUnchanged childOutcome = iota
+	childCreated
+	childUpdated
+	childConflict
+)
+
+// applyChild makes the live object match desired with one server-side apply, but only when it
+// differs: a reconcile that changes nothing writes nothing. An object of the same name that this
+// UCDeployment does not control is left untouched and reported as a conflict.
+func (r *UCDeploymentReconciler) applyChild(ctx context.Context, owner *v1alpha1.UCDeployment, desired, live client.Object) (childOutcome, error) {
+	key := client.ObjectKeyFromObject(desired)
+	err := r.Get(ctx, key, live)
+	switch {
+	case apierrors.IsNotFound(err):
+		// The cache holds only labelled children: ask the API server whether a foreign object
+		// holds the name before claiming it.
+		if err := r.APIReader.Get(ctx, key, live); err == nil {
+			return childConflict, nil
+		} else if !apierrors.IsNotFound(err) {
+			return 0, fmt.Errorf("checking %s: %w", key, err)
+		}
+		if err := r.apply(ctx, desired); err != nil {
+			return 0, err
+		}
+		return childCreated, nil
+	case err != nil:
+		return 0, fmt.Errorf("reading %s: %w", key, err)
+	}
+	if !isControlledBy(live, owner) {
+		return childConflict, nil
+	}
+	if upToDate(desired, live) {
+		return childUnchanged, nil
+	}
+	if err := r.apply(ctx, desired); err != nil {
+		return 0, err
+	}
+	return childUpdated, nil
+}
+
+// apply sends desired as a server-side apply patch owned by the controller's field manager.
+func (r *UCDeploymentReconciler) apply(ctx context.Context, desired client.Object) error {
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(desired)
+	if err != nil {
+		return fmt.Errorf("converting %s: %w", desired.GetName(), err)
+	}
+	delete(content, "status")
+	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
+	u := &unstructured.Unstructured{Object: content}
+	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	return nil
+}
+
+// upToDate reports whether live already carries every field ucdeploy sets on desired. Fields other
+// writers own (cert-manager's status, other labels and annotations) are ignored.
+func upToDate(desired, live client.Object) bool {
+	if !subset(desired.GetLabels(), live.GetLabels()) || !hasOwnerRefs(live, desired) {
+		return false
+	}
+	switch d := desired.(type) {
+	case *cmapi.Certificate:
+		l := live.(*cmapi.Certificate)
+		return certificateSpecEqual(&d.Spec, &l.Spec)
+	case *corev1.ConfigMap:
+		l := live.(*corev1.ConfigMap)
+		return reflect.DeepEqual(d.Data, l.Data) && len(l.BinaryData) == 0
+	}
+	return false
+}
+
+// certificateSpecEqual compares the Certificate fields ucdeploy sets.
+func certificateSpecEqual(d, l *cmapi.CertificateSpec) bool {
+	return d.SecretName == l.SecretName &&
+		d.CommonName == l.CommonName &&
+		reflect.DeepEqual(d.DNSNames, l.DNSNames) &&
+		reflect.DeepEqual(d.Usages, l.Usages) &&
+		d.IssuerRef == l.IssuerRef &&
+		reflect.DeepEqual(d.Duration, l.Duration) &&
+		reflect.DeepEqual(d.RenewBefore, l.RenewBefore) &&
+		privateKeyEqual(d.PrivateKey, l.PrivateKey)
+}
+
+func privateKeyEqual(d, l *cmapi.CertificatePrivateKey) bool {
+	if d == nil || l == nil {
+		return d == l
+	}
+	return d.Algorithm == l.Algorithm && d.Size == l.Size && d.RotationPolicy == l.RotationPolicy
+}
+
+func subset(want, have map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func hasOwnerRefs(live, desired client.Object) bool {
+	for _, want := range desired.GetOwnerReferences() {
+		found := false
+		for _, have := range live.GetOwnerReferences() {
+			if have.UID == want.UID && have.Controller != nil && *have.Controller {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func isControlledBy(obj client.Object, owner *v1alpha1.UCDeployment) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller && ref.UID == owner.UID {
+			return true
+		}
+	}
+	return false
+}

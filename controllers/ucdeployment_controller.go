@@ -1,0 +1,211 @@
+// Package controllers holds the UCDeployment reconciler: it reads a UCDeployment, asks the planner
+// what should exist, applies it with server-side apply and reports the truth in status. All
+// decisions about what exists live in internal/plan and internal/render; this package only does I/O.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// FieldOwner is the server-side apply field manager of every object ucdeploy writes.
+const FieldOwner = "ucdeploy"
+
+// conflictRetry is how often a NameConflict is looked at again: the foreign object is not in the
+// (label-scoped) cache, so its deletion raises no event.
+const conflictRetry = time.Minute
+
+// UCDeploymentReconciler reconciles UCDeployments into cert-manager Certificates and DNS ConfigMaps.
+type UCDeploymentReconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	client.Client
+	// APIReader reads from the API server directly; used only to tell a missing child from a
+	// foreign object the label-scoped cache cannot see.
+	APIReader client.Reader
+	// Recorder emits events on the UCDeployment.
+	Recorder events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
+// +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one UCDeployment's children and status in line with its spec.
+func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	ucd := &v1alpha1.UCDeployment{}
+	if err := r.Get(ctx, req.NamespacedName, ucd); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ucd.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references let the garbage collector remove the children
+	}
+
+	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec)}
+	if o.plan.HasErrors() {
+		// Apply nothing new; existing children and their Secrets stay as they are.
+		if !stalledOn(ucd, ReasonPlanHasErrors) {
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
+		}
+	} else {
+		r.applyAll(ctx, ucd, o)
+	}
+	if err := r.observeCertificates(ctx, ucd, o); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.patchStatus(ctx, ucd, desiredStatus(ucd, o)); err != nil {
+		return ctrl.Result{}, err
+	}
+	switch {
+	case o.applyErr != nil:
+		log.Error(o.applyErr, "applying children")
+		return ctrl.Result{}, o.applyErr
+	case len(o.conflicts) > 0:
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// applyAll applies the desired Certificates and ConfigMaps and prunes the ones the plan dropped.
+func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) {
+	var errs []error
+	desiredCerts := render.Certificates(ucd, o.plan)
+	for _, c := range desiredCerts {
+		errs = append(errs, r.applyOne(ctx, ucd, o, c, &cmapi.Certificate{}, "Certificate"))
+	}
+	dnsOK := true
+	for _, cm := range render.ConfigMaps(ucd, o.plan) {
+		n := len(o.conflicts)
+		err := r.applyOne(ctx, ucd, o, cm, &corev1.ConfigMap{}, "ConfigMap")
+		dnsOK = dnsOK && err == nil && len(o.conflicts) == n
+		errs = append(errs, err)
+	}
+	o.dnsApplied = dnsOK
+	errs = append(errs, r.prune(ctx, ucd, desiredCerts))
+	o.applyErr = errors.Join(errs...)
+}
+
+// applyOne applies one child and records events and conflicts.
+func (r *UCDeploymentReconciler) applyOne(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation, desired, live client.Object, kind string) error {
+	outcome, err := r.applyChild(ctx, ucd, desired, live)
+	if err != nil {
+		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply", "%s %s: %v", kind, desired.GetName(), err)
+		return err
+	}
+	switch outcome {
+	case childCreated:
+		r.Recorder.Eventf(ucd, desired, corev1.EventTypeNormal, "Create"+kind, "Create", "created %s %s", kind, desired.GetName())
+	case childUpdated:
+		r.Recorder.Eventf(ucd, desired, corev1.EventTypeNormal, "Update"+kind, "Update", "updated %s %s to match the plan", kind, desired.GetName())
+	case childConflict:
+		ref := fmt.Sprintf("%s %s/%s", kind, desired.GetNamespace(), desired.GetName())
+		o.conflicts = append(o.conflicts, ref)
+		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonNameConflict, "Apply",
+			"%s exists and is not controlled by this UCDeployment; left untouched", ref)
+	}
+	return nil
+}
+
+// prune deletes the Certificates this UCDeployment controls that the plan no longer contains. The
+// two DNS ConfigMaps always exist, so they are never pruned.
+func (r *UCDeploymentReconciler) prune(ctx context.Context, ucd *v1alpha1.UCDeployment, desired []*cmapi.Certificate) error {
+	want := make(map[string]bool, len(desired))
+	for _, c := range desired {
+		want[c.Name] = true
+	}
+	var list cmapi.CertificateList
+	if err := r.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
+		return fmt.Errorf("listing Certificates: %w", err)
+	}
+	var errs []error
+	for i := range list.Items {
+		c := &list.Items[i]
+		if want[c.Name] || !isControlledBy(c, ucd) || !c.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := r.Delete(ctx, c, client.Preconditions{UID: &c.UID}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting Certificate %s: %w", c.Name, err))
+			continue
+		}
+		r.Recorder.Eventf(ucd, c, corev1.EventTypeNormal, "DeleteCertificate", "Delete", "deleted Certificate %s: no longer in the plan", c.Name)
+	}
+	return errors.Join(errs...)
+}
+
+// observeCertificates reads the live planned Certificates this UCDeployment controls.
+func (r *UCDeploymentReconciler) observeCertificates(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) error {
+	o.certificates = map[string]*cmapi.Certificate{}
+	for _, pc := range o.plan.Certificates {
+		c := &cmapi.Certificate{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: ucd.Namespace, Name: pc.Name}, c)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading Certificate %s: %w", pc.Name, err)
+		}
+		if isControlledBy(c, ucd) {
+			o.certificates[pc.Name] = c
+		}
+	}
+	return nil
+}
+
+// patchStatus writes the status only when it changed.
+func (r *UCDeploymentReconciler) patchStatus(ctx context.Context, ucd *v1alpha1.UCDeployment, st v1alpha1.UCDeploymentStatus) error {
+	if equality.Semantic.DeepEqual(ucd.Status, st) {
+		return nil
+	}
+	before := ucd.DeepCopy()
+	ucd.Status = st
+	if err := r.Status().Patch(ctx, ucd, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
+}
+
+func stalledOn(ucd *v1alpha1.UCDeployment, reason string) bool {
+	for _, c := range ucd.Status.Conditions {
+		if c.Type == ConditionStalled && c.Reason == reason && c.ObservedGeneration == ucd.Generation {
+			return true
+		}
+	}
+	return false
+}
+
+// Options tune the controller.
+type Options struct {
+	// MaxConcurrentReconciles is how many UCDeployments are reconciled at once.
+	MaxConcurrentReconciles int
+}
+
+// SetupWithManager registers the reconciler: UCDeployments on generation changes, and the
+// Certificates and ConfigMaps they own (drift, deletion, readiness).
+func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&cmapi.Certificate{}).
+		Owns(&corev1.ConfigMap{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Complete(r)
+}

@@ -1,0 +1,167 @@
+// Package cli holds ucdeploy's command-line commands other than the manager: the offline
+// calculator (`ucdeploy plan`).
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/decode"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+	"github.com/ucdeploy/ucdeploy/internal/zone"
+)
+
+// Exit statuses of `ucdeploy plan`.
+const (
+	ExitOK          = 0 // every plan computed without Error findings
+	ExitPlanErrors  = 1 // a plan has Error findings (it is still printed)
+	ExitInvalidArgs = 2 // the input is unreadable or invalid, or the flags are wrong
+)
+
+var formats = []string{"table", "json", "yaml", "zone", "powershell"}
+
+// Plan runs `ucdeploy plan` with args (the words after "plan") and returns the exit status. It
+// never panics on input: every problem is a message on stderr naming the file and field.
+func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ucdeploy plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "the UCDeployment YAML to plan (several documents allowed; - reads stdin)")
+	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
+	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell] [--view internal|external]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitInvalidArgs
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return ExitInvalidArgs
+	}
+	if !slices.Contains(formats, *output) {
+		fmt.Fprintf(stderr, "ucdeploy plan: unknown output format %q (want one of %s)\n", *output, strings.Join(formats, ", "))
+		return ExitInvalidArgs
+	}
+	if *view != "" && *view != plan.ViewInternal && *view != plan.ViewExternal {
+		fmt.Fprintf(stderr, "ucdeploy plan: unknown view %q (want internal or external)\n", *view)
+		return ExitInvalidArgs
+	}
+	data, err := readInput(*file, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
+		return ExitInvalidArgs
+	}
+	deployments, err := decode.Decode(*file, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
+		return ExitInvalidArgs
+	}
+	status := ExitOK
+	for i := range deployments {
+		d := &deployments[i]
+		p := plan.Compute(d.Name, &d.Spec)
+		if p.HasErrors() {
+			status = ExitPlanErrors
+		}
+		if *view != "" {
+			p.DNSRecords = p.RecordsFor(*view)
+		}
+		if err := write(stdout, *output, *view, d, p, i); err != nil {
+			fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
+			return ExitInvalidArgs
+		}
+	}
+	if status == ExitPlanErrors {
+		fmt.Fprintln(stderr, "ucdeploy plan: the plan has Error findings; a controller would apply nothing until they are fixed")
+	}
+	return status
+}
+
+// maxInput is the API server's request size limit; larger input could never be applied.
+const maxInput = 3 << 20
+
+func readInput(file string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading input: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	if len(data) > maxInput {
+		return nil, errors.New(file + ": larger than 3 MiB, the API server's request limit")
+	}
+	return data, nil
+}
+
+// write prints one deployment's plan; index > 0 separates it from the previous one.
+func write(w io.Writer, format, view string, d *v1alpha1.UCDeployment, p plan.Plan, index int) error {
+	views := []string{plan.ViewInternal, plan.ViewExternal}
+	if view != "" {
+		views = []string{view}
+	}
+	header := fmt.Sprintf("UCDeployment %s", qualified(d))
+	var out string
+	switch format {
+	case "json":
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return err
+		}
+		out = string(b) + "\n"
+	case "yaml":
+		b, err := yaml.Marshal(p)
+		if err != nil {
+			return err
+		}
+		out = string(b)
+		if index > 0 {
+			out = "---\n" + out
+		}
+	case "zone":
+		var sb strings.Builder
+		for _, v := range views {
+			fmt.Fprintf(&sb, "; ===== %s view =====\n", v)
+			sb.WriteString(zone.Text(p.RecordsFor(v), header+" ("+v+" view)"))
+		}
+		out = sb.String()
+	case "powershell":
+		var sb strings.Builder
+		for _, v := range views {
+			sb.WriteString(render.PowerShell(p, v))
+		}
+		sb.WriteString(render.CertificateRequests(p))
+		out = sb.String()
+	default:
+		out = "# " + header + "\n" + render.Table(p)
+		if index > 0 {
+			out = "\n" + out
+		}
+	}
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+func qualified(d *v1alpha1.UCDeployment) string {
+	if d.Namespace == "" {
+		return d.Name
+	}
+	return d.Namespace + "/" + d.Name
+}

@@ -1,0 +1,138 @@
+// Package manager builds and runs the ucdeploy controller manager: the scheme, the label-scoped
+// cache, the UCDeployment controller, metrics, health probes and leader election. main.go and the
+// test and lab harnesses all build the manager here, so they run the same thing.
+package manager
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/controllers"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// Options configure the manager. Their flag names are registered by BindFlags.
+type Options struct {
+	// MetricsAddr serves Prometheus metrics ("0" disables).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz ("0" disables).
+	ProbeAddr string
+	// LeaderElect makes only one replica reconcile at a time.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the lease when running outside a cluster.
+	LeaderElectionNamespace string
+	// MaxConcurrentReconciles is how many UCDeployments are reconciled in parallel.
+	MaxConcurrentReconciles int
+	// WatchNamespace restricts the manager to one namespace ("" watches all).
+	WatchNamespace string
+	// SyncPeriod is how often every UCDeployment is reconciled again even without events.
+	SyncPeriod time.Duration
+}
+
+// BindFlags registers the manager's flags on fs with their defaults.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints (0 disables)")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease (default: the pod's namespace)")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "UCDeployments reconciled in parallel")
+	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "watch only this namespace (default: all namespaces)")
+	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "how often every UCDeployment is reconciled without an event")
+}
+
+// Scheme returns a scheme with the core, cert-manager and ucdeploy types.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cmapi.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, fmt.Errorf("building scheme: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// New builds a manager with the UCDeployment controller registered.
+func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	// Cache only the children ucdeploy manages: a cluster full of other Certificates and
+	// ConfigMaps costs no memory here.
+	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
+	cacheOpts := cache.Options{
+		SyncPeriod: &o.SyncPeriod,
+		ByObject: map[client.Object]cache.ByObject{
+			&cmapi.Certificate{}: {Label: managed},
+			&corev1.ConfigMap{}:  {Label: managed},
+		},
+	}
+	if o.WatchNamespace != "" {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.WatchNamespace: {}}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOpts,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        "ucdeploy.uc.ucdeploy.io",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	r := &controllers.UCDeploymentReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("ucdeploy"),
+	}
+	if err := r.SetupWithManager(mgr, controllers.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
+		return nil, fmt.Errorf("setting up the UCDeployment controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding ready check: %w", err)
+	}
+	return mgr, nil
+}
+
+// Run parses the manager's flags from args and runs it until a termination signal.
+func Run(args []string) error {
+	fs := flag.NewFlagSet("ucdeploy", flag.ContinueOnError)
+	var o Options
+	o.BindFlags(fs)
+	zo := zap.Options{}
+	zo.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	mgr, err := New(cfg, o)
+	if err != nil {
+		return err
+	}
+	ctrl.Log.WithName("ucdeploy").Info("starting manager", "watchNamespace", o.WatchNamespace, "leaderElect", o.LeaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

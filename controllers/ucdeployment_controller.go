@@ -45,9 +45,9 @@ type UCDeploymentReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
-// +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments/status,verbs=get;patch
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one UCDeployment's children and status in line with its spec.
@@ -120,8 +120,10 @@ func (r *UCDeploymentReconciler) applyOne(ctx context.Context, ucd *v1alpha1.UCD
 	case childConflict:
 		ref := fmt.Sprintf("%s %s/%s", kind, desired.GetNamespace(), desired.GetName())
 		o.conflicts = append(o.conflicts, ref)
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonNameConflict, "Apply",
-			"%s exists and is not controlled by this UCDeployment; left untouched", ref)
+		if !stalledOn(ucd, ReasonNameConflict) { // one event per occurrence, not one per retry
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonNameConflict, "Apply",
+				"%s exists and is not controlled by this UCDeployment; left untouched", ref)
+		}
 	}
 	return nil
 }

@@ -500,6 +500,7 @@ type Finding struct {
 // +kubebuilder:printcolumn:name="Records",type="integer",JSONPath=".status.dns.records"
 // +kubebuilder:printcolumn:name="Findings",type="string",JSONPath=".status.findingsSummary"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it becomes a label value (at most 63) and part of child names such as <name>-exchange-internal"
 // +kubebuilder:printcolumn:name="Reason",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Message",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].message"
 type UCDeployment struct {

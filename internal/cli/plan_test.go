@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/zone"
+	"github.com/ucdeploy/ucdeploy/internal/zone/zonetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (review them against DOMAIN.md before committing)")
+
+func samples(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../config/samples/*.yaml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("want at least four samples: %v %v", files, err)
+	}
+	return files
+}
+
+func runPlan(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Plan(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestSamplesGolden: each sample plans clean (exit 0) and its JSON plan equals the reviewed golden
+// file in testdata/. The goldens were read against DOMAIN.md §1, §2, §4 and §7.
+func TestSamplesGolden(t *testing.T) {
+	for _, f := range samples(t) {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := runPlan("-f", f, "-o", "json")
+			if code != ExitOK {
+				t.Fatalf("exit %d, stderr %s", code, errOut)
+			}
+			golden := filepath.Join("testdata", name+".json.golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -update and review the file)", err)
+			}
+			if out != string(want) {
+				t.Errorf("plan of %s differs from %s; run with -update and review the diff", f, golden)
+			}
+		})
+	}
+}
+
+// TestSampleZonesLoadInBIND: every zone of every sample, as `plan -o zone` prints it, loads in
+// named-checkzone once wrapped in a minimal SOA/NS header.
+func TestSampleZonesLoadInBIND(t *testing.T) {
+	for _, f := range samples(t) {
+		code, out, _ := runPlan("-f", f, "-o", "json")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d", f, code)
+		}
+		var p plan.Plan
+		if err := json.Unmarshal([]byte(out), &p); err != nil {
+			t.Fatal(err)
+		}
+		_, zoneOut, _ := runPlan("-f", f, "-o", "zone")
+		for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+			records := p.RecordsFor(view)
+			for _, z := range zone.Zones(records) {
+				text := zone.File(z, zone.Records(z, records), "test")
+				if !strings.Contains(zoneOut, "$ORIGIN "+z+".") {
+					t.Errorf("%s: -o zone lacks zone %s", f, z)
+				}
+				zonetest.CheckZone(t, z, text)
+			}
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	f := samples(t)[0]
+	for _, tt := range []struct {
+		args []string
+		want []string
+		not  []string
+	}{
+		{[]string{"-o", "table"}, []string{"CERTIFICATES", "DNS RECORDS, internal view", "FINDINGS"}, nil},
+		{[]string{"-o", "yaml"}, []string{"certificates:", "dnsRecords:", "findings:"}, nil},
+		{[]string{"-o", "zone", "--view", "external"}, []string{"$ORIGIN", "$TTL", "IN"}, []string{"internal view"}},
+		{[]string{"-o", "powershell", "--view", "internal"}, []string{"Add-DnsServerResourceRecord", "New-ExchangeCertificate"}, nil},
+		{[]string{"-o", "json", "--view", "internal"}, []string{`"view": "internal"`}, []string{`"view": "external"`}},
+	} {
+		code, out, errOut := runPlan(append([]string{"-f", f}, tt.args...)...)
+		if code != ExitOK {
+			t.Errorf("%v: exit %d %s", tt.args, code, errOut)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q", tt.args, w)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%v: output has %q", tt.args, n)
+			}
+		}
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	seed, err := os.ReadFile("../../config/samples/seed-single-certificate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planErrors := write("v13.yaml", strings.Replace(string(seed), "avAuthenticationPort: 5062", "avAuthenticationPort: 443", 1))
+	invalid := write("bad.yaml", strings.Replace(string(seed), "webConferencingPort: 444", "webConferencingPort: 70000", 1))
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"V13 error finding: plan printed, exit 1", []string{"-f", planErrors, "-o", "json"}, ExitPlanErrors, "Error findings"},
+		{"schema violation names the file and field", []string{"-f", invalid}, ExitInvalidArgs, "spec.ocs.edge.webConferencingPort"},
+		{"missing file", []string{"-f", filepath.Join(dir, "nope.yaml")}, ExitInvalidArgs, "nope.yaml"},
+		{"garbage", []string{"-f", write("g.yaml", "\x00\xff{{{:")}, ExitInvalidArgs, "g.yaml"},
+		{"unknown format", []string{"-f", planErrors, "-o", "xml"}, ExitInvalidArgs, "unknown output format"},
+		{"unknown view", []string{"-f", planErrors, "--view", "dmz"}, ExitInvalidArgs, "unknown view"},
+		{"no file", nil, ExitInvalidArgs, "usage"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runPlan(tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("exit %d stderr %q; want %d and %q", code, errOut, tt.code, tt.stderr)
+			}
+			if code == ExitPlanErrors && !strings.Contains(out, plan.CodeAVAuthenticationPort) {
+				t.Errorf("the plan must still be printed: %s", out)
+			}
+		})
+	}
+}

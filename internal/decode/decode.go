@@ -1,0 +1,180 @@
+// Package decode reads UCDeployment objects from the YAML that `kubectl apply -f` takes and
+// checks them the way the Kubernetes API server checks a create: strict field validation
+// (unknown and duplicate fields are errors), the CRD's structural defaulting, then the CRD's
+// OpenAPI v3 schema, x-kubernetes-list-type set/map uniqueness, the x-kubernetes-validations
+// CEL rules within the server's cost budget, and the ObjectMeta rules (name a DNS-1123
+// subdomain). It uses the API server's own code (k8s.io/apiextensions-apiserver) with the
+// embedded CRD, so `ucdeploy plan` and the API server accept and reject the same objects.
+package decode
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// MaxInputBytes is the largest input Decode accepts, and the largest a single document may
+// grow to once converted to JSON: the API server rejects request bodies above 3 MiB.
+const MaxInputBytes = 3 << 20
+
+// maxMessageBytes caps how much of one field error DocumentError.Error prints, so that a
+// multi-megabyte bad value does not flood a terminal. The ErrorList itself is untouched.
+const maxMessageBytes = 512
+
+// DocumentError reports every problem found in one YAML document of a file.
+type DocumentError struct {
+	// File is the file name given to Decode.
+	File string
+	// Document is the position of the document in the file, from 1; documents are separated
+	// by "---" lines.
+	Document int
+	// Kind and Name are the document's kind and metadata.name, when it has them.
+	Kind, Name string
+	// Errs lists the problems in the order the API server finds them. An error with an empty
+	// Field is about the whole document (YAML syntax, duplicate keys, size).
+	Errs field.ErrorList
+}
+
+// Error formats the problems on one line, like `kubectl apply` output:
+// `<file> document 2 (UCDeployment contoso): spec.sipDomains[1]: Duplicate value: "contoso.com"; ...`.
+func (e *DocumentError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s document %d", e.File, e.Document)
+	if label := strings.TrimSpace(e.Kind + " " + e.Name); label != "" {
+		fmt.Fprintf(&b, " (%s)", label)
+	}
+	b.WriteString(": ")
+	for i, fe := range e.Errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(truncate(formatFieldError(fe), maxMessageBytes))
+	}
+	return b.String()
+}
+
+// originUnknownField marks the field errors of fields that the schema does not know.
+const originUnknownField = "unknownField"
+
+// formatFieldError renders one field error as field.Error does, except that errors about the
+// whole document print only their detail and unknown fields print "<path>: unknown field".
+func formatFieldError(fe *field.Error) string {
+	switch {
+	case fe == nil:
+		return "<nil>"
+	case fe.Field == "" || fe.Field == "<nil>":
+		if fe.Detail != "" {
+			return fe.Detail
+		}
+		return fe.ErrorBody()
+	case fe.Origin == originUnknownField:
+		return fe.Field + ": " + fe.Detail
+	default:
+		return fe.Error()
+	}
+}
+
+// truncate shortens s to at most limit bytes (plus an ellipsis), on a rune boundary.
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
+}
+
+// documentProblem is a field error about a whole document rather than one of its fields.
+func documentProblem(format string, args ...any) *field.Error {
+	return &field.Error{
+		Type:     field.ErrorTypeInvalid,
+		BadValue: field.OmitValueType{},
+		Detail:   fmt.Sprintf(format, args...),
+	}
+}
+
+// Decode reads every UCDeployment in data, a YAML stream of one or more documents separated by
+// "---" lines as `kubectl apply -f` takes it; filename only names the input in errors. Empty
+// documents are skipped. Each document must be an apiVersion uc.ucdeploy.io/v1alpha1
+// UCDeployment; it is decoded, defaulted and validated like the API server does on create
+// (see the package documentation) and returned with its defaults applied and without status,
+// which a create drops. The namespace stays empty when the document has none.
+//
+// If any document is invalid Decode returns no objects and an error joining (errors.Join) one
+// *DocumentError per invalid document, each listing all of that document's problems. Inputs
+// larger than MaxInputBytes, and inputs without any document, are errors too. Decode is safe
+// for concurrent use; the first call builds the validators from the embedded CRD.
+func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err error) {
+	defer func() {
+		// Last line of defence: the decoding below is written not to panic whatever the input.
+		if !recoverPanics {
+			return
+		}
+		if r := recover(); r != nil {
+			objs, err = nil, fmt.Errorf("%s: internal error while decoding: %v", filename, r)
+		}
+	}()
+
+	if len(data) > MaxInputBytes {
+		return nil, fmt.Errorf("%s: input is %d bytes, more than the %d bytes (3 MiB) the API server accepts",
+			filename, len(data), MaxInputBytes)
+	}
+	s, err := loadSchema()
+	if err != nil {
+		return nil, fmt.Errorf("loading the UCDeployment CustomResourceDefinition: %w", err)
+	}
+
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	var docErrs []error
+	for i, doc := range docs {
+		obj, docErr := s.decodeDocument(doc)
+		if docErr != nil {
+			docErr.File, docErr.Document = filename, i+1
+			docErrs = append(docErrs, docErr)
+			continue
+		}
+		if obj != nil {
+			objs = append(objs, *obj)
+		}
+	}
+	if len(docErrs) > 0 {
+		return nil, errors.Join(docErrs...)
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("%s: no UCDeployment found: the input has no YAML document", filename)
+	}
+	return objs, nil
+}
+
+// recoverPanics is true unless FuzzDecode wants panics to surface with their stack.
+var recoverPanics = true
+
+// splitDocuments splits a YAML stream at its "---" separator lines, the way kubectl does.
+func splitDocuments(data []byte) ([][]byte, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var docs [][]byte
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("splitting YAML documents: %w", err)
+		}
+		docs = append(docs, doc)
+	}
+}

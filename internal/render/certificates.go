@@ -1,0 +1,83 @@
+package render
+
+import (
+	"slices"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+)
+
+// Certificates returns one cert-manager Certificate per certificate of p, in plan order, in ucd's
+// namespace and owned by ucd. The issuer, lifetime and private key come from
+// ucd.Spec.Certificates; a certificate whose issuer reference is not set gets an empty issuer
+// name (the planner reports that as an error finding).
+func Certificates(ucd *v1alpha1.UCDeployment, p plan.Plan) []*cmapi.Certificate {
+	certs := make([]*cmapi.Certificate, 0, len(p.Certificates))
+	for _, c := range p.Certificates {
+		certs = append(certs, certificate(ucd, c))
+	}
+	return certs
+}
+
+// certificate returns the cert-manager Certificate of c.
+func certificate(ucd *v1alpha1.UCDeployment, c plan.Certificate) *cmapi.Certificate {
+	spec := ucd.Spec.Certificates
+	return &cmapi.Certificate{
+		TypeMeta:   metav1.TypeMeta{APIVersion: cmapi.SchemeGroupVersion.String(), Kind: cmapi.CertificateKind},
+		ObjectMeta: objectMeta(ucd, c.Name, LabelRole, c.Role),
+		Spec: cmapi.CertificateSpec{
+			SecretName:  c.SecretName,
+			CommonName:  c.CommonName,
+			DNSNames:    slices.Clone(c.DNSNames),
+			Usages:      keyUsages(c.Usages),
+			IssuerRef:   issuerRef(spec, c.Issuer),
+			Duration:    spec.Duration.DeepCopy(),
+			RenewBefore: spec.RenewBefore.DeepCopy(),
+			PrivateKey: &cmapi.CertificatePrivateKey{
+				Algorithm:      cmapi.PrivateKeyAlgorithm(spec.PrivateKey.Algorithm),
+				Size:           int(spec.PrivateKey.Size),
+				RotationPolicy: cmapi.RotationPolicyAlways,
+			},
+		},
+	}
+}
+
+// issuerRef returns the cert-manager issuer reference for the issuer class of a certificate:
+// PublicIssuerRef for plan.IssuerPublic, InternalIssuerRef for plan.IssuerInternal. A missing
+// reference (or an unknown class) gives an empty name. An empty kind means ClusterIssuer, the
+// UCDeployment API's default, which cert-manager would otherwise read as Issuer.
+func issuerRef(spec v1alpha1.CertificatesSpec, issuer string) cmmeta.IssuerReference {
+	ref := cmmeta.IssuerReference{Group: cmapi.SchemeGroupVersion.Group}
+	var from *v1alpha1.IssuerRef
+	switch issuer {
+	case plan.IssuerPublic:
+		from = spec.PublicIssuerRef
+	case plan.IssuerInternal:
+		from = spec.InternalIssuerRef
+	}
+	if from == nil {
+		return ref
+	}
+	ref.Name = from.Name
+	ref.Kind = from.Kind
+	if ref.Kind == "" {
+		ref.Kind = cmapi.ClusterIssuerKind
+	}
+	return ref
+}
+
+// keyUsages converts cert-manager key usage names.
+func keyUsages(usages []string) []cmapi.KeyUsage {
+	if len(usages) == 0 {
+		return nil
+	}
+	out := make([]cmapi.KeyUsage, len(usages))
+	for i, u := range usages {
+		out[i] = cmapi.KeyUsage(u)
+	}
+	return out
+}

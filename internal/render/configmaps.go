@@ -1,0 +1,81 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/zone"
+)
+
+// Keys of a DNS ConfigMap besides one ZoneKey per zone.
+const (
+	// RecordsKey holds the view's records as indented JSON.
+	RecordsKey = "records.json"
+	// PowerShellKey holds the view's PowerShell script.
+	PowerShellKey = "Add-DnsRecords.ps1"
+)
+
+// views are the DNS views, one ConfigMap each.
+var views = []string{plan.ViewInternal, plan.ViewExternal}
+
+// ZoneKey is the ConfigMap key of a zone's zone file: "<zone>.zone".
+func ZoneKey(zoneName string) string {
+	return zoneName + ".zone"
+}
+
+// ConfigMapName is the name of the ConfigMap holding a view's DNS records:
+// "<deployment>-dns-<view>".
+func ConfigMapName(deployment, view string) string {
+	return deployment + "-dns-" + view
+}
+
+// ConfigMaps returns the two DNS ConfigMaps of ucd, internal view first, both even when a view
+// has no record. Each holds a ZoneKey per zone of its view (zone.File headed by Header), RecordsKey
+// and PowerShellKey.
+func ConfigMaps(ucd *v1alpha1.UCDeployment, p plan.Plan) []*corev1.ConfigMap {
+	out := make([]*corev1.ConfigMap, len(views))
+	for i, view := range views {
+		out[i] = configMap(ucd, p, view)
+	}
+	return out
+}
+
+// configMap returns the ConfigMap of one view.
+func configMap(ucd *v1alpha1.UCDeployment, p plan.Plan, view string) *corev1.ConfigMap {
+	records := p.RecordsFor(view)
+	data := map[string]string{
+		RecordsKey:    recordsJSON(records),
+		PowerShellKey: PowerShell(p, view),
+	}
+	header := Header(ucd)
+	for _, z := range zone.Zones(records) {
+		data[ZoneKey(z)] = zone.File(z, records, header)
+	}
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: corev1.SchemeGroupVersion.String(), Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(ucd, ConfigMapName(ucd.Name, view), LabelView, view),
+		Data:       data,
+	}
+}
+
+// recordsJSON returns records as indented JSON with a trailing newline, "[]" when there are none.
+func recordsJSON(records []plan.Record) string {
+	if records == nil {
+		records = []plan.Record{}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(records); err != nil {
+		// Unreachable: a Record holds only strings and an int32.
+		panic(fmt.Errorf("render: encode DNS records as JSON: %w", err))
+	}
+	return b.String()
+}

@@ -30,3 +30,7 @@ lint: verify-generated ## gofmt, go vet and stale generated files.
 
 verify-generated: generate manifests ## Fail when generated files differ from what is committed.
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate manifests and commit"; exit 1; }
+
+demo: envtest-bins ## Start the lab, apply the samples (or DEMO=file), print what was issued; ARGS=--once exits.
+	@echo "demo: compiling the lab (the first build takes a few minutes)..."
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./hack/lab $(ARGS)

@@ -2,12 +2,15 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,10 +88,52 @@ func upToDate(desired, live client.Object) bool {
 		l := live.(*cmapi.Certificate)
 		return certificateSpecEqual(&d.Spec, &l.Spec)
 	case *corev1.ConfigMap:
-		l := live.(*corev1.ConfigMap)
-		return reflect.DeepEqual(d.Data, l.Data) && len(l.BinaryData) == 0
+		return configMapDataUpToDate(d, live.(*corev1.ConfigMap))
 	}
 	return false
+}
+
+// configMapDataUpToDate reports whether every desired key holds its desired value and ucdeploy's
+// field manager owns no other key (a key dropped from the plan must be removed by an apply). Keys
+// another writer added are theirs: server-side apply keeps them, so they must not count as drift
+// or the controller would re-apply forever.
+func configMapDataUpToDate(desired, live *corev1.ConfigMap) bool {
+	for k, v := range desired.Data {
+		if lv, ok := live.Data[k]; !ok || lv != v {
+			return false
+		}
+	}
+	owned, ok := appliedDataKeys(live)
+	if !ok {
+		return false
+	}
+	for k := range owned {
+		if _, want := desired.Data[k]; !want {
+			return false
+		}
+	}
+	return true
+}
+
+// appliedDataKeys returns the data keys ucdeploy's apply owns, from the object's managed fields.
+func appliedDataKeys(obj *corev1.ConfigMap) (map[string]bool, bool) {
+	for _, mf := range obj.ManagedFields {
+		if mf.Manager != FieldOwner || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
+			continue
+		}
+		var fields map[string]map[string]any
+		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+			return nil, false
+		}
+		keys := map[string]bool{}
+		for k := range fields["f:data"] {
+			if name, ok := strings.CutPrefix(k, "f:"); ok {
+				keys[name] = true
+			}
+		}
+		return keys, true
+	}
+	return nil, false
 }
 
 // certificateSpecEqual compares the Certificate fields ucdeploy sets.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,6 +209,9 @@ func TestDriftIsRepaired(t *testing.T) {
 			if cm.Data["contoso.com.zone"] != orig.Data["contoso.com.zone"] {
 				return fmt.Errorf("zone not reverted")
 			}
+			if cm.Data["extra"] != "x" {
+				return fmt.Errorf("the key another writer added was removed: server-side apply leaves it to its owner")
+			}
 			return nil
 		})
 	})
@@ -282,7 +286,7 @@ func TestForeignObjectIsNeverTouched(t *testing.T) {
 	s := sample(t, "tailspin-mail")
 	foreignCM := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tailspin-mail-dns-external", Namespace: ns}, Data: map[string]string{"mine": "yes"}}
 	foreignCert := &cmapi.Certificate{ObjectMeta: metav1.ObjectMeta{Name: "tailspin-mail-exchange", Namespace: ns},
-		Spec: cmapi.CertificateSpec{SecretName: "someone-else", DNSNames: []string{"someone.example.com"}, IssuerRef: cmapi.ObjectReference{Name: "x"}}}
+		Spec: cmapi.CertificateSpec{SecretName: "someone-else", DNSNames: []string{"someone.example.com"}, IssuerRef: cmmeta.IssuerReference{Name: "x"}}}
 	for _, o := range []client.Object{foreignCM, foreignCert} {
 		if err := k8s.Create(ctx, o); err != nil {
 			t.Fatal(err)

@@ -15,11 +15,14 @@ import (
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
@@ -41,6 +44,9 @@ func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	switch req.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 		managerWrites.Add(1)
+		if os.Getenv("DEBUG_WRITES") != "" {
+			log.Printf("write %s %s", req.Method, req.URL.Path)
+		}
 	}
 	return c.next.RoundTrip(req)
 }
@@ -50,6 +56,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second}
 	var err error
 	testLab, err = lab.Start(context.Background(), lab.Options{

@@ -26,6 +26,9 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
+// Leader election takes a Lease and reports through events.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update
+
 // Options configure the manager. Their flag names are registered by BindFlags.
 type Options struct {
 	// MetricsAddr serves Prometheus metrics ("0" disables).

@@ -1,0 +1,146 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+const (
+	// gcReadyLine is what kube-controller-manager logs (at the default verbosity) once the garbage
+	// collector's monitors have synced, or its initial sync timed out, and its workers run.
+	gcReadyLine = "Proceeding to collect garbage"
+	// gcStartTimeout bounds the wait for gcReadyLine. The collector's own initial sync gives up
+	// after 30 s and proceeds anyway, so this is well above that.
+	gcStartTimeout = 60 * time.Second
+	// gcStopTimeout is how long kube-controller-manager gets to exit after SIGTERM before SIGKILL.
+	gcStopTimeout = 10 * time.Second
+)
+
+// startGarbageCollector runs kube-controller-manager with only the garbage collector against the
+// lab's API server, as a child process that cannot outlive the lab or this process.
+//
+// The collector reads discovery when it starts and then every 30 s (a constant in
+// kube-controller-manager): the lab's CRDs are installed before it starts, so they are watched
+// at once, but a CRD installed later is only garbage-collected after the next discovery pass.
+func startGarbageCollector(ctx context.Context, l *Lab) error {
+	assets, err := assetsDir()
+	if err != nil {
+		return err
+	}
+	bin := filepath.Join(assets, "kube-controller-manager")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("binary kube-controller-manager missing in %s: run `make envtest-bins` (hack/envtest/build.sh) first", assets)
+	}
+	_, kubeconfig, err := l.AddUser("kube-controller-manager", "system:masters")
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(l.Dir, "kube-controller-manager.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("creating the kube-controller-manager log: %w", err)
+	}
+
+	start := time.Now()
+	cmd := exec.Command(bin,
+		"--kubeconfig="+kubeconfig,
+		"--controllers=garbagecollector",
+		"--leader-elect=false",
+		"--use-service-account-credentials=false",
+		// No serving at all: no port to collide with, and no delegated authentication or
+		// authorization against the API server, so no --authentication-kubeconfig and
+		// --authorization-kubeconfig are needed.
+		"--secure-port=0",
+	)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group, so that a signal to the test's process group (Ctrl-C) does
+		// not reach it before the lab stops it in order.
+		Setpgid: true,
+		// Killed by the kernel when this process dies without stopping the lab. (Strictly, when
+		// the OS thread that started it exits; Go only ends threads of goroutines that exit while
+		// locked to them, which the lab does not do.)
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		_ = logFile.Close()
+		close(exited)
+	}()
+	l.onStop(func() error { return stopProcessGroup(cmd.Process.Pid, exited, gcStopTimeout) })
+	l.opts.Log("kube-controller-manager (garbage collector) started, pid %d, log %s", cmd.Process.Pid, logPath)
+
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(gcStartTimeout)
+	for {
+		data, _ := os.ReadFile(logPath)
+		if bytes.Contains(data, []byte(gcReadyLine)) {
+			l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("kube-controller-manager exited (%v); last lines of %s:\n%s", waitErr, logPath, tail(logPath, 20))
+		case <-deadline:
+			return fmt.Errorf("kube-controller-manager did not log %q within %s; last lines of %s:\n%s", gcReadyLine, gcStartTimeout, logPath, tail(logPath, 20))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// stopProcessGroup sends SIGTERM to the process group pgid, waits up to timeout for exited to
+// close, then sends SIGKILL and waits again.
+func stopProcessGroup(pgid int, exited <-chan struct{}, timeout time.Duration) error {
+	select {
+	case <-exited:
+		return nil
+	default:
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stopping process group %d: %w", pgid, err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(timeout):
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("killing process group %d: %w", pgid, err)
+	}
+	select {
+	case <-exited:
+		return fmt.Errorf("process group %d ignored SIGTERM for %s and was killed", pgid, timeout)
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("process group %d survived SIGKILL", pgid)
+	}
+}
+
+// tail returns at most the last n lines of the file at path.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

@@ -16,13 +16,14 @@ generate: ## Generate deepcopy code from the API types.
 manifests: ## Generate the CRD and RBAC manifests from markers.
 	$(CONTROLLER_GEN) crd rbac:roleName=ucdeploy-manager paths=./... output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
-ENVTEST_ASSETS = $(shell bash hack/envtest/build.sh | tail -1)
+# The control-plane binaries, built once from Go modules and cached (hack/envtest/build.sh).
+ASSETS = KUBEBUILDER_ASSETS="$$(bash hack/envtest/build.sh | tail -1)"
 
 envtest-bins: ## Build etcd, kube-apiserver and kube-controller-manager from Go modules (cached).
 	@bash hack/envtest/build.sh >/dev/null
 
-test: envtest-bins ## Run every test: unit, golden, envtest, end to end.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -timeout 40m
+test: ## Run every test: unit, golden, envtest, end to end (builds the control plane first).
+	$(ASSETS) $(GO) test ./... -count=1 -timeout 40m
 
 lint: verify-generated ## gofmt, go vet and stale generated files.
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
@@ -31,6 +32,8 @@ lint: verify-generated ## gofmt, go vet and stale generated files.
 verify-generated: generate manifests ## Fail when generated files differ from what is committed.
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate manifests and commit"; exit 1; }
 
-demo: envtest-bins ## Start the lab, apply the samples (or DEMO=file), print what was issued; ARGS=--once exits.
+demo: ## Start the lab, apply the samples (or DEMO=file), print what was issued; ARGS=--once exits.
+	@bash hack/envtest/build.sh >/dev/null
 	@echo "demo: compiling the lab (the first build takes a few minutes)..."
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./hack/lab $(ARGS)
+	@$(GO) build -o bin/lab ./hack/lab
+	@$(ASSETS) bin/lab $(ARGS)

@@ -34,11 +34,12 @@ import (
 )
 
 func main() {
-	once := flag.Bool("once", false, "exit after printing the summary")
-	file := flag.String("f", os.Getenv("DEMO"), "UCDeployment YAML to apply (default: every file in config/samples)")
-	kubeconfig := flag.String("kubeconfig", "lab.kubeconfig", "where to write the lab's admin kubeconfig")
-	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for the deployments to become Ready")
-	flag.Parse()
+	fs := flag.NewFlagSet("lab", flag.ExitOnError)
+	once := fs.Bool("once", false, "exit after printing the summary")
+	file := fs.String("f", os.Getenv("DEMO"), "UCDeployment YAML to apply (default: every file in config/samples)")
+	kubeconfig := fs.String("write-kubeconfig", "lab.kubeconfig", "where to write the lab's admin kubeconfig")
+	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the deployments to become Ready")
+	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -37,3 +37,7 @@ demo: ## Start the lab, apply the samples (or DEMO=file), print what was issued;
 	@echo "demo: compiling the lab (the first build takes a few minutes)..."
 	@$(GO) build -o bin/lab ./hack/lab
 	@$(ASSETS) bin/lab $(ARGS)
+
+IMG ?= ucdeploy:latest
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .

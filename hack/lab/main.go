@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -26,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -104,27 +102,10 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 
 // load decodes file, or every sample when file is empty, with the CLI's validating decoder.
 func load(root, file string) ([]v1alpha1.UCDeployment, error) {
-	files := []string{file}
 	if file == "" {
-		var err error
-		if files, err = filepath.Glob(filepath.Join(root, "config", "samples", "*.yaml")); err != nil {
-			return nil, err
-		}
-		sort.Strings(files)
+		return lab.Samples(root)
 	}
-	var out []v1alpha1.UCDeployment
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
-		}
-		ds, err := decode.Decode(f, data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ds...)
-	}
-	return out, nil
+	return lab.LoadDeployments(file)
 }
 
 // waitReady waits until every deployment is Ready for its current generation and returns them.

@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,15 +17,12 @@ import (
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
@@ -57,9 +52,9 @@ func TestRealIssuance(t *testing.T) {
 		}
 	}
 
-	for _, s := range samples(t, l.Root) {
+	for _, s := range labtest.Samples(t, l.Root) {
 		t.Run(s.Name, func(t *testing.T) {
-			ns := namespace(t, l.Client)
+			ns := labtest.Namespace(t, l.Client, "e2e-")
 			ucd := s.DeepCopy()
 			ucd.Namespace = ns
 			if err := l.Client.Create(ctx, ucd); err != nil {
@@ -85,8 +80,8 @@ func TestRealIssuance(t *testing.T) {
 	}
 
 	t.Run("spec change re-issues with the new name", func(t *testing.T) {
-		ns := namespace(t, l.Client)
-		s := sampleNamed(t, l.Root, "contoso-ee")
+		ns := labtest.Namespace(t, l.Client, "e2e-")
+		s := labtest.Sample(t, l.Root, "contoso-ee")
 		ucd := s.DeepCopy()
 		ucd.Namespace = ns
 		if err := l.Client.Create(ctx, ucd); err != nil {
@@ -111,7 +106,7 @@ func TestRealIssuance(t *testing.T) {
 			if !slices.Contains(pc.DNSNames, "sip.northwind.com") {
 				continue
 			}
-			eventuallyT(t, 60*time.Second, pc.Name+" re-issued with sip.northwind.com", func() error {
+			labtest.Eventually(t, 60*time.Second, pc.Name+" re-issued with sip.northwind.com", func() error {
 				leaf, err := readLeaf(l.Client, ns, pc.SecretName)
 				if err != nil {
 					return err
@@ -129,7 +124,7 @@ func TestRealIssuance(t *testing.T) {
 		if err := l.Client.Delete(ctx, live); err != nil {
 			t.Fatal(err)
 		}
-		eventuallyT(t, 60*time.Second, "children garbage-collected", func() error {
+		labtest.Eventually(t, 60*time.Second, "children garbage-collected", func() error {
 			var certs cmapi.CertificateList
 			var cms corev1.ConfigMapList
 			sel := client.MatchingLabels{"uc.ucdeploy.io/deployment": live.Name}
@@ -151,7 +146,7 @@ func TestRealIssuance(t *testing.T) {
 		t.Errorf("stopping the lab: %v", err)
 	}
 	stopped = true
-	eventuallyT(t, 20*time.Second, "no child processes left", func() error {
+	labtest.Eventually(t, 20*time.Second, "no child processes left", func() error {
 		out, _ := exec.Command("pgrep", "-P", strconv.Itoa(os.Getpid())).Output()
 		if pids := strings.Fields(string(out)); len(pids) > 0 {
 			return fmt.Errorf("child processes still running: %v", pids)
@@ -210,76 +205,5 @@ func readLeaf(c client.Client, ns, name string) (*x509.Certificate, error) {
 
 func waitReady(t *testing.T, c client.Client, key client.ObjectKey) *v1alpha1.UCDeployment {
 	t.Helper()
-	live := &v1alpha1.UCDeployment{}
-	eventuallyT(t, 90*time.Second, key.String()+" Ready", func() error {
-		if err := c.Get(context.Background(), key, live); err != nil {
-			return err
-		}
-		cond := meta.FindStatusCondition(live.Status.Conditions, "Ready")
-		if cond == nil || live.Status.ObservedGeneration != live.Generation {
-			return fmt.Errorf("not observed yet")
-		}
-		if cond.Status != metav1.ConditionTrue {
-			return fmt.Errorf("%s: %s", cond.Reason, cond.Message)
-		}
-		return nil
-	})
-	return live
-}
-
-func eventuallyT(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func namespace(t *testing.T, c client.Client) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
-	if err := c.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
-func samples(t *testing.T, root string) []v1alpha1.UCDeployment {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
-	sort.Strings(files)
-	var out []v1alpha1.UCDeployment
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds, err := decode.Decode(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, ds...)
-	}
-	return out
-}
-
-func sampleNamed(t *testing.T, root, name string) v1alpha1.UCDeployment {
-	t.Helper()
-	for _, s := range samples(t, root) {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no sample %s", name)
-	return v1alpha1.UCDeployment{}
+	return labtest.WaitCondition(t, c, key, "Ready", "True/Succeeded", 90*time.Second)
 }

@@ -1,0 +1,135 @@
+// Package labtest holds the helpers the lab-based test suites share: waiting, namespaces,
+// samples, readiness of UCDeployments, and standing in for cert-manager's readiness controller.
+package labtest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// Eventually polls f until it returns nil, failing the test with f's last error after timeout.
+func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not true after %s: %v", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Namespace creates a fresh namespace with the given name prefix.
+func Namespace(t testing.TB, c client.Client, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	return ns.Name
+}
+
+// Samples loads the sample deployments of the repository at root.
+func Samples(t testing.TB, root string) []v1alpha1.UCDeployment {
+	t.Helper()
+	ds, err := lab.Samples(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// Sample returns the sample deployment named name.
+func Sample(t testing.TB, root, name string) v1alpha1.UCDeployment {
+	t.Helper()
+	for _, s := range Samples(t, root) {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no sample named %s", name)
+	return v1alpha1.UCDeployment{}
+}
+
+// Condition returns "Status/Reason" of a condition, "" when absent, or "stale" while the status
+// does not describe the current generation.
+func Condition(ucd *v1alpha1.UCDeployment, typ string) string {
+	if ucd.Status.ObservedGeneration != ucd.Generation {
+		return "stale"
+	}
+	c := meta.FindStatusCondition(ucd.Status.Conditions, typ)
+	if c == nil {
+		return ""
+	}
+	return string(c.Status) + "/" + c.Reason
+}
+
+// WaitCondition waits until a condition of the UCDeployment reads want ("Status/Reason").
+func WaitCondition(t testing.TB, c client.Client, key client.ObjectKey, typ, want string, timeout time.Duration) *v1alpha1.UCDeployment {
+	t.Helper()
+	ucd := &v1alpha1.UCDeployment{}
+	Eventually(t, timeout, fmt.Sprintf("%s %s=%s", key, typ, want), func() error {
+		if err := c.Get(context.Background(), key, ucd); err != nil {
+			return err
+		}
+		if got := Condition(ucd, typ); got != want {
+			msg := ""
+			if cond := meta.FindStatusCondition(ucd.Status.Conditions, typ); cond != nil {
+				msg = cond.Message
+			}
+			return fmt.Errorf("%s is %q: %s", typ, got, msg)
+		}
+		return nil
+	})
+	return ucd
+}
+
+// MarkCertificatesReady sets Ready=True on every Certificate of ucd through the status
+// subresource, as cert-manager's readiness controller would.
+func MarkCertificatesReady(t testing.TB, c client.Client, ucd *v1alpha1.UCDeployment) {
+	t.Helper()
+	ctx := context.Background()
+	var list cmapi.CertificateList
+	if err := c.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range list.Items {
+		key := client.ObjectKeyFromObject(&list.Items[i])
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cert := &cmapi.Certificate{}
+			if err := c.Get(ctx, key, cert); err != nil {
+				return err
+			}
+			now := metav1.Now()
+			notAfter := metav1.NewTime(now.Add(365 * 24 * time.Hour).Truncate(time.Second))
+			renewal := metav1.NewTime(notAfter.Add(-30 * 24 * time.Hour))
+			cert.Status.Conditions = []cmapi.CertificateCondition{{
+				Type: cmapi.CertificateConditionReady, Status: cmmeta.ConditionTrue, Reason: "Ready",
+				Message: "Certificate is up to date and has not expired", LastTransitionTime: &now, ObservedGeneration: cert.Generation,
+			}}
+			cert.Status.NotAfter, cert.Status.RenewalTime = &notAfter, &renewal
+			return c.Status().Update(ctx, cert)
+		})
+		if err != nil {
+			t.Fatalf("marking %s ready: %v", key, err)
+		}
+	}
+}

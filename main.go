@@ -1,21 +1,35 @@
 // Command ucdeploy turns UCDeployment resources into cert-manager Certificates and DNS records
 // for OCS 2007 R2 and Exchange 2007/2010. With no command it runs the controller manager;
-// `ucdeploy plan -f FILE` runs the same planner offline.
+// `ucdeploy plan -f FILE` runs the same planner offline and `ucdeploy status NAME` prints a live
+// deployment. Installed as `kubectl-ucd`, the same binary is the kubectl plugin `kubectl ucd`.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "plan" {
-		os.Exit(cli.Plan(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	cmd, args := "", os.Args[1:]
+	if len(args) > 0 {
+		cmd = args[0]
 	}
-	if err := manager.Run(os.Args[1:]); err != nil {
+	switch cmd {
+	case "plan":
+		os.Exit(cli.Plan(args[1:], os.Stdin, os.Stdout, os.Stderr))
+	case "status":
+		os.Exit(cli.Status(args[1:], os.Stdout, os.Stderr))
+	}
+	if filepath.Base(os.Args[0]) == "kubectl-ucd" {
+		// As a kubectl plugin there is no manager to run.
+		fmt.Fprintln(os.Stderr, "usage: kubectl ucd plan -f FILE [-o table|json|yaml|zone|powershell] | kubectl ucd status [-n NAMESPACE] NAME")
+		os.Exit(cli.ExitInvalidArgs)
+	}
+	if err := manager.Run(args); err != nil {
 		fmt.Fprintln(os.Stderr, "ucdeploy:", err)
 		os.Exit(1)
 	}

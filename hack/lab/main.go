@@ -6,17 +6,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,10 +22,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
-	"github.com/ucdeploy/ucdeploy/internal/plan"
-	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
 func main() {
@@ -82,7 +78,9 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	}
 	ready, err := waitReady(ctx, l.Client, ns, deployments, timeout)
 	for _, d := range ready {
-		summary(os.Stdout, ctx, l.Client, d)
+		if err := cli.Summary(ctx, os.Stdout, l.Client, d); err != nil {
+			return err
+		}
 	}
 	if err != nil {
 		return err
@@ -137,53 +135,4 @@ func waitReady(ctx context.Context, c client.Client, ns string, ds []v1alpha1.UC
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-// summary prints one deployment: certificates, DNS records per view, findings.
-func summary(w io.Writer, ctx context.Context, c client.Client, d *v1alpha1.UCDeployment) {
-	cond := meta.FindStatusCondition(d.Status.Conditions, "Ready")
-	state := "Unknown"
-	if cond != nil {
-		state = string(cond.Status) + " (" + cond.Reason + ")"
-	}
-	fmt.Fprintf(w, "\n=== UCDeployment %s/%s  Ready=%s  certificates %s  records %d  findings %s\n",
-		d.Namespace, d.Name, state, d.Status.CertificatesReady, recordCount(d), d.Status.FindingsSummary)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CERTIFICATE\tROLE\tISSUER\tCN\tEXPIRES\tSANS")
-	for _, cs := range d.Status.Certificates {
-		expiry := "-"
-		if cs.NotAfter != nil {
-			expiry = cs.NotAfter.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.CommonName, expiry, strings.Join(cs.DNSNames, ", "))
-	}
-	tw.Flush()
-	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
-		cm := &corev1.ConfigMap{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: render.ConfigMapName(d.Name, view)}, cm); err != nil {
-			fmt.Fprintf(w, "DNS %s view: %v\n", view, err)
-			continue
-		}
-		var records []plan.Record
-		if err := json.Unmarshal([]byte(cm.Data[render.RecordsKey]), &records); err != nil {
-			fmt.Fprintf(w, "DNS %s view: %v\n", view, err)
-			continue
-		}
-		fmt.Fprintf(w, "DNS %s view (ConfigMap %s):\n", view, cm.Name)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, r := range records {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Name, r.Type, r.Data)
-		}
-		tw.Flush()
-	}
-	for _, f := range d.Status.Findings {
-		fmt.Fprintf(w, "finding %s %s (%s) at %s: %s\n", f.Severity, f.Code, f.Rule, f.Path, f.Message)
-	}
-}
-
-func recordCount(d *v1alpha1.UCDeployment) int32 {
-	if d.Status.DNS == nil {
-		return 0
-	}
-	return d.Status.DNS.Records
 }

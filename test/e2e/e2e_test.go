@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
@@ -45,6 +47,10 @@ func TestRealIssuance(t *testing.T) {
 			_ = l.Stop()
 		}
 	})
+	kubeconfig := filepath.Join(l.Dir, "e2e-admin.kubeconfig")
+	if err := l.WriteAdminKubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
 	pools := map[string]*x509.CertPool{}
 	for class, issuer := range map[string]string{plan.IssuerPublic: lab.PublicIssuer, plan.IssuerInternal: lab.InternalIssuer} {
 		if pools[class], err = l.CAPool(issuer); err != nil {
@@ -76,6 +82,7 @@ func TestRealIssuance(t *testing.T) {
 				leaf := issued(t, l.Client, ns, cs.SecretName)
 				checkLeaf(t, leaf, pc, pools)
 			}
+			checkStatusCommand(t, kubeconfig, live, p)
 		})
 	}
 
@@ -153,6 +160,32 @@ func TestRealIssuance(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// checkStatusCommand runs `ucdeploy status` (the kubectl plugin's `kubectl ucd status`) on the
+// live object and expects every certificate, every record and every finding in its output.
+func checkStatusCommand(t *testing.T, kubeconfig string, live *v1alpha1.UCDeployment, p plan.Plan) {
+	t.Helper()
+	var out, errOut strings.Builder
+	if code := cli.Status([]string{"--kubeconfig", kubeconfig, "-n", live.Namespace, live.Name}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("ucdeploy status exit %d: %s", code, errOut.String())
+	}
+	text := out.String()
+	want := []string{"Ready=True"}
+	for _, c := range p.Certificates {
+		want = append(want, c.Name)
+	}
+	for _, r := range p.DNSRecords {
+		want = append(want, r.Data)
+	}
+	for _, f := range p.Findings {
+		want = append(want, f.Code)
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("ucdeploy status output lacks %q:\n%s", w, text)
+		}
+	}
 }
 
 // checkLeaf compares an issued certificate with the plan and verifies its chain against the one

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/manager"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// Status runs `ucdeploy status NAME` (`kubectl ucd status NAME`): it prints the certificates,
+// DNS records and findings of a live UCDeployment. It returns the exit status: 0 when the
+// deployment is Ready, 1 when it is not, 2 on bad arguments or API errors.
+func Status(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ucdeploy status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kubeconfig := fs.String("kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+	namespace := fs.String("n", "", "namespace of the UCDeployment (default: the kubeconfig context's)")
+	fs.StringVar(namespace, "namespace", "", "same as -n")
+	kubeContext := fs.String("context", "", "the kubeconfig context to use")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ucdeploy status [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] NAME")
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitInvalidArgs
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return ExitInvalidArgs
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = *kubeconfig
+	c, ns, err := newClient(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext})
+	if err != nil {
+		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
+		return ExitInvalidArgs
+	}
+	if *namespace != "" {
+		ns = *namespace
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ucd := &v1alpha1.UCDeployment{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: fs.Arg(0)}, ucd); err != nil {
+		fmt.Fprintf(stderr, "ucdeploy status: reading UCDeployment %s/%s: %v\n", ns, fs.Arg(0), err)
+		return ExitInvalidArgs
+	}
+	if err := Summary(ctx, stdout, c, ucd); err != nil {
+		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
+		return ExitInvalidArgs
+	}
+	if !meta.IsStatusConditionTrue(ucd.Status.Conditions, "Ready") {
+		return 1
+	}
+	return ExitOK
+}
+
+// newClient builds a client and the default namespace from kubeconfig loading rules, the way
+// kubectl does (a kubectl plugin inherits KUBECONFIG).
+func newClient(rules *clientcmd.ClientConfigLoadingRules, overrides *clientcmd.ConfigOverrides) (client.Client, string, error) {
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the namespace from the kubeconfig: %w", err)
+	}
+	scheme, err := manager.Scheme()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, "", fmt.Errorf("creating a client: %w", err)
+	}
+	return c, ns, nil
+}
+
+// Summary prints one live deployment: its Ready condition, certificates, the DNS records of
+// each view (from its ConfigMaps) and its findings.
+func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDeployment) error {
+	state := "Unknown (no status yet)"
+	if cond := meta.FindStatusCondition(d.Status.Conditions, "Ready"); cond != nil {
+		state = fmt.Sprintf("%s (%s): %s", cond.Status, cond.Reason, cond.Message)
+	}
+	records := int32(0)
+	if d.Status.DNS != nil {
+		records = d.Status.DNS.Records
+	}
+	fmt.Fprintf(w, "\n=== UCDeployment %s/%s  certificates %s  records %d  findings %s\nReady=%s\n",
+		d.Namespace, d.Name, d.Status.CertificatesReady, records, d.Status.FindingsSummary, state)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CERTIFICATE\tROLE\tISSUER\tREADY\tCN\tEXPIRES\tSANS")
+	for _, cs := range d.Status.Certificates {
+		expiry := "-"
+		if cs.NotAfter != nil {
+			expiry = cs.NotAfter.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, cs.CommonName, expiry, strings.Join(cs.DNSNames, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+		cm := &corev1.ConfigMap{}
+		name := render.ConfigMapName(d.Name, view)
+		if err := c.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: name}, cm); err != nil {
+			fmt.Fprintf(w, "DNS %s view: ConfigMap %s: %v\n", view, name, err)
+			continue
+		}
+		var rs []plan.Record
+		if err := json.Unmarshal([]byte(cm.Data[render.RecordsKey]), &rs); err != nil {
+			fmt.Fprintf(w, "DNS %s view: ConfigMap %s: %s: %v\n", view, name, render.RecordsKey, err)
+			continue
+		}
+		fmt.Fprintf(w, "DNS %s view (ConfigMap %s):\n", view, name)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, r := range rs {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Name, r.Type, r.Data)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, f := range d.Status.Findings {
+		fmt.Fprintf(w, "finding %s %s (%s) at %s: %s\n", f.Severity, f.Code, f.Rule, f.Path, f.Message)
+	}
+	return nil
+}

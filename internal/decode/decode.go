@@ -26,6 +26,9 @@ import (
 // grow to once converted to JSON: the API server rejects request bodies above 3 MiB.
 const MaxInputBytes = 3 << 20
 
+// maxInvalidDocuments is how many invalid documents Decode reports before it stops reading.
+const maxInvalidDocuments = 100
+
 // maxMessageBytes caps how much of one field error DocumentError.Error prints, so that a
 // multi-megabyte bad value does not flood a terminal. The ErrorList itself is untouched.
 const maxMessageBytes = 512
@@ -39,8 +42,10 @@ type DocumentError struct {
 	Document int
 	// Kind and Name are the document's kind and metadata.name, when it has them.
 	Kind, Name string
-	// Errs lists the problems in the order the API server finds them. An error with an empty
-	// Field is about the whole document (YAML syntax, duplicate keys, size).
+	// Errs lists the problems: first those found while decoding (YAML syntax, duplicate keys,
+	// size, malformed metadata, and unknown fields, which have Type Forbidden and Detail
+	// "unknown field"), then the validation errors in the order the API server finds them. An
+	// error whose Field is "" or "<nil>" is about the whole document or object.
 	Errs field.ErrorList
 }
 
@@ -112,7 +117,8 @@ func documentProblem(format string, args ...any) *field.Error {
 // which a create drops. The namespace stays empty when the document has none.
 //
 // If any document is invalid Decode returns no objects and an error joining (errors.Join) one
-// *DocumentError per invalid document, each listing all of that document's problems. Inputs
+// *DocumentError per invalid document, each listing all of that document's problems; it stops
+// after 100 invalid documents. Inputs
 // larger than MaxInputBytes, and inputs without any document, are errors too. Decode is safe
 // for concurrent use; the first call builds the validators from the embedded CRD.
 func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err error) {
@@ -145,6 +151,11 @@ func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err err
 		if docErr != nil {
 			docErr.File, docErr.Document = filename, i+1
 			docErrs = append(docErrs, docErr)
+			if len(docErrs) == maxInvalidDocuments && i+1 < len(docs) {
+				docErrs = append(docErrs, fmt.Errorf("%s: stopped after %d invalid documents; %d documents were not checked",
+					filename, maxInvalidDocuments, len(docs)-i-1))
+				break
+			}
 			continue
 		}
 		if obj != nil {

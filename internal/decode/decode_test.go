@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -136,7 +137,7 @@ func TestDecodeValid(t *testing.T) {
 		{"spec.certificates.duration", certs.Duration.Duration, 8760 * time.Hour},
 		{"spec.certificates.renewBefore", certs.RenewBefore.Duration, 720 * time.Hour},
 		{"spec.certificates.privateKey.algorithm", certs.PrivateKey.Algorithm, "RSA"},
-		{"spec.certificates.privateKey.size", certs.PrivateKey.Size, int32(2048)},
+		{"spec.certificates.privateKey.size", certs.PrivateKey.Size, int32(0)},
 		{"spec.certificates.maxSANs", certs.MaxSANs, int32(100)},
 		{"spec.dns.ttl", d.Spec.DNS.TTL, int32(3600)},
 	} {
@@ -167,16 +168,13 @@ func TestDecodeValidInputs(t *testing.T) {
 			"    casArrayFQDN: null\n    legacyFQDN: ~\n"), []string{"contoso"}},
 		{"integral float for an integer", mutate(t, "    casArrayFQDN: outlook.contoso.com\n",
 			"    mxPreference: 20.0\n"), []string{"contoso"}},
-		{"1024 documents", strings.Repeat(exchangeOnlyYAML+"---\n", 1024), nil},
+		{"1024 documents", strings.Repeat(exchangeOnlyYAML+"---\n", 1024), slices.Repeat([]string{"fabrikam"}, 1024)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			objs, err := Decode("in.yaml", []byte(tt.input))
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
-			}
-			if tt.wantNames == nil {
-				return
 			}
 			var names []string
 			for _, obj := range objs {
@@ -410,6 +408,11 @@ func invalidCases(t testing.TB) []invalidCase {
 			want:  []string{`spec: Invalid value: "array": spec in body must be of type object`},
 		},
 		{
+			name:  "wrong type: unquoted Exchange version",
+			input: mutate(t, `version: "2010"`, "version: 2010"),
+			want:  []string{`spec.exchange.version: Invalid value: "integer": spec.exchange.version in body must be of type string`},
+		},
+		{
 			name:  "missing required field",
 			input: mutate(t, "    externalFQDN: mail.contoso.com\n", ""),
 			want:  []string{"spec.exchange.externalFQDN: Required value", blockedCEL},
@@ -428,6 +431,11 @@ func invalidCases(t testing.TB) []invalidCase {
 			name:  "uppercase name",
 			input: mutate(t, "name: contoso", "name: Contoso"),
 			want:  []string{`metadata.name: Invalid value: "Contoso": a lowercase RFC 1123 subdomain`},
+		},
+		{
+			name:  "name longer than 52 characters",
+			input: mutate(t, "name: contoso", "name: "+strings.Repeat("c", 53)),
+			want:  []string{"metadata.name must be at most 52 characters"},
 		},
 		{
 			name:  "missing name",
@@ -527,6 +535,15 @@ func invalidCases(t testing.TB) []invalidCase {
 			name:  "huge string value",
 			input: mutate(t, "poolFQDN: pool01.contoso.com", "poolFQDN: "+strings.Repeat("a", 2<<20)+".com"),
 			want:  []string{"spec.ocs.poolFQDN: Too long: may not be more than 253 bytes"},
+		},
+		{
+			name:  "many invalid documents",
+			input: strings.Repeat("a: 1\n---\n", 150),
+			want: []string{
+				"contoso.yaml document 100: apiVersion: Required value",
+				"contoso.yaml: stopped after 100 invalid documents; 50 documents were not checked",
+			},
+			notWant: []string{"document 101"},
 		},
 		{
 			name:  "YAML aliases expanding beyond the limit",

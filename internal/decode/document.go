@@ -95,12 +95,12 @@ func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, em
 		return nil, append(errs, documentProblem("the document is %d bytes as JSON, more than the %d bytes (3 MiB) the API server accepts",
 			len(jsonDoc), MaxInputBytes)), false
 	}
-	if trimmed := bytes.TrimSpace(jsonDoc); len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+	trimmed := bytes.TrimSpace(jsonDoc)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		// kubectl skips documents that hold nothing, e.g. only comments.
-		return nil, nil, len(errs) == 0
+		return nil, errs, len(errs) == 0
 	}
-
-	if what := jsonKind(jsonDoc); what != "" {
+	if what := nonObjectKind(trimmed[0]); what != "" {
 		return nil, append(errs, documentProblem(
 			"the document is %s, not a Kubernetes object (a mapping with apiVersion, kind, metadata and spec)", what)), false
 	}
@@ -114,13 +114,10 @@ func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, em
 	return content, errs, false
 }
 
-// jsonKind names the kind of JSON value doc holds when it is not an object, or returns "".
-func jsonKind(doc []byte) string {
-	trimmed := bytes.TrimSpace(doc)
-	if len(trimmed) == 0 {
-		return "empty"
-	}
-	switch trimmed[0] {
+// nonObjectKind names the kind of the JSON value that starts with first, or returns "" for an
+// object.
+func nonObjectKind(first byte) string {
+	switch first {
 	case '{':
 		return ""
 	case '[':

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
 // childOutcome is what applying one child did.
@@ -29,11 +30,12 @@ const (
 )
 
 // applyChild makes the live object match desired with one server-side apply, but only when it
-// differs: a reconcile that changes nothing writes nothing. An object of the same name that this
-// UCDeployment does not control is left untouched and reported as a conflict.
-func (r *UCDeploymentReconciler) applyChild(ctx context.Context, owner *v1alpha1.UCDeployment, desired, live client.Object) (childOutcome, error) {
+// differs: a reconcile that changes nothing writes nothing. The live object is read through
+// reader (a label-scoped cache). An object of the same name that this UCDeployment does not
+// control is left untouched and reported as a conflict.
+func (r *UCDeploymentReconciler) applyChild(ctx context.Context, reader client.Reader, owner *v1alpha1.UCDeployment, desired, live client.Object) (childOutcome, error) {
 	key := client.ObjectKeyFromObject(desired)
-	err := r.Get(ctx, key, live)
+	err := reader.Get(ctx, key, live)
 	switch {
 	case apierrors.IsNotFound(err):
 		// The cache holds only labelled children: ask the API server whether a foreign object
@@ -64,9 +66,14 @@ func (r *UCDeploymentReconciler) applyChild(ctx context.Context, owner *v1alpha1
 
 // apply sends desired as a server-side apply patch owned by the controller's field manager.
 func (r *UCDeploymentReconciler) apply(ctx context.Context, desired client.Object) error {
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(desired)
-	if err != nil {
-		return fmt.Errorf("converting %s: %w", desired.GetName(), err)
+	var content map[string]any
+	if u, ok := desired.(*unstructured.Unstructured); ok {
+		content = u.DeepCopy().Object // ToUnstructured would return u's own map
+	} else {
+		var err error
+		if content, err = runtime.DefaultUnstructuredConverter.ToUnstructured(desired); err != nil {
+			return fmt.Errorf("converting %s: %w", desired.GetName(), err)
+		}
 	}
 	delete(content, "status")
 	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
@@ -89,6 +96,9 @@ func upToDate(desired, live client.Object) bool {
 		return certificateSpecEqual(&d.Spec, &l.Spec)
 	case *corev1.ConfigMap:
 		return configMapDataUpToDate(d, live.(*corev1.ConfigMap))
+	case *unstructured.Unstructured:
+		l, ok := live.(*unstructured.Unstructured)
+		return ok && d.GroupVersionKind() == render.DNSEndpointGVK && dnsEndpointUpToDate(d, l)
 	}
 	return false
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
 	"github.com/ucdeploy/ucdeploy/internal/zone/zonetest"
@@ -429,4 +430,26 @@ func readyMessage(ucd *v1alpha1.UCDeployment) string {
 		}
 	}
 	return ""
+}
+
+// TestMissingIssuerIsNamed: a certificate whose issuer does not exist is reported with the issuer's
+// name, and the UCDeployment moves on by itself once the issuer appears (issuers are watched).
+func TestMissingIssuerIsNamed(t *testing.T) {
+	s := sample(t, "tailspin-mail")
+	s.Spec.Certificates.PublicIssuerRef = &v1alpha1.IssuerRef{Name: "late-ca", Kind: "ClusterIssuer"}
+	ucd := create(t, s, namespace(t))
+	key := client.ObjectKeyFromObject(ucd)
+	got := waitCondition(t, key, "Ready", "False/IssuerNotReady")
+	if msg := readyMessage(got); !strings.Contains(msg, "ClusterIssuer late-ca does not exist") {
+		t.Errorf("Ready message %q must name the missing issuer", msg)
+	}
+	if condition(got, "CertificatesReady") != "False/IssuerNotReady" || condition(got, "Stalled") != "" {
+		t.Errorf("conditions %+v: a missing issuer is not a stall; it recovers by itself", got.Status.Conditions)
+	}
+	if err := labtest.StandInIssuers(context.Background(), k8s, "late-ca"); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, key, "Ready", "False/CertificatesNotReady")
+	markCertificatesReady(t, ucd)
+	waitCondition(t, key, "Ready", "True/Succeeded")
 }

@@ -20,21 +20,29 @@ const (
 	ConditionReady             = "Ready"
 	ConditionCertificatesReady = "CertificatesReady"
 	ConditionDNSRecordsReady   = "DNSRecordsReady"
+	// ConditionDNSEndpointsReady is present only while spec.dns.dnsEndpoint is enabled. It does
+	// not take part in Ready when the CRD is missing (reason CRDNotInstalled): the ConfigMaps
+	// still carry every record, and installing external-dns is the cluster's business.
+	ConditionDNSEndpointsReady = "DNSEndpointsReady"
 	ConditionReconciling       = "Reconciling"
 	ConditionStalled           = "Stalled"
 )
 
 // Condition reasons. Stable: tools match on them.
 const (
-	ReasonSucceeded            = "Succeeded"
-	ReasonPlanHasErrors        = "PlanHasErrors"
-	ReasonNameConflict         = "NameConflict"
-	ReasonApplyFailed          = "ApplyFailed"
-	ReasonCertificatesNotReady = "CertificatesNotReady"
-	ReasonCertificatesReady    = "CertificatesReady"
-	ReasonRecordsPublished     = "RecordsPublished"
-	ReasonRecordsNotPublished  = "RecordsNotPublished"
-	ReasonProgressing          = "Progressing"
+	ReasonSucceeded             = "Succeeded"
+	ReasonPlanHasErrors         = "PlanHasErrors"
+	ReasonNameConflict          = "NameConflict"
+	ReasonApplyFailed           = "ApplyFailed"
+	ReasonCertificatesNotReady  = "CertificatesNotReady"
+	ReasonIssuerNotReady        = "IssuerNotReady"
+	ReasonCertificatesReady     = "CertificatesReady"
+	ReasonRecordsPublished      = "RecordsPublished"
+	ReasonRecordsNotPublished   = "RecordsNotPublished"
+	ReasonProgressing           = "Progressing"
+	ReasonEndpointsPublished    = "EndpointsPublished"
+	ReasonEndpointsNotPublished = "EndpointsNotPublished"
+	ReasonCRDNotInstalled       = "CRDNotInstalled"
 )
 
 // observation is what one reconcile learnt: the plan, the live Certificates by name, and which
@@ -45,6 +53,9 @@ type observation struct {
 	conflicts    []string // "Kind namespace/name" of foreign objects holding a child's name
 	applyErr     error
 	dnsApplied   bool
+	endpoints    endpointsState // what became of the DNSEndpoints
+	endpointsErr error          // why they could not be applied, when that is an error
+	issuers      []string       // issuers the certificates need that are missing or not Ready
 }
 
 // desiredStatus computes the status from the observation; conditions keep their
@@ -72,6 +83,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 		InternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewInternal),
 		ExternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewExternal),
 	}
+	st.DNS.DNSEndpoints = endpointNames(ucd, o)
 	st.Findings, st.FindingsSummary = findings(o.plan.Findings)
 
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
@@ -81,13 +93,23 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	if certsReady {
 		set(ConditionCertificatesReady, metav1.ConditionTrue, ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", ready, total))
 	} else {
-		set(ConditionCertificatesReady, metav1.ConditionFalse, ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total))
+		reason, msg := ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
+		if len(o.issuers) > 0 {
+			reason, msg = ReasonIssuerNotReady, issuerMessage(o.issuers, msg)
+		}
+		set(ConditionCertificatesReady, metav1.ConditionFalse, reason, msg)
 	}
 	if o.dnsApplied {
 		set(ConditionDNSRecordsReady, metav1.ConditionTrue, ReasonRecordsPublished,
 			fmt.Sprintf("%d records in ConfigMaps %s and %s", internal+external, st.DNS.InternalConfigMap, st.DNS.ExternalConfigMap))
 	} else {
 		set(ConditionDNSRecordsReady, metav1.ConditionFalse, ReasonRecordsNotPublished, "the DNS ConfigMaps are not up to date")
+	}
+	if render.DNSEndpointViews(ucd) == nil {
+		meta.RemoveStatusCondition(&st.Conditions, ConditionDNSEndpointsReady)
+	} else {
+		status, reason, msg := endpointsCondition(ucd, o)
+		set(ConditionDNSEndpointsReady, status, reason, msg)
 	}
 
 	stalled, reason, msg := false, ReasonSucceeded, fmt.Sprintf("%d certificates ready, %d DNS records published", total, internal+external)
@@ -99,6 +121,8 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 		msg = "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", ")
 	case o.applyErr != nil:
 		reason, msg = ReasonApplyFailed, o.applyErr.Error()
+	case !certsReady && len(o.issuers) > 0:
+		reason, msg = ReasonIssuerNotReady, issuerMessage(o.issuers, notReadyMessage(st.Certificates, ready, total))
 	case !certsReady:
 		reason, msg = ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
 	}
@@ -133,19 +157,32 @@ func certificateStatus(pc plan.Certificate, live *cmapi.Certificate) v1alpha1.Ce
 		return cs
 	}
 	cs.NotAfter, cs.RenewalTime = live.Status.NotAfter, live.Status.RenewalTime
+	cs.Ready = certificateReady(live)
 	for _, c := range live.Status.Conditions {
-		if c.Type == cmapi.CertificateConditionReady {
-			// Ready only for the spec we asked for: cert-manager's condition must describe this generation.
-			cs.Ready = c.Status == cmmeta.ConditionTrue && c.ObservedGeneration == live.Generation
-			if !cs.Ready {
-				cs.Message = c.Message
-			}
+		if c.Type == cmapi.CertificateConditionReady && !cs.Ready {
+			cs.Message = c.Message
 		}
 	}
 	if !cs.Ready && cs.Message == "" {
 		cs.Message = "waiting for cert-manager to issue the certificate"
 	}
 	return cs
+}
+
+// issuerMessage puts the issuer problems in front of the certificates' own messages.
+func issuerMessage(issuers []string, certificates string) string {
+	return "waiting for the issuer: " + strings.Join(issuers, "; ") + " (" + certificates + ")"
+}
+
+// certificateReady reports cert-manager's Ready condition, but only when it describes the
+// Certificate's current generation: the spec ucdeploy asked for.
+func certificateReady(c *cmapi.Certificate) bool {
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == cmapi.CertificateConditionReady {
+			return cond.Status == cmmeta.ConditionTrue && cond.ObservedGeneration == c.Generation
+		}
+	}
+	return false
 }
 
 func notReadyMessage(certs []v1alpha1.CertificateStatus, ready, total int) string {
@@ -190,4 +227,45 @@ func findings(fs []plan.Finding) ([]v1alpha1.Finding, string) {
 		return out, "none"
 	}
 	return out, strings.Join(parts, ", ")
+}
+
+// endpointNames is status.dns.dnsEndpoints: the DNSEndpoints published in this reconcile, none
+// once they are pruned or cannot exist, and otherwise (not applied this time) what it was.
+func endpointNames(ucd *v1alpha1.UCDeployment, o *observation) []string {
+	switch o.endpoints {
+	case endpointsPublished:
+		var names []string
+		for _, view := range render.DNSEndpointViews(ucd) {
+			names = append(names, render.DNSEndpointName(ucd.Name, view))
+		}
+		return names
+	case endpointsPruned, endpointsCRDMissing:
+		return nil
+	}
+	if ucd.Status.DNS == nil {
+		return nil
+	}
+	return ucd.Status.DNS.DNSEndpoints
+}
+
+// endpointsCondition is the DNSEndpointsReady condition of an enabled spec.dns.dnsEndpoint.
+func endpointsCondition(ucd *v1alpha1.UCDeployment, o *observation) (metav1.ConditionStatus, string, string) {
+	gvk := render.DNSEndpointGVK
+	switch {
+	case o.endpoints == endpointsPublished:
+		n := 0
+		for _, view := range render.DNSEndpointViews(ucd) {
+			n += len(render.Endpoints(o.plan.RecordsFor(view)))
+		}
+		return metav1.ConditionTrue, ReasonEndpointsPublished, fmt.Sprintf("%d endpoints in DNSEndpoints %s", n, strings.Join(endpointNames(ucd, o), ", "))
+	case o.endpoints == endpointsCRDMissing:
+		return metav1.ConditionFalse, ReasonCRDNotInstalled, fmt.Sprintf(
+			"the %s CRD (%s, from external-dns) is not installed, so no DNSEndpoint is published; the records are in the DNS ConfigMaps. "+
+				"Install the CRD, or disable spec.dns.dnsEndpoint; this is checked again every few minutes", gvk.Kind, gvk.GroupVersion())
+	case o.plan.HasErrors():
+		return metav1.ConditionFalse, ReasonEndpointsNotPublished, "the plan has errors; the DNSEndpoints are left as they are"
+	case o.endpointsErr != nil:
+		return metav1.ConditionFalse, ReasonEndpointsNotPublished, o.endpointsErr.Error()
+	}
+	return metav1.ConditionFalse, ReasonEndpointsNotPublished, "the DNSEndpoints are not up to date"
 }

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -26,6 +27,8 @@ import (
 var (
 	testLab *lab.Lab
 	k8s     client.Client
+	// metricsURL is the manager's Prometheus endpoint.
+	metricsURL string
 	// managerWrites counts the manager's write requests (POST, PUT, PATCH, DELETE).
 	managerWrites atomic.Int64
 )
@@ -50,8 +53,14 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second}
-	var err error
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		log.Printf("choosing the metrics port: %v", err)
+		return 1
+	}
+	metricsURL = "http://" + metricsAddr + "/metrics"
+	opts := manager.Options{MetricsAddr: metricsAddr, ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second,
+		DNSEndpointRecheck: time.Second}
 	testLab, err = lab.Start(context.Background(), lab.Options{
 		Manager:          &opts,
 		ManagerUser:      true, // bound only to config/rbac's ClusterRole
@@ -68,7 +77,22 @@ func run(m *testing.M) int {
 		}
 	}()
 	k8s = testLab.Client
+	if err := labtest.StandInIssuers(context.Background(), k8s, lab.PublicIssuer, lab.InternalIssuer); err != nil {
+		log.Print(err)
+		return 1
+	}
 	return m.Run()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago: controller-runtime
+// needs a concrete port to serve metrics on, and cannot report the one ":0" would pick.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // namespace creates a fresh namespace for one test.

@@ -16,12 +16,16 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/metrics"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -42,6 +46,9 @@ type UCDeploymentReconciler struct {
 	APIReader client.Reader
 	// Recorder emits events on the UCDeployment.
 	Recorder events.EventRecorder
+	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
+	// CRD as not installed.
+	DNSEndpoints *DNSEndpointKind
 }
 
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
@@ -55,13 +62,19 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	log := logf.FromContext(ctx)
 	ucd := &v1alpha1.UCDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, ucd); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.Forget(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ucd.DeletionTimestamp.IsZero() {
+		metrics.Forget(ucd.Namespace, ucd.Name)
 		return ctrl.Result{}, nil // owner references let the garbage collector remove the children
 	}
 
+	start := time.Now()
 	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec)}
+	metrics.ObservePlan(time.Since(start))
 	if o.plan.HasErrors() {
 		// Apply nothing new; existing children and their Secrets stay as they are.
 		if !stalledOn(ucd, ReasonPlanHasErrors) {
@@ -73,7 +86,15 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.observeCertificates(ctx, ucd, o); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.patchStatus(ctx, ucd, desiredStatus(ucd, o)); err != nil {
+	if len(o.certificates) < len(o.plan.Certificates) || !allReady(o.certificates) {
+		var err error
+		if o.issuers, err = r.issuerProblems(ctx, ucd, o.plan); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	st := desiredStatus(ucd, o)
+	metrics.Record(ucd.Namespace, ucd.Name, &st)
+	if err := r.patchStatus(ctx, ucd, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	switch {
@@ -82,32 +103,41 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, o.applyErr
 	case len(o.conflicts) > 0:
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	case o.endpoints == endpointsCRDMissing:
+		// No event tells when the CRD arrives: look again when the discovery answer expires.
+		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
 	}
 	return ctrl.Result{}, nil
 }
 
-// applyAll applies the desired Certificates and ConfigMaps and prunes the ones the plan dropped.
+// applyAll applies the desired Certificates, ConfigMaps and DNSEndpoints and prunes the ones the
+// plan or the spec dropped.
 func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) {
 	var errs []error
 	desiredCerts := render.Certificates(ucd, o.plan)
 	for _, c := range desiredCerts {
-		errs = append(errs, r.applyOne(ctx, ucd, o, c, &cmapi.Certificate{}, "Certificate"))
+		errs = append(errs, r.applyOne(ctx, r.Client, ucd, o, c, &cmapi.Certificate{}, "Certificate"))
 	}
 	dnsOK := true
 	for _, cm := range render.ConfigMaps(ucd, o.plan) {
 		n := len(o.conflicts)
-		err := r.applyOne(ctx, ucd, o, cm, &corev1.ConfigMap{}, "ConfigMap")
+		err := r.applyOne(ctx, r.Client, ucd, o, cm, &corev1.ConfigMap{}, "ConfigMap")
 		dnsOK = dnsOK && err == nil && len(o.conflicts) == n
 		errs = append(errs, err)
 	}
 	o.dnsApplied = dnsOK
 	errs = append(errs, r.prune(ctx, ucd, desiredCerts))
+	if err := r.applyDNSEndpoints(ctx, ucd, o); err != nil {
+		o.endpointsErr = err
+		errs = append(errs, err)
+	}
 	o.applyErr = errors.Join(errs...)
 }
 
-// applyOne applies one child and records events and conflicts.
-func (r *UCDeploymentReconciler) applyOne(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation, desired, live client.Object, kind string) error {
-	outcome, err := r.applyChild(ctx, ucd, desired, live)
+// applyOne applies one child, reading the live object through reader, and records events and
+// conflicts.
+func (r *UCDeploymentReconciler) applyOne(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment, o *observation, desired, live client.Object, kind string) error {
+	outcome, err := r.applyChild(ctx, reader, ucd, desired, live)
 	if err != nil {
 		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply", "%s %s: %v", kind, desired.GetName(), err)
 		return err
@@ -202,12 +232,28 @@ type Options struct {
 }
 
 // SetupWithManager registers the reconciler: UCDeployments on generation changes, and the
-// Certificates and ConfigMaps they own (drift, deletion, readiness).
+// Certificates and ConfigMaps they own (drift, deletion, readiness). The DNSEndpoints they own
+// are watched from the moment their CRD is found (DNSEndpointKind).
 func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&cmapi.Certificate{}).
 		Owns(&corev1.ConfigMap{}).
+		Watches(&cmapi.ClusterIssuer{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsForIssuer)).
+		Watches(&cmapi.Issuer{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsForIssuer)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	if r.DNSEndpoints != nil {
+		owned := handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.UCDeployment{}, handler.OnlyControllerOwner())
+		r.DNSEndpoints.start = func(_ context.Context, dc cache.Cache) error {
+			if err := mgr.Add(dc); err != nil {
+				return err
+			}
+			return c.Watch(source.Kind[client.Object](dc, newDNSEndpoint(), owned))
+		}
+	}
+	return nil
 }

@@ -353,9 +353,8 @@ type PrivateKeySpec struct {
 	// +kubebuilder:default=RSA
 	// +kubebuilder:validation:Enum=RSA;ECDSA
 	Algorithm string `json:"algorithm,omitempty"`
-	// Size is the key size in bits (RSA 1024-8192; ECDSA 256, 384 or 521).
+	// Size is the key size in bits (RSA 1024-8192, default 2048; ECDSA 256, 384 or 521, default 256).
 	// +optional
-	// +kubebuilder:default=2048
 	// +kubebuilder:validation:Minimum=256
 	// +kubebuilder:validation:Maximum=8192
 	Size int32 `json:"size,omitempty"`
@@ -376,10 +375,18 @@ type CertificatesSpec struct {
 	// Duration is the requested certificate lifetime.
 	// +optional
 	// +kubebuilder:default="8760h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$')",message="must be a Go duration: numbers with the units h, m, s, ms, us or ns and no sign, such as 8760h or 2160h30m (not 1y or 30d)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) >= duration('0s')",message="must be at most 2562047h (about 292 years)"
 	Duration *metav1.Duration `json:"duration,omitempty"`
 	// RenewBefore is how long before expiry cert-manager renews.
 	// +optional
 	// +kubebuilder:default="720h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$')",message="must be a Go duration: numbers with the units h, m, s, ms, us or ns and no sign, such as 720h (not 1y or 30d)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) >= duration('0s')",message="must be at most 2562047h (about 292 years)"
 	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
 	// PrivateKey is the key of every certificate.
 	// +optional
@@ -401,6 +408,46 @@ type DNSSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=2147483647
 	TTL int32 `json:"ttl,omitempty"`
+
+	// DNSEndpoint also publishes the records as external-dns DNSEndpoint objects
+	// (externaldns.k8s.io/v1alpha1), one per selected view, for an external-dns instance running
+	// with --source=crd. Off by default: the ConfigMaps stay the portable output either way.
+	// +optional
+	DNSEndpoint *DNSEndpointSpec `json:"dnsEndpoint,omitempty"`
+}
+
+// DNSView names a DNS view.
+// +kubebuilder:validation:Enum=internal;external
+type DNSView string
+
+const (
+	// InternalView is the DNS view of domain-joined clients and servers.
+	InternalView DNSView = "internal"
+	// ExternalView is the DNS view the Internet sees.
+	ExternalView DNSView = "external"
+)
+
+// DNSEndpointSpec configures the external-dns output. Each selected view gets a DNSEndpoint named
+// <deployment>-dns-<view> holding one endpoint per record name and type with all of its targets.
+// external-dns must run with --source=crd, and by default it manages only A, AAAA and CNAME
+// records: SRV and MX need --managed-record-types and a provider that supports them.
+//
+// When the DNSEndpoint CRD is not installed, the condition DNSEndpointsReady is False with reason
+// CRDNotInstalled and the controller looks again every few minutes; this does not make the
+// UCDeployment unready, because the records are still published in the ConfigMaps.
+type DNSEndpointSpec struct {
+	// Enabled publishes DNSEndpoints; disabling it deletes the ones this UCDeployment created.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// Views are the DNS views published as DNSEndpoints: internal, external or both. Usually only
+	// external: an external-dns instance manages one (public) zone set.
+	// +optional
+	// +listType=set
+	// +kubebuilder:default={external}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=2
+	Views []DNSView `json:"views,omitempty"`
 }
 
 // UCDeploymentStatus is what the controller observed and computed.
@@ -408,7 +455,8 @@ type UCDeploymentStatus struct {
 	// ObservedGeneration is the generation of the spec this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready, CertificatesReady, DNSRecordsReady, and Reconciling or Stalled while true.
+	// Conditions: Ready, CertificatesReady, DNSRecordsReady, DNSEndpointsReady (only while
+	// spec.dns.dnsEndpoint is enabled), and Reconciling or Stalled while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -472,6 +520,11 @@ type DNSStatus struct {
 	InternalConfigMap string `json:"internalConfigMap"`
 	// ExternalConfigMap holds the external view's zone files.
 	ExternalConfigMap string `json:"externalConfigMap"`
+	// DNSEndpoints are the external-dns DNSEndpoints holding the records, when spec.dns.dnsEndpoint
+	// is enabled and they are published.
+	// +optional
+	// +listType=atomic
+	DNSEndpoints []string `json:"dnsEndpoints,omitempty"`
 }
 
 // Finding is one planner finding about the design.
@@ -500,7 +553,7 @@ type Finding struct {
 // +kubebuilder:printcolumn:name="Records",type="integer",JSONPath=".status.dns.records"
 // +kubebuilder:printcolumn:name="Findings",type="string",JSONPath=".status.findingsSummary"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
-// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it becomes a label value (at most 63) and part of child names such as <name>-exchange-internal"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it becomes a label value (at most 63) and part of child names such as <name>-exchange-internal-tls"
 // +kubebuilder:printcolumn:name="Reason",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Message",type="string",priority=1,JSONPath=".status.conditions[?(@.type==\"Ready\")].message"
 type UCDeployment struct {
@@ -509,8 +562,11 @@ type UCDeployment struct {
 
 	// Spec describes the deployment.
 	Spec UCDeploymentSpec `json:"spec"`
-	// Status is what the controller observed.
+	// Status is what the controller observed. It defaults to observedGeneration -1 so that a new
+	// object reads as not yet observed (kstatus InProgress, Argo CD Progressing) until the
+	// controller's first status update.
 	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
 	Status UCDeploymentStatus `json:"status,omitempty"`
 }
 

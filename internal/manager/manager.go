@@ -45,6 +45,9 @@ type Options struct {
 	WatchNamespace string
 	// SyncPeriod is how often every UCDeployment is reconciled again even without events.
 	SyncPeriod time.Duration
+	// DNSEndpointRecheck is how long "external-dns's DNSEndpoint CRD is not installed" is trusted
+	// before discovery is asked again (zero: controllers.DefaultDNSEndpointRecheck).
+	DNSEndpointRecheck time.Duration
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -56,6 +59,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "UCDeployments reconciled in parallel")
 	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "watch only this namespace (default: all namespaces)")
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "how often every UCDeployment is reconciled without an event")
+	fs.DurationVar(&o.DNSEndpointRecheck, "dnsendpoint-crd-recheck", controllers.DefaultDNSEndpointRecheck,
+		"how often to look again for external-dns's DNSEndpoint CRD while it is not installed")
 }
 
 // Scheme returns a scheme with the core, cert-manager and ucdeploy types.
@@ -104,6 +109,26 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("ucdeploy"),
+		DNSEndpoints: &controllers.DNSEndpointKind{
+			Mapper:  mgr.GetRESTMapper(),
+			Recheck: o.DNSEndpointRecheck,
+			// external-dns's DNSEndpoint CRD is optional, so its kind cannot be in the manager's
+			// cache (which resolves every kind when it is built): the controller builds this
+			// cache, scoped like the others, once it finds the CRD.
+			NewCache: func() (cache.Cache, error) {
+				opts := cache.Options{
+					HTTPClient:           mgr.GetHTTPClient(),
+					Scheme:               scheme,
+					Mapper:               mgr.GetRESTMapper(),
+					SyncPeriod:           &o.SyncPeriod,
+					DefaultLabelSelector: managed,
+				}
+				if o.WatchNamespace != "" {
+					opts.DefaultNamespaces = map[string]cache.Config{o.WatchNamespace: {}}
+				}
+				return cache.New(mgr.GetConfig(), opts)
+			},
+		},
 	}
 	if err := r.SetupWithManager(mgr, controllers.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return nil, fmt.Errorf("setting up the UCDeployment controller: %w", err)

@@ -1,0 +1,130 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+)
+
+// +kubebuilder:rbac:groups=cert-manager.io,resources=issuers;clusterissuers,verbs=get;list;watch
+
+// issuerProblems reads the issuers the plan's certificates need and describes each one that is
+// missing or not Ready, so that the status says which issuer blocks issuance and why. The
+// issuers are watched, so a problem clears by itself when the issuer appears or becomes Ready.
+func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) ([]string, error) {
+	needed := map[string]*v1alpha1.IssuerRef{}
+	for _, c := range p.Certificates {
+		ref := ucd.Spec.Certificates.InternalIssuerRef
+		if c.Issuer == plan.IssuerPublic {
+			ref = ucd.Spec.Certificates.PublicIssuerRef
+		}
+		if ref != nil {
+			needed[issuerKind(ref)+"/"+ref.Name] = ref
+		}
+	}
+	var problems []string
+	for _, key := range sortedKeys(needed) {
+		ref := needed[key]
+		conds, err := r.issuerConditions(ctx, ucd.Namespace, ref)
+		switch {
+		case apierrors.IsNotFound(err):
+			where := "cluster-wide"
+			if issuerKind(ref) == cmapi.IssuerKind {
+				where = "in namespace " + ucd.Namespace
+			}
+			problems = append(problems, fmt.Sprintf("%s %s does not exist %s", issuerKind(ref), ref.Name, where))
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading %s: %w", key, err)
+		}
+		ready := false
+		msg := "it has no Ready condition yet"
+		for _, c := range conds {
+			if c.Type == cmapi.IssuerConditionReady {
+				ready = c.Status == cmmeta.ConditionTrue
+				msg = fmt.Sprintf("%s: %s", c.Reason, c.Message)
+			}
+		}
+		if !ready {
+			problems = append(problems, fmt.Sprintf("%s %s is not Ready (%s)", issuerKind(ref), ref.Name, msg))
+		}
+	}
+	return problems, nil
+}
+
+// issuerConditions returns the conditions of the referenced Issuer (in ns) or ClusterIssuer.
+func (r *UCDeploymentReconciler) issuerConditions(ctx context.Context, ns string, ref *v1alpha1.IssuerRef) ([]cmapi.IssuerCondition, error) {
+	if issuerKind(ref) == cmapi.IssuerKind {
+		iss := &cmapi.Issuer{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, iss); err != nil {
+			return nil, err
+		}
+		return iss.Status.Conditions, nil
+	}
+	iss := &cmapi.ClusterIssuer{}
+	if err := r.Get(ctx, client.ObjectKey{Name: ref.Name}, iss); err != nil {
+		return nil, err
+	}
+	return iss.Status.Conditions, nil
+}
+
+// deploymentsForIssuer maps an Issuer or ClusterIssuer event to the UCDeployments that reference it.
+func (r *UCDeploymentReconciler) deploymentsForIssuer(ctx context.Context, obj client.Object) []reconcile.Request {
+	kind := cmapi.ClusterIssuerKind
+	var opts []client.ListOption
+	if _, ok := obj.(*cmapi.Issuer); ok {
+		kind = cmapi.IssuerKind
+		opts = append(opts, client.InNamespace(obj.GetNamespace()))
+	}
+	var list v1alpha1.UCDeploymentList
+	if err := r.List(ctx, &list, opts...); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		c := list.Items[i].Spec.Certificates
+		for _, ref := range []*v1alpha1.IssuerRef{c.PublicIssuerRef, c.InternalIssuerRef} {
+			if ref != nil && ref.Name == obj.GetName() && issuerKind(ref) == kind {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// allReady reports whether every observed Certificate is Ready for its current generation.
+func allReady(certs map[string]*cmapi.Certificate) bool {
+	for _, c := range certs {
+		if !certificateReady(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// issuerKind is the ref's kind with the API's default applied.
+func issuerKind(ref *v1alpha1.IssuerRef) string {
+	if ref.Kind == "" {
+		return cmapi.ClusterIssuerKind
+	}
+	return ref.Kind
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,115 @@
+package metrics_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/metrics"
+)
+
+func TestRecordReplacesAndForgetDeletes(t *testing.T) {
+	notAfter := metav1.NewTime(time.Unix(1900000000, 0))
+	st := &v1alpha1.UCDeploymentStatus{
+		Certificates: []v1alpha1.CertificateStatus{
+			{Name: "a-pool", Ready: true, NotAfter: &notAfter},
+			{Name: "a-edge"},
+			{Name: "a-unified"},
+		},
+		DNS: &v1alpha1.DNSStatus{InternalRecords: 4, ExternalRecords: 7},
+		Findings: []v1alpha1.Finding{
+			{Severity: "Warning", Code: "SingleCertificateEdgeNames"},
+			{Severity: "Info", Code: "FrontEndNamesNotOnPoolCertificate"},
+			{Severity: "Info", Code: "FrontEndNamesNotOnPoolCertificate"},
+		},
+	}
+	metrics.Record("ns", "a", st)
+	metrics.Record("ns", "b", &v1alpha1.UCDeploymentStatus{Findings: []v1alpha1.Finding{{Severity: "Error", Code: "AVAuthenticationPort"}}})
+
+	want := `
+# HELP ucdeploy_certificate_expiry_timestamp_seconds Expiry (notAfter) of an issued certificate of a UCDeployment, in seconds since the Unix epoch.
+# TYPE ucdeploy_certificate_expiry_timestamp_seconds gauge
+ucdeploy_certificate_expiry_timestamp_seconds{certificate="a-pool",deployment="a",namespace="ns"} 1.9e+09
+# HELP ucdeploy_certificates Planned certificates of a UCDeployment by cert-manager readiness (ready="true" or "false").
+# TYPE ucdeploy_certificates gauge
+ucdeploy_certificates{deployment="a",namespace="ns",ready="false"} 2
+ucdeploy_certificates{deployment="a",namespace="ns",ready="true"} 1
+ucdeploy_certificates{deployment="b",namespace="ns",ready="false"} 0
+ucdeploy_certificates{deployment="b",namespace="ns",ready="true"} 0
+# HELP ucdeploy_dns_records Planned DNS records of a UCDeployment per view (internal, external).
+# TYPE ucdeploy_dns_records gauge
+ucdeploy_dns_records{deployment="a",namespace="ns",view="external"} 7
+ucdeploy_dns_records{deployment="a",namespace="ns",view="internal"} 4
+ucdeploy_dns_records{deployment="b",namespace="ns",view="external"} 0
+ucdeploy_dns_records{deployment="b",namespace="ns",view="internal"} 0
+# HELP ucdeploy_findings Planner findings of a UCDeployment by severity (Error, Warning, Info) and code.
+# TYPE ucdeploy_findings gauge
+ucdeploy_findings{code="AVAuthenticationPort",deployment="b",namespace="ns",severity="Error"} 1
+ucdeploy_findings{code="FrontEndNamesNotOnPoolCertificate",deployment="a",namespace="ns",severity="Info"} 2
+ucdeploy_findings{code="SingleCertificateEdgeNames",deployment="a",namespace="ns",severity="Warning"} 1
+`
+	names := []string{"ucdeploy_certificates", "ucdeploy_certificate_expiry_timestamp_seconds", "ucdeploy_findings", "ucdeploy_dns_records"}
+	if err := testutil.GatherAndCompare(registry(), strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+
+	// A finding and an expiry that no longer apply disappear; the rest stays.
+	st.Findings = st.Findings[:1]
+	st.Certificates[0].NotAfter = nil
+	metrics.Record("ns", "a", st)
+	if n := testutil.CollectAndCount(metrics.Findings); n != 2 {
+		t.Errorf("%d findings series after the Info finding went, want 2", n)
+	}
+	if n := testutil.CollectAndCount(metrics.CertificateExpiry); n != 0 {
+		t.Errorf("%d expiry series after notAfter went, want 0", n)
+	}
+
+	metrics.Forget("ns", "a")
+	for _, name := range names {
+		if strings.Contains(gathered(t, name), `deployment="a"`) {
+			t.Errorf("%s still has series of the forgotten deployment", name)
+		}
+	}
+	if !strings.Contains(gathered(t, "ucdeploy_findings"), `deployment="b"`) {
+		t.Error("Forget removed another deployment's series")
+	}
+	metrics.Forget("ns", "b")
+}
+
+func TestPlanDuration(t *testing.T) {
+	before := testutil.CollectAndCount(metrics.PlanDuration)
+	metrics.ObservePlan(3 * time.Millisecond)
+	if before != 1 || testutil.CollectAndCount(metrics.PlanDuration) != 1 {
+		t.Errorf("the histogram is one series")
+	}
+	if !strings.Contains(gathered(t, "ucdeploy_plan_duration_seconds"), "ucdeploy_plan_duration_seconds_count 1") {
+		t.Errorf("plan duration not observed:\n%s", gathered(t, "ucdeploy_plan_duration_seconds"))
+	}
+}
+
+func registry() prometheus.Gatherer { return ctrlmetrics.Registry }
+
+// gathered is the text exposition of the metric family name, or "" when it has no series.
+func gathered(t *testing.T, name string) string {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, f := range families {
+		if f.GetName() == name {
+			if _, err := expfmt.MetricFamilyToText(&b, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return b.String()
+}

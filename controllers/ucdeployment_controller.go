@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -225,6 +226,21 @@ func stalledOn(ucd *v1alpha1.UCDeployment, reason string) bool {
 	return false
 }
 
+// statusChanged passes updates whose status differs. A status write of ours therefore triggers
+// one more reconcile, which reads the freshly cached status: if an earlier reconcile compared its
+// result against a stale cached copy and skipped a needed patch, this one makes it. A reconcile
+// that finds the status equal writes nothing, so this costs reads only.
+var statusChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, okOld := e.ObjectOld.(*v1alpha1.UCDeployment)
+		n, okNew := e.ObjectNew.(*v1alpha1.UCDeployment)
+		return okOld && okNew && !equality.Semantic.DeepEqual(o.Status, n.Status)
+	},
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
 // Options tune the controller.
 type Options struct {
 	// MaxConcurrentReconciles is how many UCDeployments are reconciled at once.
@@ -236,7 +252,7 @@ type Options struct {
 // are watched from the moment their CRD is found (DNSEndpointKind).
 func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged))).
 		Owns(&cmapi.Certificate{}).
 		Owns(&corev1.ConfigMap{}).
 		Watches(&cmapi.ClusterIssuer{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsForIssuer)).

@@ -101,6 +101,9 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases"), cmCRDs},
 		ErrorIfCRDPathMissing: true,
 	}
+	// On SIGTERM, end watches within a second instead of letting them hold the API server up to
+	// its one-minute shutdown timeout, so that StopAPIServer (control.go) stops it at once.
+	l.env.ControlPlane.GetAPIServer().Configure().Set("shutdown-watch-termination-grace-period", "1s")
 	cfg, err := l.env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)

@@ -25,7 +25,7 @@ envtest-bins: ## Build etcd, kube-apiserver and kube-controller-manager from Go 
 test: ## Run every test: unit, golden, envtest, end to end (builds the control plane first).
 	$(ASSETS) $(GO) test ./... -count=1 -timeout 40m
 
-lint: verify-generated ## gofmt, go vet and stale generated files.
+lint: verify-generated verify-docs ## gofmt, go vet and stale generated files (code, manifests, docs, chart).
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
 
@@ -41,3 +41,17 @@ demo: ## Start the lab, apply the samples (or DEMO=file), print what was issued;
 IMG ?= ucdeploy:latest
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
+
+# Documentation and the Helm chart's copies of the manifests, generated from the code
+# (hack/docs/generate.sh says what comes from where). `make lint` runs verify-docs.
+.PHONY: docs chart verify-docs
+docs: ## Generate docs/reference/api.md, docs/troubleshooting.md, docs/guide/ and the chart's copies.
+	@bash hack/docs/generate.sh
+
+chart: ## Copy the CRD and the ClusterRole rules from config/ into charts/ucdeploy.
+	@rm -f charts/ucdeploy/crds/*.yaml
+	@cp config/crd/bases/*.yaml charts/ucdeploy/crds/
+	@cp config/rbac/role.yaml charts/ucdeploy/files/clusterrole.yaml
+
+verify-docs: ## Fail when make docs would change a generated page or the chart's copies.
+	@bash hack/docs/verify.sh

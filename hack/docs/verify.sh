@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# verify.sh fails when `make docs` would change a generated file: it generates everything into a
+# temporary directory and compares it with the files in the working tree. Comparing files rather
+# than `git status` keeps hand-written pages in docs/ (and uncommitted work) out of the check,
+# and catches new, missing and changed generated files alike.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+bash hack/docs/generate.sh "$tmp/docs" "$tmp/chart"
+
+status=0
+check() { # generated current
+	if ! diff -ruN "$2" "$1" >"$tmp/diff"; then
+		status=1
+		echo "stale: $2" >&2
+		head -40 "$tmp/diff" >&2
+	fi
+}
+check "$tmp/docs/reference/api.md" docs/reference/api.md
+check "$tmp/docs/troubleshooting.md" docs/troubleshooting.md
+check "$tmp/docs/guide" docs/guide
+check "$tmp/chart/crds" charts/ucdeploy/crds
+check "$tmp/chart/files/clusterrole.yaml" charts/ucdeploy/files/clusterrole.yaml
+if [[ $status != 0 ]]; then
+	echo "generated documentation is stale: run make docs and commit the result" >&2
+fi
+exit $status

@@ -1,0 +1,225 @@
+package plan
+
+// CatalogEntry documents one finding code: what the planner checks, where the rule comes from,
+// and what to change in the UCDeployment. The catalog is the source of docs/troubleshooting.md
+// (`make docs`); catalog_test.go fails when a Code* constant or a finding() call in checks.go
+// and the catalog disagree, so the documentation cannot drift from the planner.
+type CatalogEntry struct {
+	// Code is the stable finding code, one of the Code* constants.
+	Code string
+	// Severities are the severities findings with this code are reported at, most severe first.
+	// Most codes have one; a code whose rule has a hard and a soft case has two.
+	Severities []string
+	// Rules are the rule ids the findings cite in their Rule field: a DOMAIN.md validation rule
+	// (V1 … V30), a DOMAIN.md rule id (R-…) or section (§4), or the RFC the rule comes from.
+	Rules []string
+	// Sources are the DOMAIN.md source ids (§0 of DOMAIN.md) behind the rules, or RFCs.
+	Sources []string
+	// Meaning says what the finding means for the deployment.
+	Meaning string
+	// Fix says what to change; the finding's path names the field.
+	Fix string
+}
+
+// catalog lists every finding code in the order of the Code* constants.
+var catalog = []CatalogEntry{
+	{
+		Code:       CodeInternalNameOnPublicCertificate,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V1"},
+		Sources:    []string{"S-CAB", "S-DIGI-INT", "S-QV"},
+		Meaning: "A name planned for a public-CA certificate is single-label or ends in a top-level domain outside the public root " +
+			"(.local, .corp, .lan, ...). Public CAs have not issued certificates for such internal names since 1 November 2015, " +
+			"so the issuer would refuse the request.",
+		Fix: "Give the Internet-facing service a name in a registered public domain and publish it through split DNS, " +
+			"or keep the internal name off the Internet-facing roles so that it goes on an internal-CA certificate.",
+	},
+	{
+		Code:       CodeWildcardNotSupported,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V3"},
+		Sources:    []string{"S-SCHERTZ-WILD", "S-TT-POOL"},
+		Meaning: "A wildcard name would go on a certificate that OCS 2007 R2 uses. OCS supports no wildcard names at all: " +
+			"its services fail to start.",
+		Fix: "List the names explicitly, or use `certificates.strategy: PerRole` so that the wildcard (from " +
+			"`exchange.additionalNames`) stays on the Exchange-only certificate, where Exchange accepts it.",
+	},
+	{
+		Code:       CodeStrictDNSNameMismatch,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V8"},
+		Sources:    []string{"S-OCS-AUTOSIGNIN", "S-SFB-ADVDNS"},
+		Meaning: "The `_sipinternaltls._tcp` record of a SIP domain points at a sign-in server outside that domain. With strict " +
+			"DNS name matching Communicator refuses the target and falls back to `sip.<domain>`, which ucdeploy publishes and " +
+			"puts on the certificate. Microsoft's own example crosses domains, so this is a warning.",
+		Fix: "Name the sign-in pool or Director inside each SIP domain, or accept the `sip.<domain>` fallback, or relax " +
+			"strict DNS name matching on the clients by Group Policy.",
+	},
+	{
+		Code:       CodeEdgePortConflict,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V11", "V12"},
+		Sources:    []string{"S-EE", "S-OCS-AVEXT"},
+		Meaning: "Two Edge services share an external address and the same TCP port: Access Edge and Web Conferencing Edge " +
+			"both on 443 (V11), or the A/V Edge on 443 next to the Access or Web Conferencing Edge (V12). Only one service " +
+			"can listen.",
+		Fix: "Set `ocs.edge.webConferencingPort: 444` when Web Conferencing shares the Access Edge address (the seed " +
+			"article's single-certificate design) or give it its own address; give the A/V Edge its own `avIP`.",
+	},
+	{
+		Code:       CodeEdgeAddressConflict,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V17"},
+		Sources:    []string{"S-EE", "S-OCS-EDGEDNS"},
+		Meaning: "`webConferencingFQDN` equals `accessFQDN` but `webConferencingIP` differs from `accessIP`: one DNS name " +
+			"cannot point at two services.",
+		Fix: "Share the address (remove `webConferencingIP` or set it to `accessIP`, with Web Conferencing on port 444), " +
+			"or give the Web Conferencing Edge a name of its own.",
+	},
+	{
+		Code:       CodeAVAuthenticationPort,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V13"},
+		Sources:    []string{"S-EE", "S-SFB-EDGE"},
+		Meaning: "The A/V authentication service is set to a port other than 5062. The pool reaches it on 5062 on the Edge's " +
+			"internal interface; 443 is the common mistake the seed article warns about.",
+		Fix: "Set `ocs.edge.avAuthenticationPort: 5062`, or remove the field (it defaults to 5062).",
+	},
+	{
+		Code:       CodeWebConferencingInternalPort,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V14"},
+		Sources:    []string{"S-OCS-WCEINT"},
+		Meaning: "The internal (PSOM) port of the Web Conferencing Edge is not the default 8057. It works only if the pool's " +
+			"Web Conferencing Server is configured with the same port.",
+		Fix: "Configure the same port on the pool's Web Conferencing Server, or set " +
+			"`ocs.edge.webConferencingInternalPort: 8057`.",
+	},
+	{
+		Code:       CodeSingleCertificateEdgeNames,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V17"},
+		Sources:    []string{"S-EE", "S-OCS-EDGECERT"},
+		Meaning: "The unified certificate carries two different external Edge names (Access and Web Conferencing). OCS 2007 " +
+			"R2 documents one certificate for each; only the seed design, where both share one name and address, is " +
+			"known to work with a single certificate.",
+		Fix: "Give Web Conferencing the Access Edge's FQDN and address with `webConferencingPort: 444`, or use " +
+			"`certificates.strategy: PerRole`.",
+	},
+	{
+		Code:       CodeCASArrayOnCertificate,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V22"},
+		Sources:    []string{"S-CASARRAY"},
+		Meaning: "The Exchange 2010 CAS array FQDN is also an HTTP name on a certificate. The CAS array is an RPC endpoint " +
+			"for internal Outlook clients: it needs a name of its own that never goes on a certificate or into external DNS.",
+		Fix: "Give `exchange.casArrayFQDN` a dedicated name such as `outlook.<domain>` (internal DNS only) that differs " +
+			"from `externalFQDN`, `legacyFQDN` and `additionalNames`.",
+	},
+	{
+		Code:       CodeSANPublishingUnsupported,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V24"},
+		Sources:    []string{"S-ISA-SAN", "S-EE"},
+		Meaning: "Exchange is published through ISA Server 2004, which cannot publish with a certificate carrying several " +
+			"names, or ISA Server 2006 RTM, which reads only the first subject alternative name.",
+		Fix: "Upgrade the publishing server to ISA Server 2006 SP1 or TMG and set `exchange.publishedVia` accordingly.",
+	},
+	{
+		Code:       CodeTooManySANs,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V26"},
+		Sources:    []string{"S-DIGI-INT"},
+		Meaning:    "A public certificate has more names than `certificates.maxSANs`, the limit of the public CA's product.",
+		Fix: "Use `certificates.strategy: PerRole`, fewer domains, or a CA product that allows more names (then raise " +
+			"`maxSANs`).",
+	},
+	{
+		Code:       CodeWeakKey,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V27"},
+		Sources:    []string{"S-L13-PKI"},
+		Meaning:    "The RSA keys are shorter than 2048 bits, which is considered weak.",
+		Fix:        "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
+	},
+	{
+		Code:       CodeIssuerNotConfigured,
+		Severities: []string{SeverityError},
+		Rules:      []string{"§4"},
+		Sources:    []string{"S-OCS-CERTINFRA", "S-CAB"},
+		Meaning: "The plan has certificates of a class (public or internal) but no cert-manager issuer for that class, so " +
+			"nothing could sign them.",
+		Fix: "Set `certificates.publicIssuerRef` to the issuer of the public CA, or `certificates.internalIssuerRef` to " +
+			"the issuer of the enterprise CA (kind ClusterIssuer by default; an Issuer must live in the UCDeployment's " +
+			"namespace).",
+	},
+	{
+		Code:       CodeCommonNameTooLong,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V6"},
+		Sources:    []string{"RFC 5280"},
+		Meaning: "A certificate's subject common name is longer than 64 characters, the X.509 upper bound; cert-manager " +
+			"rejects such a Certificate.",
+		Fix: "Shorten the FQDN that becomes the common name (the field in the finding's path).",
+	},
+	{
+		Code:       CodeGeneratedNameInvalid,
+		Severities: []string{SeverityError},
+		Rules:      []string{"RFC 1035"},
+		Sources:    []string{"RFC 1035"},
+		Meaning: "A name ucdeploy builds from your input (`sip.<domain>`, `as.<cwa>`, `download.<cwa>`, SRV owners, or an " +
+			"object name such as `<deployment>-<role>-tls`) is not a valid DNS name: longer than 253 characters or with a " +
+			"label longer than 63.",
+		Fix: "Shorten the field in the finding's path: the domain, the host name or the UCDeployment's name.",
+	},
+	{
+		Code:       CodeDNSRecordConflict,
+		Severities: []string{SeverityError, SeverityWarning},
+		Rules:      []string{"RFC 1034"},
+		Sources:    []string{"RFC 1034"},
+		Meaning: "Error: a name in one DNS view would be a CNAME and also own other records, which DNS forbids. Warning: " +
+			"a name resolves to several addresses because two roles share it with different IPs.",
+		Fix: "Give the hosts distinct names, or give the roles that share a name the same address.",
+	},
+	{
+		Code:       CodeAutodiscoverSRVClients,
+		Severities: []string{SeverityInfo},
+		Rules:      []string{"V23"},
+		Sources:    []string{"S-KB940881", "S-EX07-AUTOD"},
+		Meaning: "Autodiscover is published by SRV record. Outlook 2007 follows it from the June 2007 update (KB 940881) " +
+			"or SP1, and Outlook 2010 does; older clients need `autodiscover.<domain>` on the certificate.",
+		Fix: "Nothing, if every client is Outlook 2007 SP1 or later. Otherwise set `exchange.autodiscover: HostRecord`.",
+	},
+	{
+		Code:       CodeFrontEndNamesNotOnPoolCertificate,
+		Severities: []string{SeverityInfo},
+		Rules:      []string{"R-OCS-FE-SAN"},
+		Sources:    []string{"S-TT-POOL"},
+		Meaning: "External web conferencing is enabled on an Enterprise pool and the front-end FQDNs are not on the pool " +
+			"certificate. One unconfirmed third-party source says the Edge connects to the front ends by name.",
+		Fix: "Set `ocs.frontEndNamesOnPoolCertificate: true` if external meetings fail.",
+	},
+}
+
+// Catalog returns every finding code the planner emits, in the order of the Code* constants.
+// The slice is a copy; changing it does not change the catalog.
+func Catalog() []CatalogEntry {
+	out := make([]CatalogEntry, len(catalog))
+	for i, e := range catalog {
+		e.Severities = append([]string(nil), e.Severities...)
+		e.Rules = append([]string(nil), e.Rules...)
+		e.Sources = append([]string(nil), e.Sources...)
+		out[i] = e
+	}
+	return out
+}
+
+// CatalogEntryFor returns the catalog entry of a finding code.
+func CatalogEntryFor(code string) (CatalogEntry, bool) {
+	for _, e := range Catalog() {
+		if e.Code == code {
+			return e, true
+		}
+	}
+	return CatalogEntry{}, false
+}

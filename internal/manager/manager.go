@@ -84,7 +84,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// ConfigMaps costs no memory here.
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	cacheOpts := cache.Options{
-		SyncPeriod: &o.SyncPeriod,
+		SyncPeriod:       &o.SyncPeriod,
+		DefaultTransform: trimManagedFields, // transform.go
 		ByObject: map[client.Object]cache.ByObject{
 			&cmapi.Certificate{}: {Label: managed},
 			&corev1.ConfigMap{}:  {Label: managed},
@@ -101,6 +102,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "ucdeploy.uc.ucdeploy.io",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// The process exits right after the manager stops, so handing the lease over at once is
+		// safe and lets a standby replica take over without waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)

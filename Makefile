@@ -55,3 +55,7 @@ chart: ## Copy the CRD and the ClusterRole rules from config/ into charts/ucdepl
 
 verify-docs: ## Fail when make docs would change a generated page or the chart's copies.
 	@bash hack/docs/verify.sh
+
+bench: ## Benchmark N=100,500,1000 UCDeployments against a floor and ingress-shim (docs/performance.md); BENCH_ARGS=-short for CI size.
+	@bash hack/envtest/build.sh >/dev/null
+	$(ASSETS) $(GO) run ./bench/cmd $(BENCH_ARGS)

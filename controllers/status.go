@@ -51,6 +51,8 @@ type observation struct {
 	plan         plan.Plan
 	certificates map[string]*cmapi.Certificate
 	conflicts    []string // "Kind namespace/name" of foreign objects holding a child's name
+	created      []string // "Kind name" of the children this reconcile created
+	updated      []string // and of those it updated
 	applyErr     error
 	dnsApplied   bool
 	endpoints    endpointsState // what became of the DNSEndpoints

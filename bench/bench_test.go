@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// TestBenchSmall runs `make bench -short` (N=20, a 5 s idle window, real issuance of 8, the
+// planner for 100 ms a case) so that the benchmark cannot rot. It asserts no wall-clock time,
+// only what must hold on any machine: every column is filled, the manager writes each child
+// exactly once, writes status at most twice per deployment (once is the minimum; a second write
+// happens when the Certificates turn Ready after the first reconcile has written "not ready",
+// which depends on timing), and writes nothing at all once converged, nor after a restart.
+func TestBenchSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab")
+	}
+	ctrl.SetLogger(logr.Discard())
+	cfg := ShortConfig()
+	cfg.Log = t.Logf
+	r, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	r.WriteTable(&table)
+	t.Log("\n" + table.String())
+	if _, err := r.WriteJSON(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rows) != 1 {
+		t.Fatalf("want one row, got %d", len(r.Rows))
+	}
+	row := r.Rows[0]
+	for name, v := range map[string]float64{
+		"convergeSeconds": row.ConvergeSeconds, "certificatesExistSeconds": row.CertificatesExistSeconds,
+		"floorSeconds": row.FloorSeconds, "convergeOverFloor": row.ConvergeOverFloor,
+		"oursSecondsPerCertificate": row.OursSecondsPerCertificate, "ingressShimSecondsPerCertificate": row.IngressShimSecondsPerCertificate,
+		"writesPerDeployment": row.WritesPerDeployment, "minimumWritesPerDeployment": row.MinimumWritesPerDeployment,
+		"managerPeakRSSBytes": float64(row.ManagerPeakRSSBytes), "managerPeakHeapBytes": float64(row.ManagerPeakHeapBytes),
+		"idleWindowSeconds": row.IdleWindowSeconds, "idleReconciles": row.IdleReconciles,
+		"convergeCPU.apiServer": row.ConvergeCPU.APIServer,
+	} {
+		if v <= 0 {
+			t.Errorf("%s is %v; want it measured", name, v)
+		}
+	}
+	if row.IdleWrites == nil || *row.IdleWrites != 0 {
+		t.Errorf("idle writes %v; want 0", row.IdleWrites)
+	}
+	if row.RestartWrites == nil || *row.RestartWrites != 0 {
+		t.Errorf("writes after a restart %v; want 0", row.RestartWrites)
+	}
+	if got, want := row.Writes.Certificates, int64(row.Certificates); got != want {
+		t.Errorf("%d Certificate writes for %d Certificates; want exactly one each", got, want)
+	}
+	if got, want := row.Writes.ConfigMaps, int64(row.ConfigMaps); got != want {
+		t.Errorf("%d ConfigMap writes for %d ConfigMaps; want exactly one each", got, want)
+	}
+	if n := int64(row.N); row.Writes.Status < n || row.Writes.Status > 2*n {
+		t.Errorf("%d status writes for %d deployments; want one or two each", row.Writes.Status, n)
+	}
+	if row.Writes.Other != 0 {
+		t.Errorf("%d unexpected writes", row.Writes.Other)
+	}
+	if row.FloorWrites.Objects() != int64(row.Certificates+row.ConfigMaps+row.N) {
+		t.Errorf("the floor wrote %+v; want exactly its children and one status each", row.FloorWrites)
+	}
+	if ri := r.RealIssuance; ri == nil || ri.ConvergeSeconds <= 0 || ri.Certificates == 0 {
+		t.Errorf("real issuance not measured: %+v", ri)
+	}
+	if len(r.Planner) != len(PlannerDomains) || len(r.PlannerSamples) == 0 {
+		t.Errorf("planner rows %+v %+v", r.Planner, r.PlannerSamples)
+	}
+	for _, p := range append(r.Planner, r.PlannerSamples...) {
+		if p.NsPerOp <= 0 || p.AllocsPerOp <= 0 {
+			t.Errorf("planner row %+v not measured", p)
+		}
+	}
+}

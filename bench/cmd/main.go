@@ -1,0 +1,121 @@
+// Command bench is `make bench`: it starts a lab and measures the ucdeploy manager against a
+// floor and against cert-manager's ingress-shim for N UCDeployments, prints the results and
+// writes them to bench/results/latest.json and a dated copy. See docs/performance.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/ucdeploy/ucdeploy/bench"
+)
+
+func main() {
+	cfg := bench.DefaultConfig()
+	short := flag.Bool("short", false, "CI size: N=20, a 5 s idle window, real issuance of 8")
+	ns := flag.String("n", "", "comma-separated numbers of UCDeployments (default 100,500,1000)")
+	idle := flag.Duration("idle", 0, "idle window at the idle N (default 60s; 5s with -short)")
+	idleOthers := flag.Duration("idle-others", -1, "idle window at every other N (default 10s; 0 skips)")
+	idleN := flag.Int("idle-n", 0, "N of the long idle window (default: the largest)")
+	realN := flag.Int("real-n", -1, "N of the run with real cert-manager issuance (default 100; 0 skips)")
+	concurrency := flag.Int("concurrency", 0, "the manager's --max-concurrent-reconciles, also the floor's and ingress-shim's workers (default: the manager's default)")
+	creators := flag.Int("creators", 0, "goroutines creating the UCDeployments (default 4)")
+	managerArgs := flag.String("manager-args", "", "extra ucdeploy flags, space-separated")
+	managerEnv := flag.String("manager-env", "", "extra environment of the manager process, space-separated KEY=VALUE")
+	out := flag.String("out", "", "results directory (default bench/results in the repository)")
+	trace := flag.Bool("trace-writes", false, "log every write of the manager")
+	bin := flag.String("manager-bin", "", "run this ucdeploy binary instead of building the repository's")
+	skip := flag.String("skip", "", "comma-separated phases to leave out: floor, ingress-shim, planner (experiments only)")
+	flag.Parse()
+
+	if *short {
+		cfg = bench.ShortConfig()
+	}
+	if *ns != "" {
+		cfg.Ns = nil
+		for f := range strings.SplitSeq(*ns, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fatalf("-n: %q is not a positive number", f)
+			}
+			cfg.Ns = append(cfg.Ns, n)
+		}
+	}
+	if *idle > 0 {
+		cfg.Idle = *idle
+	}
+	if *idleOthers >= 0 {
+		cfg.IdleOthers = *idleOthers
+	}
+	cfg.IdleN = *idleN
+	if *realN >= 0 {
+		cfg.RealN = *realN
+	}
+	if *concurrency > 0 {
+		cfg.Concurrency = *concurrency
+	}
+	if *creators > 0 {
+		cfg.Creators = *creators
+	}
+	if *managerArgs != "" {
+		cfg.ManagerArgs = strings.Fields(*managerArgs)
+	}
+	cfg.ManagerEnv = strings.Fields(*managerEnv)
+	cfg.TraceWrites = *trace
+	cfg.ManagerBinary = *bin
+	for f := range strings.SplitSeq(*skip, ",") {
+		switch strings.TrimSpace(f) {
+		case "":
+		case "floor":
+			cfg.SkipFloor = true
+		case "ingress-shim":
+			cfg.SkipIngressShim = true
+		case "planner":
+			cfg.SkipPlanner = true
+		default:
+			fatalf("-skip: unknown phase %q", f)
+		}
+	}
+	start := time.Now()
+	cfg.Log = func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	ctrl.SetLogger(logr.Discard())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	report.WriteTable(os.Stdout)
+	dir := *out
+	if dir == "" {
+		root, err := bench.RepoRoot()
+		if err != nil {
+			fatalf("%v", err)
+		}
+		dir = filepath.Join(root, "bench", "results")
+	}
+	dated, err := report.WriteJSON(dir)
+	if err != nil {
+		fatalf("writing results: %v", err)
+	}
+	fmt.Printf("results: %s and %s\n", filepath.Join(dir, "latest.json"), dated)
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}

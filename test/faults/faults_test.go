@@ -204,6 +204,15 @@ func deleteAndRecover(t *testing.T, u *v1alpha1.UCDeployment, pc plan.Certificat
 		if !certReady(c) {
 			return fmt.Errorf("not Ready yet")
 		}
+		// cert-manager may call the new Certificate Ready from a cached copy of the Secret
+		// that was just deleted: wait for the Secret it really issues.
+		leaf, err := readLeaf(ctx, u.Namespace, pc.SecretName)
+		if err != nil {
+			return err
+		}
+		if withSecret && leaf.SerialNumber.Cmp(oldLeaf.SerialNumber) == 0 {
+			return fmt.Errorf("the Secret still holds the old certificate")
+		}
 		return nil
 	})
 	leaf, err := readLeaf(ctx, u.Namespace, pc.SecretName)

@@ -70,6 +70,9 @@ type Config struct {
 	SkipFloor, SkipIngressShim, SkipPlanner bool
 	// PlannerShort measures the planner for 100 ms a case instead of testing.Benchmark's 1 s.
 	PlannerShort bool
+	// KeepLogs keeps the directory of logs and kubeconfigs after a successful run (it is always
+	// kept after a failure).
+	KeepLogs bool
 	// TraceWrites logs every write of the manager (noisy; for debugging).
 	TraceWrites bool
 	// Log receives progress lines.
@@ -143,6 +146,11 @@ func Run(ctx context.Context, cfg Config) (_ *Report, err error) {
 		return nil, err
 	}
 	e.log("logs in %s", e.dir)
+	defer func() {
+		if err == nil && !cfg.KeepLogs {
+			err = os.RemoveAll(e.dir)
+		}
+	}()
 
 	// Compile the manager while the control plane starts.
 	built := make(chan error, 1)

@@ -73,6 +73,7 @@ func main() {
 	}
 	cfg.ManagerEnv = strings.Fields(*managerEnv)
 	cfg.TraceWrites = *trace
+	cfg.KeepLogs = true
 	cfg.ManagerBinary = *bin
 	for f := range strings.SplitSeq(*skip, ",") {
 		switch strings.TrimSpace(f) {

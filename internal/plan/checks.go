@@ -340,19 +340,15 @@ func checkKey(d *draft) []Finding {
 // checkRecordConflicts: a CNAME may not share its owner with any other record (RFC 1034 §3.6.2),
 // and an address record of one name pointing at different addresses is almost always a mistake.
 func checkRecordConflicts(d *draft) []Finding {
-	type key struct{ view, name string }
-	byName := map[key][]Record{}
-	var keys []key
-	for _, r := range d.records {
-		k := key{r.View, r.Name}
-		if _, ok := byName[k]; !ok {
-			keys = append(keys, k)
-		}
-		byName[k] = append(byName[k], r)
-	}
+	// The records are sorted by view, zone (a function of the name) and name: the records of
+	// one (view, name) are adjacent.
 	var out []Finding
-	for _, k := range keys {
-		rs := byName[k]
+	for i := 0; i < len(d.records); {
+		j := i + 1
+		for j < len(d.records) && d.records[j].View == d.records[i].View && d.records[j].Name == d.records[i].Name {
+			j++
+		}
+		rs := d.records[i:j]
 		var cname bool
 		var addrs []string
 		for _, r := range rs {
@@ -365,13 +361,14 @@ func checkRecordConflicts(d *draft) []Finding {
 		}
 		if cname && len(rs) > 1 {
 			out = append(out, finding(SeverityError, CodeDNSRecordConflict, "spec", "RFC 1034",
-				"%s (%s view) would be a CNAME and have other records: give the hosts distinct names", k.name, k.view))
+				"%s (%s view) would be a CNAME and have other records: give the hosts distinct names", rs[0].Name, rs[0].View))
 		}
 		if len(addrs) > 1 {
 			sort.Strings(addrs)
 			out = append(out, finding(SeverityWarning, CodeDNSRecordConflict, "spec", "RFC 1034",
-				"%s (%s view) resolves to several addresses (%s): two roles share this name with different IPs", k.name, k.view, strings.Join(addrs, ", ")))
+				"%s (%s view) resolves to several addresses (%s): two roles share this name with different IPs", rs[0].Name, rs[0].View, strings.Join(addrs, ", ")))
 		}
+		i = j
 	}
 	return out
 }

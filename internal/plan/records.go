@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
@@ -53,7 +55,15 @@ func dnsRecords(in *input) []Record {
 		exchangeRecords(in, s)
 	}
 	assignZones(in, s.records)
-	sort.Slice(s.records, func(i, j int) bool { return recordLess(s.records[i], s.records[j]) })
+	slices.SortFunc(s.records, func(a, b Record) int {
+		if recordLess(a, b) {
+			return -1
+		}
+		if recordLess(b, a) {
+			return 1
+		}
+		return 0
+	})
 	return dedupeRecords(s.records)
 }
 
@@ -134,20 +144,28 @@ func exchangeRecords(in *input, s *recordSet) {
 // assignZones puts each record in the longest known zone that contains it: the SIP and SMTP
 // domains and the parent domains of every host in the spec.
 func assignZones(in *input, records []Record) {
-	zones := knownZones(in)
+	zones := map[string]bool{}
+	for _, z := range knownZones(in) {
+		zones[z] = true
+	}
 	for i := range records {
 		r := &records[i]
 		r.Zone = parent(r.Name)
-		for _, z := range zones {
-			if inDomain(r.Name, z) {
-				r.Zone = z
+		// The longest known zone the name is in: walk its suffixes, longest first.
+		for n := r.Name; ; {
+			if zones[n] {
+				r.Zone = n
 				break
 			}
+			dot := strings.IndexByte(n, '.')
+			if dot < 0 {
+				break
+			}
+			n = n[dot+1:]
 		}
 	}
 }
 
-// knownZones lists the candidate zones, longest first.
 func knownZones(in *input) []string {
 	set := map[string]bool{}
 	for _, d := range in.sipDomains {

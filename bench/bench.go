@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (_ *Report, err error) {
 			built <- nil
 			return
 		}
-		root, err := RepoRoot()
+		root, err := lab.RepoRoot()
 		if err == nil {
 			e.bin, err = buildManager(ctx, root, e.dir)
 		}

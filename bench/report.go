@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
@@ -191,7 +191,7 @@ func machine() Machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
-	if root, err := RepoRoot(); err == nil {
+	if root, err := lab.RepoRoot(); err == nil {
 		cmd := exec.Command("git", "describe", "--always", "--dirty")
 		cmd.Dir = root
 		if out, err := cmd.Output(); err == nil {
@@ -214,25 +214,6 @@ func loadAverage() float64 {
 	}
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
-}
-
-// RepoRoot finds the directory of this module's go.mod from the working directory up.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(data), "module github.com/ucdeploy/ucdeploy\n") {
-			return dir, nil
-		}
-		next := filepath.Dir(dir)
-		if next == dir {
-			return "", errors.New("run the benchmark inside the ucdeploy repository")
-		}
-		dir = next
-	}
 }
 
 // WriteJSON writes the report to dir/latest.json and a dated copy beside it, and returns the

@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ucdeploy/ucdeploy/bench"
+	"github.com/ucdeploy/ucdeploy/internal/lab"
 )
 
 func main() {
@@ -103,7 +104,7 @@ func main() {
 	report.WriteTable(os.Stdout)
 	dir := *out
 	if dir == "" {
-		root, err := bench.RepoRoot()
+		root, err := lab.RepoRoot()
 		if err != nil {
 			fatalf("%v", err)
 		}

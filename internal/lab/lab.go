@@ -70,7 +70,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if opts.Log == nil {
 		opts.Log = func(string, ...any) {}
 	}
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -197,8 +197,8 @@ func (l *Lab) WriteAdminKubeconfig(path string) error {
 	return os.WriteFile(path, data, 0o600)
 }
 
-// repoRoot finds the directory of this module's go.mod from the working directory up.
-func repoRoot() (string, error) {
+// RepoRoot finds the directory of this module's go.mod from the working directory up.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("finding the repository root: %w", err)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
-	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -330,27 +329,7 @@ func (h *harness) markCertificatesReady(ucd *v1alpha1.UCDeployment) {
 	if len(list.Items) == 0 {
 		h.t.Fatalf("%s has no Certificates", ucd.Name)
 	}
-	for i := range list.Items {
-		key := client.ObjectKeyFromObject(&list.Items[i])
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			c := &cmapi.Certificate{}
-			if err := h.lab.Client.Get(ctx, key, c); err != nil {
-				return err
-			}
-			now := metav1.Now()
-			notAfter := metav1.NewTime(now.Add(365 * 24 * time.Hour).Truncate(time.Second))
-			renewal := metav1.NewTime(notAfter.Add(-30 * 24 * time.Hour))
-			c.Status.Conditions = []cmapi.CertificateCondition{{
-				Type: cmapi.CertificateConditionReady, Status: cmmeta.ConditionTrue, Reason: "Ready",
-				Message: "Certificate is up to date and has not expired", LastTransitionTime: &now, ObservedGeneration: c.Generation,
-			}}
-			c.Status.NotAfter, c.Status.RenewalTime = &notAfter, &renewal
-			return h.lab.Client.Status().Update(ctx, c)
-		})
-		if err != nil {
-			h.t.Fatalf("marking %s ready: %v", key, err)
-		}
-	}
+	labtest.MarkCertificatesReady(h.t, h.lab.Client, ucd)
 }
 
 // setAVAuthenticationPort changes the spec of ucd.

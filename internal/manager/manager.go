@@ -56,7 +56,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease (default: the pod's namespace)")
-	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "UCDeployments reconciled in parallel")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 8, "UCDeployments reconciled in parallel")
 	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "watch only this namespace (default: all namespaces)")
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "how often every UCDeployment is reconciled without an event")
 	fs.DurationVar(&o.DNSEndpointRecheck, "dnsendpoint-crd-recheck", controllers.DefaultDNSEndpointRecheck,
@@ -85,7 +85,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	cacheOpts := cache.Options{
 		SyncPeriod:       &o.SyncPeriod,
-		DefaultTransform: trimManagedFields, // transform.go
+		DefaultTransform: trimForCache, // transform.go
 		ByObject: map[client.Object]cache.ByObject{
 			&cmapi.Certificate{}: {Label: managed},
 			&corev1.ConfigMap{}:  {Label: managed},

@@ -336,8 +336,6 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 		row.RestartPeakRSSBytes = conv.idle.peakRSS
 	}
 
-	row.OursSecondsPerCertificate = row.CertificatesExistSeconds / float64(row.Certificates)
-
 	if !e.cfg.SkipFloor {
 		e.log("N=%d: floor", n)
 		floor, err := e.floor(ctx, fmt.Sprintf("fl%d", n), n)
@@ -351,6 +349,14 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	}
 
 	if !e.cfg.SkipIngressShim {
+		e.log("N=%d: ucdeploy as a peer (no stand-in, until its Certificates exist)", n)
+		peer, err := e.oursAsPeer(ctx, fmt.Sprintf("op%d", n), n)
+		if err != nil {
+			return nil, fmt.Errorf("ucdeploy as a peer: %w", err)
+		}
+		row.OursAsPeerSeconds = peer.seconds
+		row.OursAsPeerCPU = peer.cpu
+		row.OursSecondsPerCertificate = peer.seconds / float64(peer.certificates)
 		e.log("N=%d: ingress-shim", n)
 		shim, err := e.ingressShim(ctx, fmt.Sprintf("pe%d", n), n)
 		if err != nil {
@@ -469,15 +475,7 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 	}()
 
 	res := &convergence{}
-	var ucdKeys, certKeys []types.NamespacedName
-	objs := make([]client.Object, 0, n)
-	for _, d := range ds {
-		ucdKeys = append(ucdKeys, client.ObjectKeyFromObject(d.Object))
-		for _, c := range d.Plan.Certificates {
-			certKeys = append(certKeys, types.NamespacedName{Namespace: d.Object.Namespace, Name: c.Name})
-		}
-		objs = append(objs, d.Object.DeepCopy())
-	}
+	objs, ucdKeys, certKeys := objectsOf(ds)
 	res.certificates = len(certKeys)
 	ready, certsExist := newTracker(ucdKeys, ucdReady), newTracker(certKeys, exists)
 	e.watch.track(false, ready)
@@ -528,6 +526,60 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 		}
 	}
 	return res, nil
+}
+
+// objectsOf returns copies of the UCDeployments of ds to create, their keys, and the keys of
+// their planned Certificates.
+func objectsOf(ds []workload.Deployment) (objs []client.Object, ucdKeys, certKeys []types.NamespacedName) {
+	for _, d := range ds {
+		ucdKeys = append(ucdKeys, client.ObjectKeyFromObject(d.Object))
+		for _, c := range d.Plan.Certificates {
+			certKeys = append(certKeys, types.NamespacedName{Namespace: d.Object.Namespace, Name: c.Name})
+		}
+		objs = append(objs, d.Object.DeepCopy())
+	}
+	return objs, ucdKeys, certKeys
+}
+
+// peerResult is ucdeploy measured as the peer is.
+type peerResult struct {
+	seconds      float64
+	certificates int
+	cpu          CPU
+}
+
+// oursAsPeer measures ucdeploy exactly as ingressShim measures ingress-shim: the manager runs, n
+// UCDeployments are created in namespaces no stand-in serves (so nothing else writes to the API
+// server), and the time runs from the first create until every planned Certificate exists. The
+// manager still writes its ConfigMaps, status and events meanwhile: that is its job.
+func (e *env) oursAsPeer(ctx context.Context, prefix string, n int) (*peerResult, error) {
+	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	if err != nil {
+		return nil, err
+	}
+	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	mgr, err := e.startManager(ctx, prefix, prefix, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = mgr.stop() }()
+	objs, _, certKeys := objectsOf(ds)
+	certs := newTracker(certKeys, exists)
+	e.watch.track(true, certs)
+	defer e.watch.untrack(certs)
+	clock := e.clock(mgr)
+	cpu0 := clock.read()
+	t0 := time.Now()
+	if err := e.createAll(ctx, objs, nil); err != nil {
+		return nil, err
+	}
+	done, err := certs.wait(ctx, e.cfg.Timeout, "ucdeploy's Certificates exist")
+	if err != nil {
+		return nil, err
+	}
+	res := &peerResult{seconds: done.Sub(t0).Seconds(), certificates: len(certKeys), cpu: clock.read().Sub(cpu0)}
+	// Let the manager finish before the namespaces are deleted under it.
+	return res, e.quiet(ctx, e.managerProxy, 2*time.Second, 60*time.Second)
 }
 
 // startManager starts the ucdeploy binary through the manager's proxy (syncPeriod 0 keeps the

@@ -5,7 +5,6 @@
 package metrics
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -26,31 +25,27 @@ const (
 	labelView        = "view"
 )
 
+// The per-deployment gauges.
 var (
-	// Certificates counts a deployment's planned certificates by readiness (ready="true"/"false").
-	Certificates = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "ucdeploy_certificates",
-		Help: "Planned certificates of a UCDeployment by cert-manager readiness (ready=\"true\" or \"false\").",
-	}, []string{labelNamespace, labelDeployment, labelReady})
+	certificatesDesc = prometheus.NewDesc("ucdeploy_certificates",
+		"Planned certificates of a UCDeployment by cert-manager readiness (ready=\"true\" or \"false\").",
+		[]string{labelNamespace, labelDeployment, labelReady}, nil)
+	expiryDesc = prometheus.NewDesc("ucdeploy_certificate_expiry_timestamp_seconds",
+		"Expiry (notAfter) of an issued certificate of a UCDeployment, in seconds since the Unix epoch.",
+		[]string{labelNamespace, labelDeployment, labelCertificate}, nil)
+	findingsDesc = prometheus.NewDesc("ucdeploy_findings",
+		"Planner findings of a UCDeployment by severity (Error, Warning, Info) and code.",
+		[]string{labelNamespace, labelDeployment, labelSeverity, labelCode}, nil)
+	dnsRecordsDesc = prometheus.NewDesc("ucdeploy_dns_records",
+		"Planned DNS records of a UCDeployment per view (internal, external).",
+		[]string{labelNamespace, labelDeployment, labelView}, nil)
+)
 
-	// CertificateExpiry is the notAfter of each issued certificate, as a Unix timestamp.
-	CertificateExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "ucdeploy_certificate_expiry_timestamp_seconds",
-		Help: "Expiry (notAfter) of an issued certificate of a UCDeployment, in seconds since the Unix epoch.",
-	}, []string{labelNamespace, labelDeployment, labelCertificate})
-
-	// Findings counts the planner's findings by severity and code.
-	Findings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "ucdeploy_findings",
-		Help: "Planner findings of a UCDeployment by severity (Error, Warning, Info) and code.",
-	}, []string{labelNamespace, labelDeployment, labelSeverity, labelCode})
-
-	// DNSRecords counts the planned DNS records per view.
-	DNSRecords = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "ucdeploy_dns_records",
-		Help: "Planned DNS records of a UCDeployment per view (internal, external).",
-	}, []string{labelNamespace, labelDeployment, labelView})
-
+var (
+	// Deployments collects the per-deployment gauges (ucdeploy_certificates,
+	// ucdeploy_certificate_expiry_timestamp_seconds, ucdeploy_findings, ucdeploy_dns_records) at
+	// scrape time from what Record kept.
+	Deployments = &deploymentCollector{states: map[key]*state{}}
 	// PlanDuration is how long the planner takes for one UCDeployment.
 	PlanDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "ucdeploy_plan_duration_seconds",
@@ -60,7 +55,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(Certificates, CertificateExpiry, Findings, DNSRecords, PlanDuration)
+	ctrlmetrics.Registry.MustRegister(Deployments, PlanDuration)
 }
 
 // ObservePlan records the duration of one plan computation.
@@ -71,90 +66,99 @@ func ObservePlan(d time.Duration) {
 // key names one UCDeployment.
 type key struct{ namespace, name string }
 
-// seriesOf remembers, per vector whose series come and go (expiry per certificate, findings per
-// code) and per deployment, the series Record set last, so that it deletes those that no longer
-// apply without clearing the others first: a scrape never sees a gap.
-var (
-	mu       sync.Mutex
-	seriesOf = map[*prometheus.GaugeVec]map[key]map[string]series{}
-)
+// state is what the gauges of one UCDeployment show. It holds numbers and the few names the
+// labels need, not metric objects: a GaugeVec series costs about 1.5 KB, and with a handful per
+// deployment the vectors were a third of the manager's live heap at N=1000 (docs/performance.md).
+type state struct {
+	ready, notReady    int
+	internal, external int32
+	expiry             []expiry
+	findings           []findingCount
+}
 
-// Record sets the gauges of the UCDeployment namespace/name from its status.
+type expiry struct {
+	certificate string
+	notAfter    float64
+}
+
+type findingCount struct {
+	severity, code string
+	n              int
+}
+
+// deploymentCollector is a prometheus.Collector over the states of all UCDeployments.
+type deploymentCollector struct {
+	mu     sync.RWMutex
+	states map[key]*state
+}
+
+// Describe sends the descriptors of the per-deployment gauges.
+func (c *deploymentCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{certificatesDesc, expiryDesc, findingsDesc, dnsRecordsDesc} {
+		ch <- d
+	}
+}
+
+// Collect sends every series of every recorded UCDeployment.
+func (c *deploymentCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for k, s := range c.states {
+		gauge(certificatesDesc, float64(s.ready), k.namespace, k.name, "true")
+		gauge(certificatesDesc, float64(s.notReady), k.namespace, k.name, "false")
+		gauge(dnsRecordsDesc, float64(s.internal), k.namespace, k.name, "internal")
+		gauge(dnsRecordsDesc, float64(s.external), k.namespace, k.name, "external")
+		for _, e := range s.expiry {
+			gauge(expiryDesc, e.notAfter, k.namespace, k.name, e.certificate)
+		}
+		for _, f := range s.findings {
+			gauge(findingsDesc, float64(f.n), k.namespace, k.name, f.severity, f.code)
+		}
+	}
+}
+
+// Record sets the gauges of the UCDeployment namespace/name from its status, replacing what was
+// recorded for it before (an expiry or a finding that no longer applies disappears).
 func Record(namespace, name string, st *v1alpha1.UCDeploymentStatus) {
-	ready := 0
-	expiry := map[string]series{}
+	s := &state{}
 	for _, c := range st.Certificates {
 		if c.Ready {
-			ready++
+			s.ready++
+		} else {
+			s.notReady++
 		}
 		if c.NotAfter != nil {
-			add(expiry, float64(c.NotAfter.Unix()), namespace, name, c.Name)
+			s.expiry = append(s.expiry, expiry{c.Name, float64(c.NotAfter.Unix())})
 		}
 	}
-	Certificates.WithLabelValues(namespace, name, "true").Set(float64(ready))
-	Certificates.WithLabelValues(namespace, name, "false").Set(float64(len(st.Certificates) - ready))
-
-	var internal, external int32
 	if st.DNS != nil {
-		internal, external = st.DNS.InternalRecords, st.DNS.ExternalRecords
+		s.internal, s.external = st.DNS.InternalRecords, st.DNS.ExternalRecords
 	}
-	DNSRecords.WithLabelValues(namespace, name, "internal").Set(float64(internal))
-	DNSRecords.WithLabelValues(namespace, name, "external").Set(float64(external))
-
-	replace(CertificateExpiry, key{namespace, name}, expiry)
-
-	findings := map[string]series{}
 	for _, f := range st.Findings {
-		add(findings, 1, namespace, name, f.Severity, f.Code)
+		s.findings = countFinding(s.findings, f.Severity, f.Code)
 	}
-	replace(Findings, key{namespace, name}, findings)
+	Deployments.mu.Lock()
+	defer Deployments.mu.Unlock()
+	Deployments.states[key{namespace, name}] = s
 }
 
-// series is one series' label values and value.
-type series struct {
-	labels []string
-	value  float64
-}
-
-// add adds v to the series with label values lvs in set.
-func add(set map[string]series, v float64, lvs ...string) {
-	id := strings.Join(lvs, "\x00") // label values here are Kubernetes names and codes: no NUL
-	s := set[id]
-	s.labels = lvs
-	s.value += v
-	set[id] = s
+// countFinding adds one finding of severity and code to counts.
+func countFinding(counts []findingCount, severity, code string) []findingCount {
+	for i := range counts {
+		if counts[i].severity == severity && counts[i].code == code {
+			counts[i].n++
+			return counts
+		}
+	}
+	return append(counts, findingCount{severity, code, 1})
 }
 
 // Forget deletes every series of the UCDeployment namespace/name.
 func Forget(namespace, name string) {
-	labels := prometheus.Labels{labelNamespace: namespace, labelDeployment: name}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, vec := range []*prometheus.GaugeVec{Certificates, CertificateExpiry, Findings, DNSRecords} {
-		vec.DeletePartialMatch(labels)
-		delete(seriesOf[vec], key{namespace, name})
-	}
-}
-
-// replace sets the series of one deployment in vec to set and deletes the series it set before
-// that are not in set.
-func replace(vec *prometheus.GaugeVec, k key, set map[string]series) {
-	mu.Lock()
-	defer mu.Unlock()
-	for id, old := range seriesOf[vec][k] {
-		if _, keep := set[id]; !keep {
-			vec.DeleteLabelValues(old.labels...)
-		}
-	}
-	for _, s := range set {
-		vec.WithLabelValues(s.labels...).Set(s.value)
-	}
-	if seriesOf[vec] == nil {
-		seriesOf[vec] = map[key]map[string]series{}
-	}
-	if len(set) == 0 {
-		delete(seriesOf[vec], k)
-		return
-	}
-	seriesOf[vec][k] = set
+	Deployments.mu.Lock()
+	defer Deployments.mu.Unlock()
+	delete(Deployments.states, key{namespace, name})
 }

@@ -64,10 +64,10 @@ ucdeploy_findings{code="SingleCertificateEdgeNames",deployment="a",namespace="ns
 	st.Findings = st.Findings[:1]
 	st.Certificates[0].NotAfter = nil
 	metrics.Record("ns", "a", st)
-	if n := testutil.CollectAndCount(metrics.Findings); n != 2 {
+	if n := testutil.CollectAndCount(metrics.Deployments, "ucdeploy_findings"); n != 2 {
 		t.Errorf("%d findings series after the Info finding went, want 2", n)
 	}
-	if n := testutil.CollectAndCount(metrics.CertificateExpiry); n != 0 {
+	if n := testutil.CollectAndCount(metrics.Deployments, "ucdeploy_certificate_expiry_timestamp_seconds"); n != 0 {
 		t.Errorf("%d expiry series after notAfter went, want 0", n)
 	}
 

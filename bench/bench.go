@@ -47,6 +47,9 @@ type Config struct {
 	IdleSyncPeriod time.Duration
 	// RealN is the N of the run with real cert-manager issuance; 0 skips it.
 	RealN int
+	// CostsN is the number of deployments whose objects measure the cost of each kind of
+	// request (requestCosts); 0 skips it.
+	CostsN int
 	// Concurrency is the manager's --max-concurrent-reconciles, and the worker count of the floor
 	// and of ingress-shim ("the same concurrency").
 	Concurrency int
@@ -87,6 +90,7 @@ func DefaultConfig() Config {
 		IdleOthers:     10 * time.Second,
 		IdleSyncPeriod: 5 * time.Second,
 		RealN:          100,
+		CostsN:         1000,
 		Concurrency:    defaultConcurrency(),
 		Creators:       4,
 		StandInWorkers: 4,
@@ -103,6 +107,7 @@ func ShortConfig() Config {
 	c.Idle, c.IdleOthers = 5*time.Second, 0
 	c.IdleSyncPeriod = 2 * time.Second // so that the 5 s window sees resyncs
 	c.RealN = 8
+	c.CostsN = 20
 	c.Timeout = 2 * time.Minute
 	c.PlannerShort = true
 	return c
@@ -187,6 +192,12 @@ func Run(ctx context.Context, cfg Config) (_ *Report, err error) {
 			return nil, fmt.Errorf("N=%d: %w", n, err)
 		}
 		report.Rows = append(report.Rows, *row)
+	}
+	if cfg.CostsN > 0 {
+		e.log("request costs: the objects of %d deployments", cfg.CostsN)
+		if report.RequestCosts, err = e.requestCosts(ctx, cfg.CostsN); err != nil {
+			return nil, fmt.Errorf("request costs: %w", err)
+		}
 	}
 	if cfg.RealN > 0 {
 		if report.RealIssuance, err = e.realIssuance(ctx, cfg.RealN); err != nil {
@@ -398,18 +409,29 @@ func (e *env) deployments(ctx context.Context, prefix string, n int) ([]workload
 // createAll creates objs with e.cfg.Creators goroutines through the harness's client, calling
 // created (if not nil) with each created object.
 func (e *env) createAll(ctx context.Context, objs []client.Object, created func(client.Object)) error {
+	return e.forEach(ctx, objs, func(obj client.Object) error {
+		if err := e.client.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		}
+		if created != nil {
+			created(obj)
+		}
+		return nil
+	})
+}
+
+// forEach calls do on every object of objs from e.cfg.Creators goroutines, and stops at the first
+// error.
+func (e *env) forEach(ctx context.Context, objs []client.Object, do func(client.Object) error) error {
 	var wg sync.WaitGroup
 	next := make(chan client.Object)
 	errs := make(chan error, e.cfg.Creators)
 	for range e.cfg.Creators {
 		wg.Go(func() {
 			for obj := range next {
-				if err := e.client.Create(ctx, obj); err != nil {
-					errs <- fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+				if err := do(obj); err != nil {
+					errs <- err
 					return
-				}
-				if created != nil {
-					created(obj)
 				}
 			}
 		})
@@ -420,6 +442,9 @@ feed:
 		select {
 		case next <- obj:
 		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
 			break feed
 		}
 	}
@@ -826,18 +851,10 @@ func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResul
 	var keys []types.NamespacedName
 	objs := make([]client.Object, 0, n)
 	for _, d := range ds {
-		ing := &networkingv1.Ingress{
-			ObjectMeta: metav1.ObjectMeta{Name: d.Object.Name, Namespace: d.Object.Namespace,
-				Annotations: map[string]string{cmapi.IngressClusterIssuerNameAnnotationKey: lab.PublicIssuer}},
-			Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{
-				Service: &networkingv1.IngressServiceBackend{Name: d.Object.Name, Port: networkingv1.ServiceBackendPort{Number: 443}},
-			}},
-		}
 		for _, c := range d.Plan.Certificates {
-			ing.Spec.TLS = append(ing.Spec.TLS, networkingv1.IngressTLS{Hosts: c.DNSNames, SecretName: c.SecretName})
 			keys = append(keys, types.NamespacedName{Namespace: d.Object.Namespace, Name: c.SecretName})
 		}
-		objs = append(objs, ing)
+		objs = append(objs, ingressOf(d))
 	}
 	certs := newTracker(keys, exists)
 	e.watch.track(true, certs)
@@ -861,6 +878,22 @@ func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResul
 	err = shim.stop()
 	shim = nil
 	return res, err
+}
+
+// ingressOf is the Ingress that asks ingress-shim for the Certificates of d: one TLS entry per
+// planned Certificate, its DNS names as hosts, its secret name.
+func ingressOf(d workload.Deployment) *networkingv1.Ingress {
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: d.Object.Name, Namespace: d.Object.Namespace,
+			Annotations: map[string]string{cmapi.IngressClusterIssuerNameAnnotationKey: lab.PublicIssuer}},
+		Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: d.Object.Name, Port: networkingv1.ServiceBackendPort{Number: 443}},
+		}},
+	}
+	for _, c := range d.Plan.Certificates {
+		ing.Spec.TLS = append(ing.Spec.TLS, networkingv1.IngressTLS{Hosts: c.DNSNames, SecretName: c.SecretName})
+	}
+	return ing
 }
 
 // realResult is the run with real cert-manager issuance.

@@ -48,6 +48,14 @@ func TestBenchSmall(t *testing.T) {
 			t.Errorf("%s is %v; want it measured", name, v)
 		}
 	}
+	if len(r.RequestCosts) != 6 {
+		t.Errorf("%d request costs; want 6", len(r.RequestCosts))
+	}
+	for _, c := range r.RequestCosts {
+		if c.Count == 0 || c.Seconds <= 0 {
+			t.Errorf("request cost %+v not measured", c)
+		}
+	}
 	if row.IdleWrites == nil || *row.IdleWrites != 0 {
 		t.Errorf("idle writes %v; want 0", row.IdleWrites)
 	}

@@ -25,6 +25,7 @@ type Report struct {
 	Config         ReportConfig  `json:"config"`
 	Rows           []Row         `json:"rows"`
 	RealIssuance   *RealIssuance `json:"realIssuance,omitempty"`
+	RequestCosts   []RequestCost `json:"requestCosts,omitempty"`
 	Planner        []PlannerRow  `json:"planner"`
 	PlannerSamples []PlannerRow  `json:"plannerSamples"`
 	TotalSeconds   float64       `json:"totalSeconds"`
@@ -52,6 +53,7 @@ type ReportConfig struct {
 	IdleN                  int      `json:"idleN"`
 	IdleSyncPeriodSeconds  float64  `json:"idleSyncPeriodSeconds"`
 	RealN                  int      `json:"realN"`
+	CostsN                 int      `json:"costsN"`
 	MaxConcurrentReconcile int      `json:"maxConcurrentReconciles"`
 	Creators               int      `json:"creators"`
 	StandInWorkers         int      `json:"standInWorkers"`
@@ -155,7 +157,7 @@ type PlannerRow struct {
 func reportConfig(c Config) ReportConfig {
 	return ReportConfig{
 		Ns: c.Ns, IdleSeconds: c.Idle.Seconds(), IdleOthersSeconds: c.IdleOthers.Seconds(), IdleN: c.IdleN,
-		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), RealN: c.RealN, MaxConcurrentReconcile: c.Concurrency,
+		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), RealN: c.RealN, CostsN: c.CostsN, MaxConcurrentReconcile: c.Concurrency,
 		Creators: c.Creators, StandInWorkers: c.StandInWorkers, Namespaces: c.Namespaces, ManagerArgs: c.ManagerArgs,
 		ManagerEnv: c.ManagerEnv, ManagerBinary: c.ManagerBinary,
 	}
@@ -289,6 +291,15 @@ func (r *Report) WriteTable(out io.Writer) {
 	if ri := r.RealIssuance; ri != nil {
 		fmt.Fprintf(out, "\nreal issuance: N=%d, %d certificates issued by cert-manager, converged in %.2f s (%.3f s/cert), writes/ucd %.2f, peak RSS %.1f MiB\n",
 			ri.N, ri.Certificates, ri.ConvergeSeconds, ri.SecondsPerCertificate, ri.WritesPerDeployment, mib(ri.ManagerPeakRSSBytes))
+	}
+	if len(r.RequestCosts) > 0 {
+		fmt.Fprintln(out)
+		w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(w, "request (alone)\tcount\ts\tkube-apiserver CPU s\tetcd CPU s\tkube-apiserver CPU ms/request\t")
+		for _, c := range r.RequestCosts {
+			fmt.Fprintf(w, "%s\t%d\t%.2f\t%.1f\t%.1f\t%.2f\t\n", c.Request, c.Count, c.Seconds, c.APIServerCPUSeconds, c.EtcdCPUSeconds, c.APIServerMillisPerRequest)
+		}
+		w.Flush()
 	}
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -30,6 +30,7 @@ func main() {
 	idleOthers := flag.Duration("idle-others", -1, "idle window at every other N (default 10s; 0 skips)")
 	idleN := flag.Int("idle-n", 0, "N of the long idle window (default: the largest)")
 	realN := flag.Int("real-n", -1, "N of the run with real cert-manager issuance (default 100; 0 skips)")
+	costsN := flag.Int("costs-n", -1, "deployments whose objects measure the API server's cost of each kind of request (default 1000; 0 skips)")
 	concurrency := flag.Int("concurrency", 0, "the manager's --max-concurrent-reconciles, also the floor's and ingress-shim's workers (default: the manager's default)")
 	creators := flag.Int("creators", 0, "goroutines creating the UCDeployments (default 4)")
 	managerArgs := flag.String("manager-args", "", "extra ucdeploy flags, space-separated")
@@ -62,6 +63,9 @@ func main() {
 	cfg.IdleN = *idleN
 	if *realN >= 0 {
 		cfg.RealN = *realN
+	}
+	if *costsN >= 0 {
+		cfg.CostsN = *costsN
 	}
 	if *concurrency > 0 {
 		cfg.Concurrency = *concurrency

@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/bench/workload"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// RequestCost is what one kind of request costs the API server, measured alone: n requests sent
+// by the harness's creators with nothing else running.
+type RequestCost struct {
+	Request string  `json:"request"`
+	Count   int     `json:"count"`
+	Seconds float64 `json:"seconds"`
+	// APIServerCPUSeconds and EtcdCPUSeconds are the CPU time kube-apiserver and etcd spent.
+	APIServerCPUSeconds float64 `json:"apiServerCPUSeconds"`
+	EtcdCPUSeconds      float64 `json:"etcdCPUSeconds"`
+	// APIServerMillisPerRequest is APIServerCPUSeconds per request, in milliseconds.
+	APIServerMillisPerRequest float64 `json:"apiServerMillisecondsPerRequest"`
+}
+
+// requestCosts measures, one after the other, every kind of write the manager, the floor and
+// ingress-shim make, for the objects of n generated deployments. It explains the ratios: where
+// the peer is cheaper, this says which of our writes cost what.
+func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
+	ds, namespaces, err := e.deployments(ctx, "rc", n)
+	if err != nil {
+		return nil, err
+	}
+	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	posted, applied := childrenOf(ds), childrenOf(ds)
+	for _, o := range applied {
+		o.SetName(o.GetName() + "-a")
+	}
+	ucds, _, _ := objectsOf(ds)
+	var ingresses []client.Object
+	for _, d := range ds {
+		ing := ingressOf(d)
+		ing.Name += "-ing"
+		ingresses = append(ingresses, ing)
+	}
+	create := func(obj client.Object) error { return e.client.Create(ctx, obj) }
+	apply := func(obj client.Object) error { return applyObject(ctx, e.client, obj) }
+	patchStatus := func(obj client.Object) error {
+		ucd := obj.(*v1alpha1.UCDeployment)
+		before := ucd.DeepCopy()
+		ucd.Status = floorStatus(ucd, plan.Compute(ucd.Name, &ucd.Spec))
+		return e.client.Status().Patch(ctx, ucd, client.MergeFrom(before))
+	}
+	get := func(obj client.Object) error {
+		return e.client.Get(ctx, client.ObjectKeyFromObject(obj), &v1alpha1.UCDeployment{})
+	}
+	var costs []RequestCost
+	for _, step := range []struct {
+		name string
+		objs []client.Object
+		do   func(client.Object) error
+	}{
+		{"create UCDeployment (POST)", ucds, create},
+		{"create Ingress (POST)", ingresses, create},
+		{"create Certificate and ConfigMap (POST)", posted, create},
+		{"create Certificate and ConfigMap (server-side apply)", applied, apply},
+		{"UCDeployment status (merge patch)", ucds, patchStatus},
+		{"get UCDeployment", ucds, get},
+	} {
+		clock := e.clock(nil)
+		cpu0 := clock.read()
+		t0 := time.Now()
+		if err := e.forEach(ctx, step.objs, step.do); err != nil {
+			return nil, fmt.Errorf("%s: %w", step.name, err)
+		}
+		cpu := clock.read().Sub(cpu0)
+		costs = append(costs, RequestCost{
+			Request: step.name, Count: len(step.objs), Seconds: time.Since(t0).Seconds(),
+			APIServerCPUSeconds: cpu.APIServer, EtcdCPUSeconds: cpu.Etcd,
+			APIServerMillisPerRequest: 1000 * cpu.APIServer / float64(len(step.objs)),
+		})
+	}
+	return costs, nil
+}
+
+// childrenOf renders the Certificates and ConfigMaps of ds without owner references (their
+// owners are not created for this measurement).
+func childrenOf(ds []workload.Deployment) []client.Object {
+	var objs []client.Object
+	for _, d := range ds {
+		for _, c := range render.Certificates(d.Object, d.Plan) {
+			c.OwnerReferences = nil
+			objs = append(objs, c)
+		}
+		for _, cm := range render.ConfigMaps(d.Object, d.Plan) {
+			cm.OwnerReferences = nil
+			objs = append(objs, cm)
+		}
+	}
+	return objs
+}
+
+// applyObject creates obj with a server-side apply as the controller does.
+func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	delete(content, "status")
+	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
+	u := &unstructured.Unstructured{Object: content}
+	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("bench"), client.ForceOwnership)
+}

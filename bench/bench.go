@@ -566,6 +566,25 @@ func objectsOf(ds []workload.Deployment) (objs []client.Object, ucdKeys, certKey
 	return objs, ucdKeys, certKeys
 }
 
+// untilCertificatesExist creates objs and returns the time from the first create until every
+// Certificate of keys exists, and the CPU spent meanwhile (by mgr too, if not nil).
+func (e *env) untilCertificatesExist(ctx context.Context, objs []client.Object, keys []types.NamespacedName, mgr *managerProcess, what string) (float64, CPU, error) {
+	certs := newTracker(keys, exists)
+	e.watch.track(true, certs)
+	defer e.watch.untrack(certs)
+	clock := e.clock(mgr)
+	cpu0 := clock.read()
+	t0 := time.Now()
+	if err := e.createAll(ctx, objs, nil); err != nil {
+		return 0, CPU{}, err
+	}
+	done, err := certs.wait(ctx, e.cfg.Timeout, what)
+	if err != nil {
+		return 0, CPU{}, err
+	}
+	return done.Sub(t0).Seconds(), clock.read().Sub(cpu0), nil
+}
+
 // peerResult is ucdeploy measured as the peer is.
 type peerResult struct {
 	seconds      float64
@@ -589,20 +608,11 @@ func (e *env) oursAsPeer(ctx context.Context, prefix string, n int) (*peerResult
 	}
 	defer func() { _ = mgr.stop() }()
 	objs, _, certKeys := objectsOf(ds)
-	certs := newTracker(certKeys, exists)
-	e.watch.track(true, certs)
-	defer e.watch.untrack(certs)
-	clock := e.clock(mgr)
-	cpu0 := clock.read()
-	t0 := time.Now()
-	if err := e.createAll(ctx, objs, nil); err != nil {
-		return nil, err
-	}
-	done, err := certs.wait(ctx, e.cfg.Timeout, "ucdeploy's Certificates exist")
+	seconds, cpu, err := e.untilCertificatesExist(ctx, objs, certKeys, mgr, "ucdeploy's Certificates exist")
 	if err != nil {
 		return nil, err
 	}
-	res := &peerResult{seconds: done.Sub(t0).Seconds(), certificates: len(certKeys), cpu: clock.read().Sub(cpu0)}
+	res := &peerResult{seconds: seconds, certificates: len(certKeys), cpu: cpu}
 	// Let the manager finish before the namespaces are deleted under it.
 	return res, e.quiet(ctx, e.managerProxy, 2*time.Second, 60*time.Second)
 }
@@ -856,25 +866,15 @@ func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResul
 		}
 		objs = append(objs, ingressOf(d))
 	}
-	certs := newTracker(keys, exists)
-	e.watch.track(true, certs)
-	defer e.watch.untrack(certs)
 	w0 := e.shimProxy.Writes()
-	clock := e.clock(nil)
-	cpu0 := clock.read()
-	t0 := time.Now()
-	if err := e.createAll(ctx, objs, nil); err != nil {
-		return nil, err
-	}
-	done, err := certs.wait(ctx, e.cfg.Timeout, "ingress-shim Certificates exist")
+	seconds, cpu, err := e.untilCertificatesExist(ctx, objs, keys, nil, "ingress-shim Certificates exist")
 	if err != nil {
 		return nil, err
 	}
-	cpu := clock.read().Sub(cpu0)
 	if err := e.quiet(ctx, e.shimProxy, 2*time.Second, 30*time.Second); err != nil {
 		return nil, err
 	}
-	res := &shimResult{seconds: done.Sub(t0).Seconds(), certificates: len(keys), writes: e.shimProxy.Writes().Sub(w0), cpu: cpu}
+	res := &shimResult{seconds: seconds, certificates: len(keys), writes: e.shimProxy.Writes().Sub(w0), cpu: cpu}
 	err = shim.stop()
 	shim = nil
 	return res, err

@@ -48,8 +48,8 @@ func TestBenchSmall(t *testing.T) {
 			t.Errorf("%s is %v; want it measured", name, v)
 		}
 	}
-	if len(r.RequestCosts) != 6 {
-		t.Errorf("%d request costs; want 6", len(r.RequestCosts))
+	if len(r.RequestCosts) != 7 {
+		t.Errorf("%d request costs; want 7", len(r.RequestCosts))
 	}
 	for _, c := range r.RequestCosts {
 		if c.Count == 0 || c.Seconds <= 0 {

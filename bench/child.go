@@ -117,7 +117,7 @@ func startManager(ctx context.Context, bin, kubeconfig, logPath string, f manage
 	return m, nil
 }
 
-// sample reads the manager's RSS every 100 ms from /proc, and its heap every 2 s from its metrics
+// sample reads the manager's RSS every 100 ms from /proc, and its heap every 5 s from its metrics
 // endpoint, until ctx ends. A scrape is not free for the manager (it gathers and gzips every
 // series; at N=1000 a heap profile found 4 MB held inside one): every 500 ms was far more than
 // a Prometheus scraping every 15 to 60 s asks. RSS, the goal, is read without touching the manager.
@@ -128,7 +128,7 @@ func (m *managerProcess) sample(ctx context.Context) {
 	for i := 0; ; i++ {
 		rss, hwm, err := procMemory(m.cmd.Process.Pid)
 		var heap int64 = -1
-		if i%20 == 0 {
+		if i%50 == 0 {
 			if body, err := m.scrape(); err == nil {
 				if v, ok := metricValue(body, "go_memstats_heap_inuse_bytes", ""); ok {
 					heap = int64(v)

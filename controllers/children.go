@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -104,7 +105,16 @@ func (r *UCDeploymentReconciler) apply(ctx context.Context, desired client.Objec
 	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
 	u := &unstructured.Unstructured{Object: content}
 	u.SetResourceVersion(resourceVersion)
-	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encoding %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	err = r.Patcher.patch(ctx, patchRequest{
+		gvk: u.GroupVersionKind(), namespace: u.GetNamespace(), name: u.GetName(),
+		pt: types.ApplyPatchType, data: data,
+		params: map[string]string{"fieldManager": FieldOwner, "force": "true"},
+	})
+	if err != nil {
 		return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
 	}
 	return nil

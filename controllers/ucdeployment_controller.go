@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -46,6 +47,8 @@ type UCDeploymentReconciler struct {
 	// APIReader reads from the API server directly; used only to tell a missing child from a
 	// foreign object the label-scoped cache cannot see.
 	APIReader client.Reader
+	// Patcher sends the children's server-side applies and the status patches.
+	Patcher *Patcher
 	// Recorder emits events on the UCDeployment.
 	Recorder events.EventRecorder
 	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
@@ -220,7 +223,15 @@ func (r *UCDeploymentReconciler) patchStatus(ctx context.Context, ucd *v1alpha1.
 	}
 	before := ucd.DeepCopy()
 	ucd.Status = st
-	if err := r.Status().Patch(ctx, ucd, client.MergeFrom(before)); err != nil {
+	data, err := client.MergeFrom(before).Data(ucd)
+	if err != nil {
+		return fmt.Errorf("computing the status patch: %w", err)
+	}
+	err = r.Patcher.patch(ctx, patchRequest{
+		gvk: v1alpha1.GroupVersion.WithKind("UCDeployment"), namespace: ucd.Namespace, name: ucd.Name,
+		subresource: "status", pt: types.MergePatchType, data: data,
+	})
+	if err != nil {
 		return fmt.Errorf("patching status: %w", err)
 	}
 	return nil

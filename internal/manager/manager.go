@@ -115,9 +115,14 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
+	patcher, err := controllers.NewPatcher(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper())
+	if err != nil {
+		return nil, err
+	}
 	r := &controllers.UCDeploymentReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
+		Patcher:   patcher,
 		Recorder:  mgr.GetEventRecorder("ucdeploy"),
 		DNSEndpoints: &controllers.DNSEndpointKind{
 			Mapper:  mgr.GetRESTMapper(),

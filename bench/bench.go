@@ -855,7 +855,7 @@ func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResul
 	}
 	defer func() {
 		if shim != nil {
-			_ = shim.stop()
+			_ = shim.Stop()
 		}
 	}()
 	var keys []types.NamespacedName
@@ -875,7 +875,7 @@ func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResul
 		return nil, err
 	}
 	res := &shimResult{seconds: seconds, certificates: len(keys), writes: e.shimProxy.Writes().Sub(w0), cpu: cpu}
-	err = shim.stop()
+	err = shim.Stop()
 	shim = nil
 	return res, err
 }
@@ -904,11 +904,11 @@ type realResult = RealIssuance
 func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 	e.log("real issuance: N=%d with cert-manager's controllers", n)
 	e.standIn.setServes(standInServes()) // cert-manager marks Certificates Ready now, nobody else
-	cm, err := startCertManager(ctx, e.cmKubeconfig, issuanceControllers, 5, filepath.Join(e.dir, "cert-manager.log"))
+	cm, err := startCertManager(ctx, e.cmKubeconfig, lab.CAIssuanceControllers, 5, filepath.Join(e.dir, "cert-manager.log"))
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = cm.stop() }()
+	defer func() { _ = cm.Stop() }()
 	if err := createIssuers(ctx, e.client, lab.PublicIssuer, lab.InternalIssuer); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
 	"github.com/ucdeploy/ucdeploy/internal/zone/zonetest"
 )
@@ -326,6 +327,55 @@ func TestForeignObjectIsNeverTouched(t *testing.T) {
 		}
 		return fmt.Errorf("no NameConflict warning among %d events", len(events.Items))
 	})
+}
+
+// TestRefusedClusterIssuer: a UCDeployment naming a ClusterIssuer outside --allowed-cluster-issuers
+// is stalled with a message naming it and the allowed ones, gets nothing applied, and recovers
+// when its spec names an allowed issuer.
+func TestRefusedClusterIssuer(t *testing.T) {
+	ctx := context.Background()
+	s := sample(t, "tailspin-mail")
+	s.Spec.Certificates.PublicIssuerRef = &v1alpha1.IssuerRef{Name: "rogue-ca", Kind: "ClusterIssuer"}
+	ucd := create(t, s, namespace(t))
+	key := client.ObjectKeyFromObject(ucd)
+	got := waitCondition(t, key, "Ready", "False/IssuerNotAllowed")
+	if msg := readyMessage(got); !strings.Contains(msg, "ClusterIssuer rogue-ca is not allowed") || !strings.Contains(msg, "corp-ca, late-ca, public-ca") {
+		t.Errorf("Ready message %q must name the refused issuer and the allowed ones", msg)
+	}
+	if condition(got, "Stalled") != "True/IssuerNotAllowed" {
+		t.Errorf("want Stalled=True/IssuerNotAllowed: %+v", got.Status.Conditions)
+	}
+	var certs cmapi.CertificateList
+	if err := k8s.List(ctx, &certs, client.InNamespace(ucd.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	var cms corev1.ConfigMapList
+	if err := k8s.List(ctx, &cms, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if len(certs.Items)+len(cms.Items) != 0 {
+		t.Errorf("%d Certificates and %d ConfigMaps applied for a refused issuer; want none", len(certs.Items), len(cms.Items))
+	}
+	events := &corev1.EventList{}
+	eventually(t, 10*time.Second, "IssuerNotAllowed event", func() error {
+		if err := k8s.List(ctx, events, client.InNamespace(ucd.Namespace)); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "IssuerNotAllowed" && e.Type == corev1.EventTypeWarning {
+				return nil
+			}
+		}
+		return fmt.Errorf("no IssuerNotAllowed warning among %d events", len(events.Items))
+	})
+
+	update(t, key, &v1alpha1.UCDeployment{}, func(o client.Object) {
+		o.(*v1alpha1.UCDeployment).Spec.Certificates.PublicIssuerRef.Name = "public-ca"
+	})
+	p := plan.Compute(s.Name, &s.Spec)
+	waitCertificates(t, ucd, p)
+	markCertificatesReady(t, ucd)
+	waitCondition(t, key, "Ready", "True/Succeeded")
 }
 
 // TestSteadyStateWritesNothing: with a 2 s sync period every UCDeployment is reconciled again and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
@@ -21,16 +22,7 @@ import (
 // missing or not Ready, so that the status says which issuer blocks issuance and why. The
 // issuers are watched, so a problem clears by itself when the issuer appears or becomes Ready.
 func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) ([]string, error) {
-	needed := map[string]*v1alpha1.IssuerRef{}
-	for _, c := range p.Certificates {
-		ref := ucd.Spec.Certificates.InternalIssuerRef
-		if c.Issuer == plan.IssuerPublic {
-			ref = ucd.Spec.Certificates.PublicIssuerRef
-		}
-		if ref != nil {
-			needed[issuerKind(ref)+"/"+ref.Name] = ref
-		}
-	}
+	needed := neededIssuers(ucd, p)
 	var problems []string
 	for _, key := range sortedKeys(needed) {
 		ref := needed[key]
@@ -59,6 +51,44 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 		}
 	}
 	return problems, nil
+}
+
+// neededIssuers returns the issuers the plan's certificates name, by "kind/name".
+func neededIssuers(ucd *v1alpha1.UCDeployment, p plan.Plan) map[string]*v1alpha1.IssuerRef {
+	needed := map[string]*v1alpha1.IssuerRef{}
+	for _, c := range p.Certificates {
+		ref := ucd.Spec.Certificates.InternalIssuerRef
+		if c.Issuer == plan.IssuerPublic {
+			ref = ucd.Spec.Certificates.PublicIssuerRef
+		}
+		if ref != nil {
+			needed[issuerKind(ref)+"/"+ref.Name] = ref
+		}
+	}
+	return needed
+}
+
+// refusedIssuers returns, sorted, the ClusterIssuers the plan's certificates name that the
+// allow-list does not contain; none when there is no allow-list. Issuers (namespaced) are not
+// subject to it: a user can only name those of the UCDeployment's own namespace.
+func (r *UCDeploymentReconciler) refusedIssuers(ucd *v1alpha1.UCDeployment, p plan.Plan) []string {
+	if len(r.AllowedClusterIssuers) == 0 {
+		return nil
+	}
+	var refused []string
+	for _, key := range sortedKeys(neededIssuers(ucd, p)) {
+		name, isCluster := strings.CutPrefix(key, cmapi.ClusterIssuerKind+"/")
+		if isCluster && !slices.Contains(r.AllowedClusterIssuers, name) {
+			refused = append(refused, name)
+		}
+	}
+	return refused
+}
+
+// refusedMessage says which ClusterIssuers are refused and which are allowed.
+func refusedMessage(refused, allowed []string) string {
+	return fmt.Sprintf("ClusterIssuer %s is not allowed here (--allowed-cluster-issuers: %s); nothing new is applied",
+		strings.Join(refused, ", "), strings.Join(allowed, ", "))
 }
 
 // issuerConditions returns the conditions of the referenced Issuer (in ns) or ClusterIssuer.

@@ -36,6 +36,7 @@ const (
 	ReasonApplyFailed           = "ApplyFailed"
 	ReasonCertificatesNotReady  = "CertificatesNotReady"
 	ReasonIssuerNotReady        = "IssuerNotReady"
+	ReasonIssuerNotAllowed      = "IssuerNotAllowed"
 	ReasonCertificatesReady     = "CertificatesReady"
 	ReasonRecordsPublished      = "RecordsPublished"
 	ReasonRecordsNotPublished   = "RecordsNotPublished"
@@ -58,6 +59,8 @@ type observation struct {
 	endpoints    endpointsState // what became of the DNSEndpoints
 	endpointsErr error          // why they could not be applied, when that is an error
 	issuers      []string       // issuers the certificates need that are missing or not Ready
+	refused      []string       // ClusterIssuers the certificates name that are not allowed
+	allowed      []string       // the allow-list that refused them
 }
 
 // desiredStatus computes the status from the observation; conditions keep their
@@ -118,6 +121,8 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	switch {
 	case o.plan.HasErrors():
 		stalled, reason, msg = true, ReasonPlanHasErrors, planErrorMessage(o.plan.Findings)
+	case len(o.refused) > 0:
+		stalled, reason, msg = true, ReasonIssuerNotAllowed, refusedMessage(o.refused, o.allowed)
 	case len(o.conflicts) > 0:
 		stalled, reason = true, ReasonNameConflict
 		msg = "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", ")

@@ -60,7 +60,9 @@ func run(m *testing.M) int {
 	}
 	metricsURL = "http://" + metricsAddr + "/metrics"
 	opts := manager.Options{MetricsAddr: metricsAddr, ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second,
-		DNSEndpointRecheck: time.Second}
+		DNSEndpointRecheck: time.Second,
+		// The ClusterIssuers the tests name; TestRefusedClusterIssuer names another.
+		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"}}
 	testLab, err = lab.Start(context.Background(), lab.Options{
 		Manager:          &opts,
 		ManagerUser:      true, // bound only to config/rbac's ClusterRole

@@ -49,6 +49,9 @@ type UCDeploymentReconciler struct {
 	APIReader client.Reader
 	// Patcher sends the children's server-side applies and the status patches.
 	Patcher *Patcher
+	// AllowedClusterIssuers, when not empty, are the only ClusterIssuers a UCDeployment may name:
+	// one naming another is stalled (IssuerNotAllowed) and nothing new is applied for it.
+	AllowedClusterIssuers []string
 	// Recorder emits events on the UCDeployment.
 	Recorder events.EventRecorder
 	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
@@ -80,12 +83,19 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	start := time.Now()
 	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec)}
 	metrics.ObservePlan(time.Since(start))
-	if o.plan.HasErrors() {
-		// Apply nothing new; existing children and their Secrets stay as they are.
+	o.refused, o.allowed = r.refusedIssuers(ucd, o.plan), r.AllowedClusterIssuers
+	// With a plan error or a refused issuer, apply nothing new; existing children and their
+	// Secrets stay as they are.
+	switch {
+	case o.plan.HasErrors():
 		if !stalledOn(ucd, ReasonPlanHasErrors) {
 			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
 		}
-	} else {
+	case len(o.refused) > 0:
+		if !stalledOn(ucd, ReasonIssuerNotAllowed) {
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonIssuerNotAllowed, "Plan", refusedMessage(o.refused, r.AllowedClusterIssuers))
+		}
+	default:
 		r.applyAll(ctx, ucd, o)
 	}
 	if err := r.observeCertificates(ctx, ucd, o); err != nil {

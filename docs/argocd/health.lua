@@ -5,8 +5,9 @@
 --
 --   1. no status, or status.observedGeneration below metadata.generation: Progressing. A status
 --      about an older spec says nothing about the current one, not even that it failed.
---   2. Stalled=True, or Ready=False with reason PlanHasErrors or NameConflict: Degraded. The
---      controller will not get further without a change to the spec or to the cluster.
+--   2. Stalled=True, or Ready=False with reason PlanHasErrors, NameConflict or IssuerNotAllowed:
+--      Degraded. The controller will not get further without a change to the spec or to the
+--      cluster.
 --   3. Reconciling=True: Progressing (certificates being issued, an apply being retried).
 --   4. Ready=True: Healthy.
 --   5. anything else: Progressing.
@@ -29,7 +30,7 @@ local function isTrue(c)
   return c ~= nil and c.status == "True"
 end
 
-local degradedReasons = { PlanHasErrors = true, NameConflict = true }
+local degradedReasons = { PlanHasErrors = true, NameConflict = true, IssuerNotAllowed = true }
 
 local function evaluate(o)
   local hs = { status = "Progressing", message = "Waiting for the ucdeploy controller to report status" }

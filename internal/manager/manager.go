@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -45,6 +47,8 @@ type Options struct {
 	LeaderElectionNamespace string
 	// MaxConcurrentReconciles is how many UCDeployments are reconciled in parallel.
 	MaxConcurrentReconciles int
+	// AllowedClusterIssuers, when not empty, are the only ClusterIssuers UCDeployments may name.
+	AllowedClusterIssuers []string
 	// WatchNamespace restricts the manager to one namespace ("" watches all).
 	WatchNamespace string
 	// SyncPeriod is how often every UCDeployment is reconciled again even without events.
@@ -62,10 +66,34 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease (default: the pod's namespace)")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 8, "UCDeployments reconciled in parallel")
+	fs.Var(nameList{&o.AllowedClusterIssuers}, "allowed-cluster-issuers", "comma-separated ClusterIssuers UCDeployments may name (default: any); "+
+		"a UCDeployment naming another is stalled with reason IssuerNotAllowed")
 	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "watch only this namespace (default: all namespaces)")
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "how often every UCDeployment is reconciled without an event")
 	fs.DurationVar(&o.DNSEndpointRecheck, "dnsendpoint-crd-recheck", controllers.DefaultDNSEndpointRecheck,
 		"how often to look again for external-dns's DNSEndpoint CRD while it is not installed")
+}
+
+// nameList is a flag holding a comma-separated list of names.
+type nameList struct{ names *[]string }
+
+// String returns the names joined by commas.
+func (l nameList) String() string {
+	if l.names == nil {
+		return ""
+	}
+	return strings.Join(*l.names, ",")
+}
+
+// Set replaces the names by those in v, ignoring spaces and empty entries.
+func (l nameList) Set(v string) error {
+	*l.names = nil
+	for name := range strings.SplitSeq(v, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			*l.names = append(*l.names, name)
+		}
+	}
+	return nil
 }
 
 // Scheme returns a scheme with the core, cert-manager and ucdeploy types.
@@ -123,7 +151,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Patcher:   patcher,
-		Recorder:  mgr.GetEventRecorder("ucdeploy"),
+		// The allow-list is sorted so that messages list it in a stable order.
+		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
+		Recorder:              mgr.GetEventRecorder("ucdeploy"),
 		DNSEndpoints: &controllers.DNSEndpointKind{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,

@@ -278,6 +278,7 @@ func TestValues(t *testing.T) {
 		"--set", "leaderElection.enabled=false",
 		"--set", "replicaCount=2",
 		"--set", "maxConcurrentReconciles=8",
+		"--set", "allowedClusterIssuers={public-ca,corp-ca}",
 		"--set", "image.repository=registry.example.com/ucdeploy,image.tag=v1.2.3,image.pullPolicy=IfNotPresent",
 		"--set", "resources.limits.memory=512Mi",
 		"--set", "extraArgs={--sync-period=1h}",
@@ -289,6 +290,7 @@ func TestValues(t *testing.T) {
 		"--metrics-bind-address=:8080",
 		"--health-probe-bind-address=:8081",
 		"--watch-namespace=uc-lab",
+		"--allowed-cluster-issuers=public-ca,corp-ca",
 		"--max-concurrent-reconciles=8",
 		"--sync-period=1h",
 	}

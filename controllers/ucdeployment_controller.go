@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -271,6 +273,39 @@ var statusChanged = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
+// certificateSettle is how long a status change of a Certificate waits before it reconciles its
+// UCDeployment. cert-manager moves a deployment's Certificates through issuing to Ready within
+// moments of each other; one reconcile after the burst writes the status once instead of once per
+// step (docs/performance.md).
+const certificateSettle = time.Second
+
+// settling is an event handler that delays the reconciles caused by updates that leave the
+// object's generation alone (status, for a Certificate) by delay; the queue keeps one pending
+// reconcile per UCDeployment, so a burst of such updates makes one. Creations, deletions and spec
+// changes (drift) are reconciled at once.
+type settling struct {
+	handler.EventHandler
+	delay time.Duration
+}
+
+// Update enqueues at once for a new generation and after the delay otherwise.
+func (h settling) Update(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
+		h.EventHandler.Update(ctx, e, q)
+		return
+	}
+	h.EventHandler.Update(ctx, e, delayedQueue{q, h.delay})
+}
+
+// delayedQueue turns Add into AddAfter(delay).
+type delayedQueue struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	delay time.Duration
+}
+
+// Add adds r after the queue's delay.
+func (q delayedQueue) Add(r reconcile.Request) { q.AddAfter(r, q.delay) }
+
 // Options tune the controller.
 type Options struct {
 	// MaxConcurrentReconciles is how many UCDeployments are reconciled at once.
@@ -283,7 +318,10 @@ type Options struct {
 func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged))).
-		Owns(&cmapi.Certificate{}).
+		Watches(&cmapi.Certificate{}, settling{
+			EventHandler: handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.UCDeployment{}, handler.OnlyControllerOwner()),
+			delay:        certificateSettle,
+		}).
 		Owns(&corev1.ConfigMap{}).
 		Watches(&cmapi.ClusterIssuer{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsForIssuer)).
 		Watches(&cmapi.Issuer{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsForIssuer)).

@@ -15,9 +15,6 @@ import (
 // happens when the Certificates turn Ready after the first reconcile has written "not ready",
 // which depends on timing), and writes nothing at all once converged, nor after a restart.
 func TestBenchSmall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lab")
-	}
 	ctrl.SetLogger(logr.Discard())
 	cfg := ShortConfig()
 	cfg.Log = t.Logf

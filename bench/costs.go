@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/bench/workload"
+	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -132,14 +131,11 @@ func childrenOf(ds []workload.Deployment) []client.Object {
 	return objs
 }
 
-// applyObject creates obj with a server-side apply as the controller does.
+// applyObject creates obj with a server-side apply of the content the controller sends.
 func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	u, err := controllers.ApplyContent(obj)
 	if err != nil {
 		return err
 	}
-	delete(content, "status")
-	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
-	u := &unstructured.Unstructured{Object: content}
 	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("bench"), client.ForceOwnership)
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
@@ -240,14 +241,7 @@ func (s *standIn) work(ctx context.Context) bool {
 		return true
 	}
 	before := c.DeepCopy()
-	now := metav1.Now()
-	notAfter := metav1.NewTime(now.Add(365 * 24 * time.Hour).Truncate(time.Second))
-	renewal := metav1.NewTime(notAfter.Add(-30 * 24 * time.Hour))
-	c.Status.Conditions = []cmapi.CertificateCondition{{
-		Type: cmapi.CertificateConditionReady, Status: cmmeta.ConditionTrue, Reason: "Ready",
-		Message: "Certificate is up to date and has not expired", LastTransitionTime: &now, ObservedGeneration: c.Generation,
-	}}
-	c.Status.NotAfter, c.Status.RenewalTime = &notAfter, &renewal
+	lab.SetCertificateReady(c)
 	if err := s.client.Status().Patch(ctx, c, client.MergeFrom(before)); err != nil {
 		if ctx.Err() == nil {
 			s.queue.AddRateLimited(key)

@@ -50,9 +50,11 @@ func (r *UCDeploymentReconciler) applyChild(ctx context.Context, reader client.R
 	err := reader.Get(ctx, key, live)
 	switch {
 	case apierrors.IsNotFound(err):
-		// A UCDeployment already stalled on a name conflict reads first: trying the create again
-		// on every resync would be a failing write each time.
-		if !stalledOn(owner, ReasonNameConflict) {
+		// On the first reconcile of a generation a missing child is expected not to exist yet:
+		// create it blind. After that, a miss more likely means that the cache lags behind our
+		// own create, or that a foreign object holds the name (a NameConflict stall): read first,
+		// so that no later reconcile sends a write that is bound to fail.
+		if owner.Status.ObservedGeneration != owner.Generation {
 			err := r.apply(ctx, desired, createOnlyResourceVersion)
 			if err == nil {
 				return childCreated, nil
@@ -92,18 +94,10 @@ func (r *UCDeploymentReconciler) applyChild(ctx context.Context, reader client.R
 // over fields other managers set on a child it controls (drift is repaired, not negotiated). A
 // non-empty resourceVersion is sent as a precondition.
 func (r *UCDeploymentReconciler) apply(ctx context.Context, desired client.Object, resourceVersion string) error {
-	var content map[string]any
-	if u, ok := desired.(*unstructured.Unstructured); ok {
-		content = u.DeepCopy().Object // ToUnstructured would return u's own map
-	} else {
-		var err error
-		if content, err = runtime.DefaultUnstructuredConverter.ToUnstructured(desired); err != nil {
-			return fmt.Errorf("converting %s: %w", desired.GetName(), err)
-		}
+	u, err := ApplyContent(desired)
+	if err != nil {
+		return err
 	}
-	delete(content, "status")
-	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
-	u := &unstructured.Unstructured{Object: content}
 	u.SetResourceVersion(resourceVersion)
 	data, err := u.MarshalJSON()
 	if err != nil {
@@ -118,6 +112,23 @@ func (r *UCDeploymentReconciler) apply(ctx context.Context, desired client.Objec
 		return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
 	}
 	return nil
+}
+
+// ApplyContent returns what ucdeploy sends to server-side apply for obj: a copy of it without
+// status and creationTimestamp, which an applier must not claim.
+func ApplyContent(obj client.Object) (*unstructured.Unstructured, error) {
+	var content map[string]any
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		content = u.DeepCopy().Object // ToUnstructured would return u's own map
+	} else {
+		var err error
+		if content, err = runtime.DefaultUnstructuredConverter.ToUnstructured(obj); err != nil {
+			return nil, fmt.Errorf("converting %s: %w", obj.GetName(), err)
+		}
+	}
+	delete(content, "status")
+	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
+	return &unstructured.Unstructured{Object: content}, nil
 }
 
 // upToDate reports whether live already carries every field ucdeploy sets on desired. Fields other

@@ -68,12 +68,13 @@ func neededIssuers(ucd *v1alpha1.UCDeployment, p plan.Plan) map[string]*v1alpha1
 	return needed
 }
 
-// refusedIssuers returns, sorted, the ClusterIssuers the plan's certificates name that the
-// allow-list does not contain; none when there is no allow-list. Issuers (namespaced) are not
-// subject to it: a user can only name those of the UCDeployment's own namespace.
-func (r *UCDeploymentReconciler) refusedIssuers(ucd *v1alpha1.UCDeployment, p plan.Plan) []string {
+// issuerRefusal says which ClusterIssuers named by the plan's certificates the allow-list does
+// not contain, and which it does; "" when it refuses none or there is no allow-list. Issuers
+// (namespaced) are not subject to it: a user can only name those of the UCDeployment's own
+// namespace.
+func (r *UCDeploymentReconciler) issuerRefusal(ucd *v1alpha1.UCDeployment, p plan.Plan) string {
 	if len(r.AllowedClusterIssuers) == 0 {
-		return nil
+		return ""
 	}
 	var refused []string
 	for _, key := range sortedKeys(neededIssuers(ucd, p)) {
@@ -82,13 +83,11 @@ func (r *UCDeploymentReconciler) refusedIssuers(ucd *v1alpha1.UCDeployment, p pl
 			refused = append(refused, name)
 		}
 	}
-	return refused
-}
-
-// refusedMessage says which ClusterIssuers are refused and which are allowed.
-func refusedMessage(refused, allowed []string) string {
+	if len(refused) == 0 {
+		return ""
+	}
 	return fmt.Sprintf("ClusterIssuer %s is not allowed here (--allowed-cluster-issuers: %s); nothing new is applied",
-		strings.Join(refused, ", "), strings.Join(allowed, ", "))
+		strings.Join(refused, ", "), strings.Join(r.AllowedClusterIssuers, ", "))
 }
 
 // issuerConditions returns the conditions of the referenced Issuer (in ns) or ClusterIssuer.

@@ -49,18 +49,17 @@ const (
 // observation is what one reconcile learnt: the plan, the live Certificates by name, and which
 // children could not be applied.
 type observation struct {
-	plan         plan.Plan
-	certificates map[string]*cmapi.Certificate
-	conflicts    []string // "Kind namespace/name" of foreign objects holding a child's name
-	created      []string // "Kind name" of the children this reconcile created
-	updated      []string // and of those it updated
-	applyErr     error
-	dnsApplied   bool
-	endpoints    endpointsState // what became of the DNSEndpoints
-	endpointsErr error          // why they could not be applied, when that is an error
-	issuers      []string       // issuers the certificates need that are missing or not Ready
-	refused      []string       // ClusterIssuers the certificates name that are not allowed
-	allowed      []string       // the allow-list that refused them
+	plan          plan.Plan
+	certificates  map[string]*cmapi.Certificate
+	conflicts     []string // "Kind namespace/name" of foreign objects holding a child's name
+	created       []string // "Kind name" of the children this reconcile created
+	updated       []string // and of those it updated
+	applyErr      error
+	dnsApplied    bool
+	endpoints     endpointsState // what became of the DNSEndpoints
+	endpointsErr  error          // why they could not be applied, when that is an error
+	issuers       []string       // issuers the certificates need that are missing or not Ready
+	issuerRefusal string         // why the allow-list refuses issuers the certificates name, or ""
 }
 
 // desiredStatus computes the status from the observation; conditions keep their
@@ -121,8 +120,8 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	switch {
 	case o.plan.HasErrors():
 		stalled, reason, msg = true, ReasonPlanHasErrors, planErrorMessage(o.plan.Findings)
-	case len(o.refused) > 0:
-		stalled, reason, msg = true, ReasonIssuerNotAllowed, refusedMessage(o.refused, o.allowed)
+	case o.issuerRefusal != "":
+		stalled, reason, msg = true, ReasonIssuerNotAllowed, o.issuerRefusal
 	case len(o.conflicts) > 0:
 		stalled, reason = true, ReasonNameConflict
 		msg = "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", ")

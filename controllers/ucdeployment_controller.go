@@ -85,7 +85,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	start := time.Now()
 	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec)}
 	metrics.ObservePlan(time.Since(start))
-	o.refused, o.allowed = r.refusedIssuers(ucd, o.plan), r.AllowedClusterIssuers
+	o.issuerRefusal = r.issuerRefusal(ucd, o.plan)
 	// With a plan error or a refused issuer, apply nothing new; existing children and their
 	// Secrets stay as they are.
 	switch {
@@ -93,9 +93,9 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if !stalledOn(ucd, ReasonPlanHasErrors) {
 			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
 		}
-	case len(o.refused) > 0:
+	case o.issuerRefusal != "":
 		if !stalledOn(ucd, ReasonIssuerNotAllowed) {
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonIssuerNotAllowed, "Plan", refusedMessage(o.refused, r.AllowedClusterIssuers))
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonIssuerNotAllowed, "Plan", o.issuerRefusal)
 		}
 	default:
 		r.applyAll(ctx, ucd, o)

@@ -24,6 +24,13 @@ check "$tmp/docs/troubleshooting.md" docs/troubleshooting.md
 check "$tmp/docs/guide" docs/guide
 check "$tmp/chart/crds" charts/ucdeploy/crds
 check "$tmp/chart/files/clusterrole.yaml" charts/ucdeploy/files/clusterrole.yaml
+# docs/DOMAIN.md is the repository's copy of the shared domain reference, so that the tests that
+# check citations against it run wherever the repository is cloned. Where the shared docs are
+# checked out beside the repository, the copy must match them.
+if [[ -f ../shared/docs/DOMAIN.md ]] && ! cmp -s ../shared/docs/DOMAIN.md docs/DOMAIN.md; then
+	status=1
+	echo "stale: docs/DOMAIN.md differs from ../shared/docs/DOMAIN.md: copy it over" >&2
+fi
 if [[ $status != 0 ]]; then
 	echo "generated documentation is stale: run make docs and commit the result" >&2
 fi

@@ -1,6 +1,6 @@
 // Package plan is ucdeploy's planning engine: a pure function from a UCDeployment spec to the
 // certificates, DNS records and findings the deployment needs. It reads no clock, calls no API
-// and returns byte-stable, sorted output. Each rule cites its id in ../shared/docs/DOMAIN.md.
+// and returns byte-stable, sorted output. Each rule cites its id in docs/DOMAIN.md.
 package plan
 
 // Issuer classes: which CA signs a certificate.

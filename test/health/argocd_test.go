@@ -21,9 +21,6 @@ var healthScript = filepath.Join("..", "..", "docs", "argocd", "health.lua")
 // holding the resource, the returned table's status and message) on every status object the
 // kstatus lifecycle recorded, and on variants of them, and checks that Argo CD and kstatus agree.
 func TestArgoCDHealth(t *testing.T) {
-	if *update {
-		t.Skip("the fixtures are being rewritten by TestKstatusLifecycle: run again without -update")
-	}
 	for _, tc := range []struct {
 		fixture string
 		edit    func(u *unstructured.Unstructured)

@@ -118,14 +118,7 @@ func MarkCertificatesReady(t testing.TB, c client.Client, ucd *v1alpha1.UCDeploy
 			if err := c.Get(ctx, key, cert); err != nil {
 				return err
 			}
-			now := metav1.Now()
-			notAfter := metav1.NewTime(now.Add(365 * 24 * time.Hour).Truncate(time.Second))
-			renewal := metav1.NewTime(notAfter.Add(-30 * 24 * time.Hour))
-			cert.Status.Conditions = []cmapi.CertificateCondition{{
-				Type: cmapi.CertificateConditionReady, Status: cmmeta.ConditionTrue, Reason: "Ready",
-				Message: "Certificate is up to date and has not expired", LastTransitionTime: &now, ObservedGeneration: cert.Generation,
-			}}
-			cert.Status.NotAfter, cert.Status.RenewalTime = &notAfter, &renewal
+			lab.SetCertificateReady(cert)
 			return c.Status().Update(ctx, cert)
 		})
 		if err != nil {

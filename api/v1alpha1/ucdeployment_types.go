@@ -221,6 +221,11 @@ type CWASpec struct {
 	// IP is the public address (reverse proxy or CWA listener) for fqdn, as.<fqdn> and download.<fqdn>.
 	// +optional
 	IP IPv4Address `json:"ip,omitempty"`
+	// InternalIP is the address internal users reach the CWA site on. With it, fqdn, as.<fqdn> and
+	// download.<fqdn> are also published in the internal view; without it they are external only,
+	// which internal users cannot resolve when the internal view hosts the same zone.
+	// +optional
+	InternalIP IPv4Address `json:"internalIP,omitempty"`
 }
 
 // ExchangeVersion names an Exchange Server release.
@@ -251,6 +256,7 @@ type Publisher string
 
 // ExchangeSpec describes an Exchange 2007 or 2010 organisation.
 // +kubebuilder:validation:XValidation:rule="self.version == '2010' || !has(self.casArrayFQDN)",message="casArrayFQDN needs version 2010: the CAS array object is an Exchange 2010 feature"
+// +kubebuilder:validation:XValidation:rule="!has(self.legacyInternalIP) || has(self.legacyFQDN)",message="legacyInternalIP needs legacyFQDN: it is the internal address of the legacy namespace"
 type ExchangeSpec struct {
 	// Version is "2007" or "2010".
 	// +optional
@@ -285,9 +291,13 @@ type ExchangeSpec struct {
 	// LegacyFQDN is the coexistence namespace (legacy.<domain>) for the older Exchange version.
 	// +optional
 	LegacyFQDN FQDN `json:"legacyFQDN,omitempty"`
-	// LegacyIP is the address of the legacy front end.
+	// LegacyIP is the public address of the legacy front end (external view).
 	// +optional
 	LegacyIP IPv4Address `json:"legacyIP,omitempty"`
+	// LegacyInternalIP is the internal address of the legacy front end. Without it the internal
+	// view publishes no legacy record: internal clients must not be sent to the public legacyIP.
+	// +optional
+	LegacyInternalIP IPv4Address `json:"legacyInternalIP,omitempty"`
 	// Autodiscover is HostRecord (autodiscover.<domain> per SMTP domain) or SRV.
 	// +optional
 	// +kubebuilder:default=HostRecord
@@ -405,9 +415,19 @@ type DNSSpec struct {
 	// TTL of every record, in seconds.
 	// +optional
 	// +kubebuilder:default=3600
-	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=2147483647
 	TTL int32 `json:"ttl,omitempty"`
+
+	// Zones are the DNS zones the DNS servers host, in both views. Each record goes into the most
+	// specific listed zone that contains its name; a record under none of them goes into its
+	// parent domain and is reported (RecordOutsideZones). By default the zones are the SIP and
+	// SMTP domains plus the parent domain of every internal host (pool, front ends, Director,
+	// edge internal interface, CWA and Exchange servers, CAS array).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=100
+	Zones []FQDN `json:"zones,omitempty"`
 
 	// DNSEndpoint also publishes the records as external-dns DNSEndpoint objects
 	// (externaldns.k8s.io/v1alpha1), one per selected view, for an external-dns instance running

@@ -14,7 +14,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
@@ -68,6 +67,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitInvalidArgs
 	}
 	status := ExitOK
+	docs := make([]document, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
 		p := plan.Compute(d.Name, &d.Spec)
@@ -77,10 +77,11 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if *view != "" {
 			p.DNSRecords = p.RecordsFor(*view)
 		}
-		if err := write(stdout, *output, *view, d, p, i); err != nil {
-			fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
-			return ExitInvalidArgs
-		}
+		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
+	}
+	if err := writeAll(stdout, *output, *view, docs); err != nil {
+		fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
+		return ExitInvalidArgs
 	}
 	if status == ExitPlanErrors {
 		fmt.Fprintln(stderr, "ucdeploy plan: the plan has Error findings; a controller would apply nothing until they are fixed")
@@ -111,23 +112,51 @@ func readInput(file string, stdin io.Reader) ([]byte, error) {
 	return data, nil
 }
 
+// document is one deployment's plan as the structured outputs print it: the plan with the name
+// and namespace of the UCDeployment it belongs to (the namespace is empty when the file names none).
+type document struct {
+	// Name is the UCDeployment's name.
+	Name string `json:"name"`
+	// Namespace is the UCDeployment's namespace, as the file gives it.
+	Namespace string `json:"namespace"`
+	plan.Plan
+}
+
+// writeAll prints the plans: -o json one JSON object for one document and one JSON array for
+// several, every other format one section per document.
+func writeAll(w io.Writer, format, view string, docs []document) error {
+	if format == "json" {
+		var v any = docs
+		if len(docs) == 1 {
+			v = docs[0]
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	for i := range docs {
+		if err := write(w, format, view, docs[i], i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // write prints one deployment's plan; index > 0 separates it from the previous one.
-func write(w io.Writer, format, view string, d *v1alpha1.UCDeployment, p plan.Plan, index int) error {
+func write(w io.Writer, format, view string, d document, index int) error {
 	views := []string{plan.ViewInternal, plan.ViewExternal}
 	if view != "" {
 		views = []string{view}
 	}
+	p := d.Plan
 	header := fmt.Sprintf("UCDeployment %s", qualified(d))
 	var out string
 	switch format {
-	case "json":
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err != nil {
-			return err
-		}
-		out = string(b) + "\n"
 	case "yaml":
-		b, err := yaml.Marshal(p)
+		b, err := yaml.Marshal(d)
 		if err != nil {
 			return err
 		}
@@ -144,9 +173,8 @@ func write(w io.Writer, format, view string, d *v1alpha1.UCDeployment, p plan.Pl
 		out = sb.String()
 	case "powershell":
 		var sb strings.Builder
-		for _, v := range views {
-			sb.WriteString(render.PowerShell(p, v))
-		}
+		sb.WriteString(render.PowerShell(p, views...))
+		sb.WriteString("\n")
 		sb.WriteString(render.CertificateRequests(p))
 		out = sb.String()
 	default:
@@ -159,7 +187,7 @@ func write(w io.Writer, format, view string, d *v1alpha1.UCDeployment, p plan.Pl
 	return err
 }
 
-func qualified(d *v1alpha1.UCDeployment) string {
+func qualified(d document) string {
 	if d.Namespace == "" {
 		return d.Name
 	}

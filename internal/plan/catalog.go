@@ -59,12 +59,16 @@ var catalog = []CatalogEntry{
 		Code:       CodeEdgePortConflict,
 		Severities: []string{SeverityError},
 		Rules:      []string{"V11", "V12"},
-		Sources:    []string{"S-EE", "S-OCS-AVEXT"},
-		Meaning: "Two Edge services share an external address and the same TCP port: Access Edge and Web Conferencing Edge " +
-			"both on 443 (V11), or the A/V Edge on 443 next to the Access or Web Conferencing Edge (V12). Only one service " +
-			"can listen.",
-		Fix: "Set `ocs.edge.webConferencingPort: 444` when Web Conferencing shares the Access Edge address (the seed " +
-			"article's single-certificate design) or give it its own address; give the A/V Edge its own `avIP`.",
+		Sources:    []string{"S-EE", "S-OCS-AVEXT", "S-OCS-EDGEDNS"},
+		Meaning: "Two services share a public address and a TCP port, so only one of them can listen. Addresses are " +
+			"compared by name as well as by IP: one FQDN is one address even before the IPs are planned. The cases: Access " +
+			"Edge and Web Conferencing Edge both on 443, or Web Conferencing on 5061 where federation listens (V11); the A/V " +
+			"Edge on 443 next to another Edge service (V12); Exchange, the reverse proxy or CWA on an Edge service's " +
+			"address, two HTTPS listeners on 443. Exchange, the reverse proxy and CWA may share an address with each other: " +
+			"one listener publishes them all.",
+		Fix: "Set `ocs.edge.webConferencingPort: 444` when Web Conferencing shares the Access Edge name and address (the " +
+			"seed article's single-certificate design), or give it its own name and address; give the A/V Edge its own " +
+			"`avFQDN` and `avIP`; publish Exchange and the reverse proxy on an address no Edge service uses.",
 	},
 	{
 		Code:       CodeEdgeAddressConflict,
@@ -198,6 +202,95 @@ var catalog = []CatalogEntry{
 		Meaning: "External web conferencing is enabled on an Enterprise pool and the front-end FQDNs are not on the pool " +
 			"certificate. One unconfirmed third-party source says the Edge connects to the front ends by name.",
 		Fix: "Set `ocs.frontEndNamesOnPoolCertificate: true` if external meetings fail.",
+	},
+	{
+		Code:       CodeCertificateSubjectConflict,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V6"},
+		Sources:    []string{"S-LYNC10-EDGECERT", "S-EX07-MULTI"},
+		Meaning: "Two roles would get certificates with the same subject name. One name answers at one address, where " +
+			"only one certificate can be bound; the plan keeps the first and leaves the other out.",
+		Fix: "Give the role in the finding's path a name of its own, or, for names published by one listener, use " +
+			"`certificates.strategy: Unified`.",
+	},
+	{
+		Code:       CodeOutlookAnywherePrincipalName,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"S-EX07-AUTOD"},
+		Sources:    []string{"S-EX07-AUTOD", "S-EE"},
+		Meaning: "The Exchange names sit on a certificate whose subject is not `exchange.externalFQDN` (the seed design: " +
+			"subject `sip.<domain>`). Outlook compares the Outlook Anywhere principal name, `msstd:<externalFQDN>` by " +
+			"default, with the certificate subject and keeps prompting for credentials when they differ.",
+		Fix: "Run `Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:<subject>` in the Exchange Management Shell " +
+			"(`ucdeploy plan -o powershell` prints it with the subject filled in), or use `certificates.strategy: PerRole` " +
+			"so that Exchange gets a certificate of its own.",
+	},
+	{
+		Code:       CodeKeyAlgorithmUnsupported,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V27"},
+		Sources:    []string{"S-OCS-CERTINFRA", "S-NEWEXCERT"},
+		Meaning: "ECDSA keys were requested, but OCS 2007 R2 and Exchange 2007/2010 use RSA keys only: they cannot use " +
+			"the issued certificates.",
+		Fix: "Set `certificates.privateKey.algorithm: RSA` (the default) with a size of 2048 or more.",
+	},
+	{
+		Code:       CodeAccessEdgeNameNotSIP,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"S-OCS-EDGEDNS-R2"},
+		Sources:    []string{"S-OCS-EDGEDNS-R2", "S-OCS-EDGECERT"},
+		Meaning: "The Access Edge FQDN is not `sip.<domain>` for any SIP domain. OCS 2007 R2 requires the subject name of " +
+			"the Access Edge certificate to point to `sip.<domain>`, the domain of the SRV records.",
+		Fix: "Set `ocs.edge.accessFQDN` to `sip.<primary SIP domain>`.",
+	},
+	{
+		Code:       CodeEdgeNamesDifferOnSharedAddress,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V17"},
+		Sources:    []string{"S-EE"},
+		Meaning: "The Access Edge and the Web Conferencing Edge share one public address under different names. The seed " +
+			"design that puts both on one address gives them one name too, with Web Conferencing on port 444.",
+		Fix: "Set `ocs.edge.webConferencingFQDN` to the `accessFQDN` (and `webConferencingPort: 444`), or give Web " +
+			"Conferencing an address of its own.",
+	},
+	{
+		Code:       CodeRecordTargetWithoutAddress,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"V9"},
+		Sources:    []string{"S-SFB-ADVDNS", "RFC 2782"},
+		Meaning: "An SRV, MX or CNAME record of the plan points at a host that has no address record in the same view, " +
+			"because the address field that would give it is empty. Clients following the record find nothing until the " +
+			"address is published.",
+		Fix: "Set the address field in the finding's path, or publish the host's address record yourself.",
+	},
+	{
+		Code:       CodeLegacyNamespaceExternalOnly,
+		Severities: []string{SeverityInfo},
+		Rules:      []string{"S-EX10-TRANS"},
+		Sources:    []string{"S-EX10-TRANS", "S-EX-LEGACY-3P"},
+		Meaning: "The legacy namespace is published in the external view only. The internal view must not send clients " +
+			"to the public `legacyIP`, and no internal address was given.",
+		Fix: "Set `exchange.legacyInternalIP` to the legacy front end's internal address to publish the name inside too.",
+	},
+	{
+		Code:       CodeNameUnreachableInside,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"§4"},
+		Sources:    []string{"S-CWA", "S-SFB-ADVDNS"},
+		Meaning: "A name users browse to (the CWA site, `as.` and `download.` below it, or the Exchange namespace) is " +
+			"published only in the external view, inside a zone the internal view also holds. The internal zone answers " +
+			"for the whole domain, so internal users cannot resolve the name.",
+		Fix: "Set the internal address field in the finding's path (`ocs.communicatorWebAccess.internalIP`, " +
+			"`exchange.internalIP`) so that the name is published in both views.",
+	},
+	{
+		Code:       CodeRecordOutsideZones,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"S-SFB-ADVDNS"},
+		Sources:    []string{"S-SFB-ADVDNS"},
+		Meaning: "`dns.zones` lists the zones your DNS servers host, and some records fall under none of them. They are " +
+			"planned in their parent domains, which the servers may not host.",
+		Fix: "Add the zones (or pin-point zones for single names) to `dns.zones`, or rename the hosts into a hosted zone.",
 	},
 }
 

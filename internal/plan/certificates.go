@@ -99,9 +99,11 @@ func internalGroups(in *input) []*group {
 			// §1.2: the edge internal interface: SN = internal FQDN, no other SAN (V16).
 			g := newGroup(RoleEdgeInternal, IssuerInternal, lower(e.InternalFQDN), "spec.ocs.edge.internalFQDN")
 			out = append(out, g)
-			if e.AVFQDN != "" {
+			if av := lower(e.AVFQDN); av != "" && !in.sharesAccessOrWebConferencingName(av) {
 				// §1.2: a separate A/V Authentication certificate "as a security precaution";
-				// the SN rule is UNCERTAIN, the A/V FQDN is the common practice.
+				// the SN rule is UNCERTAIN, the A/V FQDN is the common practice. An A/V Edge
+				// named like the Access or Web Conferencing Edge is an EdgePortConflict (V12),
+				// and its certificate would carry their subject: it is left out.
 				out = append(out, newGroup(RoleAVAuthentication, IssuerInternal, lower(e.AVFQDN), "spec.ocs.edge.avFQDN"))
 			}
 		}
@@ -238,9 +240,11 @@ func newGroup(role, issuer, cn, path string) *group {
 }
 
 // certificateFor turns a group into the planned Certificate.
-func certificateFor(deployment string, g *group) Certificate {
+func certificateFor(deployment string, in *input, g *group) Certificate {
 	name := deployment + "-" + g.role
 	return Certificate{
+		KeyAlgorithm: in.keyAlgorithm(),
+		KeySize:      in.keySize(),
 		Name:       name,
 		Role:       g.role,
 		Issuer:     g.issuer,

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -28,13 +27,24 @@ const (
 	CodeDNSRecordConflict                 = "DNSRecordConflict"
 	CodeAutodiscoverSRVClients            = "AutodiscoverSRVClients"
 	CodeFrontEndNamesNotOnPoolCertificate = "FrontEndNamesNotOnPoolCertificate"
+	CodeCertificateSubjectConflict        = "CertificateSubjectConflict"
+	CodeOutlookAnywherePrincipalName      = "OutlookAnywherePrincipalName"
+	CodeKeyAlgorithmUnsupported           = "KeyAlgorithmUnsupported"
+	CodeAccessEdgeNameNotSIP              = "AccessEdgeNameNotSIP"
+	CodeEdgeNamesDifferOnSharedAddress    = "EdgeNamesDifferOnSharedAddress"
+	CodeRecordTargetWithoutAddress        = "RecordTargetWithoutAddress"
+	CodeLegacyNamespaceExternalOnly       = "LegacyNamespaceExternalOnly"
+	CodeNameUnreachableInside             = "NameUnreachableInside"
+	CodeRecordOutsideZones                = "RecordOutsideZones"
 )
 
 // draft is the plan under construction, as the checks see it.
 type draft struct {
-	in      *input
-	groups  []*group
-	records []Record
+	in     *input
+	groups []*group
+	// duplicates are certificates left out because an earlier one has their subject: {kept, dropped}.
+	duplicates [][2]*group
+	dns        *recordSet
 }
 
 // check is one pure rule over the draft.
@@ -50,6 +60,9 @@ var checks = []check{
 	checkSANCount,
 	checkStrictDNSNames,
 	checkEdgePorts,
+	checkEdgeAddresses,
+	checkEdgeNamesOnSharedAddress,
+	checkAccessEdgeName,
 	checkAVAuthenticationPort,
 	checkWebConferencingInternalPort,
 	checkSingleCertificateEdgeNames,
@@ -58,7 +71,14 @@ var checks = []check{
 	checkPublishing,
 	checkAutodiscoverSRV,
 	checkKey,
+	checkKeyAlgorithm,
+	checkCertificateSubjects,
+	checkOutlookAnywhere,
 	checkRecordConflicts,
+	checkRecordTargets,
+	checkLegacyNamespace,
+	checkUnreachableInside,
+	checkRecordsOutsideZones,
 }
 
 func finding(severity, code, path, rule, format string, args ...any) Finding {
@@ -154,9 +174,9 @@ func checkGeneratedNames(d *draft) []Finding {
 			report(obj, "metadata.name", "object name")
 		}
 	}
-	for _, r := range d.records {
+	for _, r := range d.dns.records {
 		if !validDNSName(r.Name) {
-			report(r.Name, "spec", "record name")
+			report(r.Name, d.dns.origins[recordKey(r)].path, "record name")
 		}
 	}
 	return out
@@ -187,36 +207,6 @@ func checkStrictDNSNames(d *draft) []Finding {
 			out = append(out, finding(SeverityWarning, CodeStrictDNSNameMismatch, path, "V8",
 				"_sipinternaltls._tcp.%s points at %s, outside the SIP domain %s: with strict DNS name matching Communicator refuses it; clients fall back to sip.%s (published and on the certificate)", dom, target, dom, dom))
 		}
-	}
-	return out
-}
-
-// checkEdgePorts (V11, V12): services that share an external address must not share a port.
-// Access Edge listens on 443 and 5061; A/V Edge on 443; Web Conferencing on its port.
-func checkEdgePorts(d *draft) []Finding {
-	e := d.in.edge
-	if e == nil {
-		return nil
-	}
-	var out []Finding
-	access := string(e.AccessIP)
-	wcFQDN, wcIP := d.in.webConferencing()
-	wcPort := d.in.webConferencingPort()
-	if wcFQDN != "" && wcIP != "" && wcIP == access && wcPort == 443 {
-		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.webConferencingPort", "V11",
-			"Web Conferencing Edge and Access Edge share %s and both use 443: set webConferencingPort to 444 (the seed's single-certificate design) or give Web Conferencing its own address", access))
-	}
-	if e.AVIP != "" && string(e.AVIP) == access {
-		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.avIP", "V12",
-			"A/V Edge and Access Edge share %s and both use TCP 443: give the A/V Edge its own address", access))
-	}
-	if e.AVIP != "" && string(e.AVIP) == wcIP && wcIP != access && wcPort == 443 {
-		out = append(out, finding(SeverityError, CodeEdgePortConflict, "spec.ocs.edge.avIP", "V12",
-			"A/V Edge and Web Conferencing Edge share %s and both use TCP 443: give the A/V Edge its own address", wcIP))
-	}
-	if wcFQDN != "" && wcFQDN == lower(e.AccessFQDN) && e.WebConferencingIP != "" && e.WebConferencingIP != e.AccessIP {
-		out = append(out, finding(SeverityError, CodeEdgeAddressConflict, "spec.ocs.edge.webConferencingIP", "V17",
-			"webConferencingFQDN equals accessFQDN but its address %s differs from accessIP %s: one name cannot point at two services; share the address (port 444) or use another name", e.WebConferencingIP, e.AccessIP))
 	}
 	return out
 }
@@ -337,38 +327,51 @@ func checkKey(d *draft) []Finding {
 	return nil
 }
 
-// checkRecordConflicts: a CNAME may not share its owner with any other record (RFC 1034 §3.6.2),
-// and an address record of one name pointing at different addresses is almost always a mistake.
-func checkRecordConflicts(d *draft) []Finding {
-	// The records are sorted by view, zone (a function of the name) and name: the records of
-	// one (view, name) are adjacent.
+// checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only.
+func checkKeyAlgorithm(d *draft) []Finding {
+	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
+		"%s keys are not supported by OCS 2007 R2 or Exchange 2007/2010, which use RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+}
+
+// checkCertificateSubjects: one name is one service, so it gets one certificate. A certificate
+// whose subject an earlier one already has is left out of the plan and reported.
+func checkCertificateSubjects(d *draft) []Finding {
 	var out []Finding
-	for i := 0; i < len(d.records); {
-		j := i + 1
-		for j < len(d.records) && d.records[j].View == d.records[i].View && d.records[j].Name == d.records[i].Name {
-			j++
-		}
-		rs := d.records[i:j]
-		var cname bool
-		var addrs []string
-		for _, r := range rs {
-			switch r.Type {
-			case "CNAME":
-				cname = true
-			case "A":
-				addrs = append(addrs, r.Data)
-			}
-		}
-		if cname && len(rs) > 1 {
-			out = append(out, finding(SeverityError, CodeDNSRecordConflict, "spec", "RFC 1034",
-				"%s (%s view) would be a CNAME and have other records: give the hosts distinct names", rs[0].Name, rs[0].View))
-		}
-		if len(addrs) > 1 {
-			sort.Strings(addrs)
-			out = append(out, finding(SeverityWarning, CodeDNSRecordConflict, "spec", "RFC 1034",
-				"%s (%s view) resolves to several addresses (%s): two roles share this name with different IPs", rs[0].Name, rs[0].View, strings.Join(addrs, ", ")))
-		}
-		i = j
+	for _, pair := range d.duplicates {
+		kept, dropped := pair[0], pair[1]
+		out = append(out, finding(SeverityError, CodeCertificateSubjectConflict, dropped.names.paths[dropped.commonName], "V6",
+			"the %q and %q certificates would both have the subject %s: one name answers at one address, so give the %s role a name of its own", kept.role, dropped.role, dropped.commonName, dropped.role))
 	}
 	return out
+}
+
+// outlookAnywherePrincipal returns the subject of the certificate carrying the Exchange external
+// FQDN when that subject differs from it (the seed design: subject sip.<domain>).
+func outlookAnywherePrincipal(d *draft) (string, bool) {
+	x := d.in.exchange
+	if x == nil || x.ExternalFQDN == "" {
+		return "", false
+	}
+	ext := lower(x.ExternalFQDN)
+	for _, g := range d.groups {
+		if _, on := g.names.paths[ext]; on && g.issuer == IssuerPublic {
+			return g.commonName, g.commonName != ext
+		}
+	}
+	return "", false
+}
+
+// checkOutlookAnywhere (S-EX07-AUTOD): Outlook compares the Outlook Anywhere principal name,
+// msstd:<externalFQDN> by default, with the certificate subject and keeps prompting for credentials
+// when they differ.
+func checkOutlookAnywhere(d *draft) []Finding {
+	cn, ok := outlookAnywherePrincipal(d)
+	if !ok {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
+		"the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole", cn, lower(d.in.exchange.ExternalFQDN), lower(d.in.exchange.ExternalFQDN), cn)}
 }

@@ -16,6 +16,7 @@ const (
 	defaultTTL                         = 3600
 	defaultMaxSANs                     = 100
 	defaultRSAKeySize                  = 2048
+	defaultECDSAKeySize                = 256
 )
 
 // input is the spec with defaults applied and names lower-cased: what every rule reads.
@@ -29,6 +30,7 @@ type input struct {
 	exchange    *v1alpha1.ExchangeSpec
 	certs       v1alpha1.CertificatesSpec
 	ttl         int32
+	zones       []string // spec.dns.zones, lower-cased
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
@@ -39,6 +41,7 @@ func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
 		exchange:   spec.Exchange,
 		certs:      spec.Certificates,
 		ttl:        spec.DNS.TTL,
+		zones:      lowerAll(spec.DNS.Zones),
 	}
 	if in.ttl <= 0 {
 		in.ttl = defaultTTL
@@ -123,6 +126,12 @@ func (in *input) webConferencing() (fqdn, ip string) {
 	return fqdn, ip
 }
 
+// sharesAccessOrWebConferencingName reports whether name is the Access or Web Conferencing Edge's FQDN.
+func (in *input) sharesAccessOrWebConferencingName(name string) bool {
+	wc, _ := in.webConferencing()
+	return name == lower(in.edge.AccessFQDN) || name == wc
+}
+
 func (in *input) mxPreference() int32 {
 	if in.exchange.MXPreference == nil {
 		return defaultMXPreference
@@ -141,7 +150,11 @@ func (in *input) keyAlgorithm() string {
 	return in.certs.PrivateKey.Algorithm
 }
 
+// keySize is the key size in bits: the spec's, or cert-manager's default for the algorithm.
 func (in *input) keySize() int32 {
+	if in.keyAlgorithm() == "ECDSA" {
+		return orDefault(in.certs.PrivateKey.Size, defaultECDSAKeySize)
+	}
 	return orDefault(in.certs.PrivateKey.Size, defaultRSAKeySize)
 }
 

@@ -10,25 +10,45 @@ import (
 // pure and deterministic: the same spec always yields byte-identical output.
 func Compute(name string, spec *v1alpha1.UCDeploymentSpec) Plan {
 	in := newInput(name, spec)
-	d := &draft{in: in, groups: append(internalGroups(in), publicGroups(in)...), records: dnsRecords(in)}
+	groups, duplicates := distinctSubjects(append(internalGroups(in), publicGroups(in)...))
+	d := &draft{in: in, groups: groups, duplicates: duplicates, dns: dnsRecords(in)}
 
 	p := Plan{
 		Certificates: make([]Certificate, 0, len(d.groups)),
-		DNSRecords:   d.records,
+		DNSRecords:   d.dns.records,
 		Findings:     []Finding{},
 	}
 	if p.DNSRecords == nil {
 		p.DNSRecords = []Record{}
 	}
 	for _, g := range d.groups {
-		p.Certificates = append(p.Certificates, certificateFor(name, g))
+		p.Certificates = append(p.Certificates, certificateFor(name, in, g))
 	}
 	sort.Slice(p.Certificates, func(i, j int) bool { return p.Certificates[i].Name < p.Certificates[j].Name })
+	if cn, ok := outlookAnywherePrincipal(d); ok {
+		p.OutlookProviderPrincipalName = "msstd:" + cn
+	}
 	for _, c := range checks {
 		p.Findings = append(p.Findings, c(d)...)
 	}
 	sort.SliceStable(p.Findings, func(i, j int) bool { return findingLess(p.Findings[i], p.Findings[j]) })
 	return p
+}
+
+// distinctSubjects keeps the first certificate of each subject name: two certificates for one
+// name cannot both be bound to the service that answers it. It returns the ones it dropped, each
+// next to the one kept (CertificateSubjectConflict reports them).
+func distinctSubjects(groups []*group) (kept []*group, dropped [][2]*group) {
+	first := map[string]*group{}
+	for _, g := range groups {
+		if k, dup := first[g.commonName]; dup && g.commonName != "" {
+			dropped = append(dropped, [2]*group{k, g})
+			continue
+		}
+		first[g.commonName] = g
+		kept = append(kept, g)
+	}
+	return kept, dropped
 }
 
 var severityRank = map[string]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}

@@ -375,9 +375,9 @@ func TestFindings(t *testing.T) {
 			s.OCS.CommunicatorWebAccess.FQDN = v1alpha1.FQDN(strings.Repeat(strings.Repeat("a", 60)+".", 4) + "com")
 		}, SeverityError, CodeGeneratedNameInvalid + "@spec.ocs.communicatorWebAccess.fqdn"},
 		{"RFC 1034 CNAME sharing an owner", func(s *v1alpha1.UCDeploymentSpec) { s.OCS.ReverseProxy.FQDN = "autodiscover.contoso.com" },
-			SeverityError, CodeDNSRecordConflict + "@spec"},
+			SeverityError, CodeDNSRecordConflict + "@spec.ocs.reverseProxy.fqdn"},
 		{"RFC 1034 one name, two addresses", func(s *v1alpha1.UCDeploymentSpec) { s.OCS.ReverseProxy.FQDN = "webconf.contoso.com" },
-			SeverityWarning, CodeDNSRecordConflict + "@spec"},
+			SeverityWarning, CodeDNSRecordConflict + "@spec.ocs.reverseProxy.fqdn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,38 +3,80 @@ package plan
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
 
-// recordSet collects records of both views; zones are assigned at the end.
+// origin is where a record came from: the spec field that produced its owner name, and the order
+// in which the planner added it (a later record is the one that collided with an earlier one).
+type origin struct {
+	path string
+	seq  int
+}
+
+// recordSet collects records of both views; zones are assigned at the end. It remembers the
+// field each record's owner name came from (DNSRecordConflict names it) and, for every host whose
+// address field is empty, which field would give the address (RecordTargetWithoutAddress).
 type recordSet struct {
 	ttl     int32
 	records []Record
+	origins map[string]origin
+	// unaddressed maps view and host name to the empty address field that would give its A record.
+	unaddressed map[string]string
+	// outsideZones are owner names under none of the zones spec.dns.zones lists.
+	outsideZones []string
 }
 
-func (s *recordSet) add(view, name, typ, data, rule string) {
+// recordKey identifies a record by view, owner, type and data.
+func recordKey(r Record) string {
+	return r.View + "\x00" + r.Name + "\x00" + r.Type + "\x00" + r.Data
+}
+
+// hostKey identifies a host name in a view.
+func hostKey(view, name string) string {
+	return view + "\x00" + name
+}
+
+// add adds a record whose owner name comes from the spec field path.
+func (s *recordSet) add(view, name, path, typ, data, rule string) {
 	if name == "" || data == "" {
 		return
 	}
-	s.records = append(s.records, Record{View: view, Name: name, Type: typ, TTL: s.ttl, Data: data, Rule: rule})
+	r := Record{View: view, Name: name, Type: typ, TTL: s.ttl, Data: data, Rule: rule}
+	if s.origins == nil {
+		s.origins = map[string]origin{}
+	}
+	if _, dup := s.origins[recordKey(r)]; !dup {
+		s.origins[recordKey(r)] = origin{path: path, seq: len(s.records)}
+	}
+	s.records = append(s.records, r)
 }
 
-// addA adds an A record when the address is known.
-func (s *recordSet) addA(view, name, ip, rule string) {
+// addA adds the A record of name (from the field namePath) when the address is known; when it is
+// not, it remembers ipPath as the field that would give it.
+func (s *recordSet) addA(view, name, namePath, ip, ipPath, rule string) {
 	if ip != "" {
-		s.add(view, name, "A", ip, rule)
+		s.add(view, name, namePath, "A", ip, rule)
+		return
+	}
+	if name == "" {
+		return
+	}
+	if s.unaddressed == nil {
+		s.unaddressed = map[string]string{}
+	}
+	if _, known := s.unaddressed[hostKey(view, name)]; !known {
+		s.unaddressed[hostKey(view, name)] = ipPath
 	}
 }
 
-func (s *recordSet) addSRV(view, name string, port int32, target, rule string) {
-	s.add(view, name, "SRV", fmt.Sprintf("0 0 %d %s.", port, target), rule)
+func (s *recordSet) addSRV(view, name, path string, port int32, target, rule string) {
+	s.add(view, name, path, "SRV", fmt.Sprintf("0 0 %d %s.", port, target), rule)
 }
 
-// dnsRecords computes the records of both views (§1.4, §2.2).
-func dnsRecords(in *input) []Record {
+// dnsRecords computes the records of both views (§1.4, §2.2), sorted and without duplicates.
+func dnsRecords(in *input) *recordSet {
 	s := &recordSet{ttl: in.ttl}
 	if in.ocs != nil {
 		ocsInternalRecords(in, s)
@@ -42,19 +84,23 @@ func dnsRecords(in *input) []Record {
 			edgeExternalRecords(in, s)
 		}
 		if rp := in.ocs.ReverseProxy; rp != nil {
-			s.addA(ViewExternal, lower(rp.FQDN), string(rp.IP), "S-RP-2010")
+			s.addA(ViewExternal, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn", string(rp.IP), "spec.ocs.reverseProxy.ip", "S-RP-2010")
 		}
 		if c := in.ocs.CommunicatorWebAccess; c != nil {
-			url := lower(c.FQDN)
-			for _, n := range []string{url, "as." + url, "download." + url} {
-				s.addA(ViewExternal, n, string(c.IP), "R-CWA")
+			for _, n := range cwaNames(c) {
+				s.addA(ViewExternal, n, "spec.ocs.communicatorWebAccess.fqdn", string(c.IP), "spec.ocs.communicatorWebAccess.ip", "R-CWA")
+				if c.InternalIP != "" {
+					// §4 rule 3: split DNS, so that internal users reach the site by the same names.
+					s.addA(ViewInternal, n, "spec.ocs.communicatorWebAccess.fqdn", string(c.InternalIP), "spec.ocs.communicatorWebAccess.internalIP", "R-CWA")
+				}
 			}
 		}
 	}
 	if in.exchange != nil {
 		exchangeRecords(in, s)
 	}
-	assignZones(in, s.records)
+	s.outsideZones = assignZones(in, s.records)
+	s.records = dropLoneInternalAutodiscover(s.records)
 	slices.SortFunc(s.records, func(a, b Record) int {
 		if recordLess(a, b) {
 			return -1
@@ -64,36 +110,57 @@ func dnsRecords(in *input) []Record {
 		}
 		return 0
 	})
-	return dedupeRecords(s.records)
+	s.records = dedupeRecords(s.records)
+	return s
+}
+
+// cwaNames are the names of a CWA site: its URL host, as.<url> and download.<url> (R-CWA).
+func cwaNames(c *v1alpha1.CWASpec) []string {
+	url := lower(c.FQDN)
+	if url == "" {
+		return nil
+	}
+	return []string{url, "as." + url, "download." + url}
 }
 
 // ocsInternalRecords: pool, front ends, web farm, sign-in SRV and fallback, Director, edge internal.
 func ocsInternalRecords(in *input, s *recordSet) {
 	o := in.ocs
 	pool := lower(o.PoolFQDN)
-	s.addA(ViewInternal, pool, string(o.PoolIP), "S-OCS-DNS")
-	for _, fe := range o.FrontEnds {
-		s.addA(ViewInternal, lower(fe.FQDN), string(fe.IP), "S-OCS-DNS")
+	s.addA(ViewInternal, pool, "spec.ocs.poolFQDN", string(o.PoolIP), "spec.ocs.poolIP", "S-OCS-DNS")
+	for i, fe := range o.FrontEnds {
+		s.addA(ViewInternal, lower(fe.FQDN), fmt.Sprintf("spec.ocs.frontEnds[%d].fqdn", i), string(fe.IP), fmt.Sprintf("spec.ocs.frontEnds[%d].ip", i), "S-OCS-DNS")
 	}
 	if web := in.internalWebFQDN(); web != pool {
-		s.addA(ViewInternal, web, string(o.PoolIP), "S-OCS-DNS")
+		s.addA(ViewInternal, web, "spec.ocs.internalWebFQDN", string(o.PoolIP), "spec.ocs.poolIP", "S-OCS-DNS")
 	}
 	if d := o.Director; d != nil {
-		s.addA(ViewInternal, lower(d.FQDN), string(d.IP), "R-OCS-DIR")
+		s.addA(ViewInternal, lower(d.FQDN), "spec.ocs.director.fqdn", string(d.IP), "spec.ocs.director.ip", "R-OCS-DIR")
 	}
 	if in.automaticSignIn() {
-		target, ip, _ := in.signInTarget()
-		for _, d := range in.sipDomains {
+		target, ip, path := in.signInTarget()
+		ipPath := addressPath(path)
+		for i, d := range in.sipDomains {
+			domainPath := fmt.Sprintf("spec.sipDomains[%d]", i)
 			// V10: exactly one _sipinternaltls._tcp per SIP domain, to the one sign-in server.
-			s.addSRV(ViewInternal, "_sipinternaltls._tcp."+d, 5061, target, "S-OCS-AUTOSIGNIN")
+			s.addSRV(ViewInternal, "_sipinternaltls._tcp."+d, domainPath, 5061, target, "S-OCS-AUTOSIGNIN")
 			// Fallback A record for clients and phones that find no SRV (S-SCHERTZ-DNS, S-OCS-PHONE);
 			// sip.<domain> is on the sign-in server's certificate.
-			s.addA(ViewInternal, "sip."+d, ip, "S-OCS-PHONE")
+			s.addA(ViewInternal, "sip."+d, domainPath, ip, ipPath, "S-OCS-PHONE")
 		}
 	}
 	if e := in.edge; e != nil {
-		s.addA(ViewInternal, lower(e.InternalFQDN), string(e.InternalIP), "S-OCS-EDGEDNS")
+		s.addA(ViewInternal, lower(e.InternalFQDN), "spec.ocs.edge.internalFQDN", string(e.InternalIP), "spec.ocs.edge.internalIP", "S-OCS-EDGEDNS")
 	}
+}
+
+// addressPath is the address field next to an FQDN field: spec.ocs.poolFQDN → spec.ocs.poolIP,
+// spec.ocs.director.fqdn → spec.ocs.director.ip.
+func addressPath(fqdnPath string) string {
+	if p, ok := strings.CutSuffix(fqdnPath, "FQDN"); ok {
+		return p + "IP"
+	}
+	return strings.TrimSuffix(fqdnPath, "fqdn") + "ip"
 }
 
 // edgeExternalRecords: remote access and federation SRVs per SIP domain, pointing at sip.<domain>
@@ -102,56 +169,87 @@ func ocsInternalRecords(in *input, s *recordSet) {
 func edgeExternalRecords(in *input, s *recordSet) {
 	e := in.edge
 	accessIP := string(e.AccessIP)
-	s.addA(ViewExternal, lower(e.AccessFQDN), accessIP, "S-OCS-EDGEDNS")
-	for _, d := range in.sipDomains {
-		s.addSRV(ViewExternal, "_sip._tls."+d, 443, "sip."+d, "S-OCS-EDGEDNS")
+	const accessIPPath = "spec.ocs.edge.accessIP"
+	s.addA(ViewExternal, lower(e.AccessFQDN), "spec.ocs.edge.accessFQDN", accessIP, accessIPPath, "S-OCS-EDGEDNS")
+	for i, d := range in.sipDomains {
+		domainPath := fmt.Sprintf("spec.sipDomains[%d]", i)
+		s.addSRV(ViewExternal, "_sip._tls."+d, domainPath, 443, "sip."+d, "S-OCS-EDGEDNS")
 		if in.federation() {
-			s.addSRV(ViewExternal, "_sipfederationtls._tcp."+d, 5061, "sip."+d, "S-OCS-EDGEDNS")
+			s.addSRV(ViewExternal, "_sipfederationtls._tcp."+d, domainPath, 5061, "sip."+d, "S-OCS-EDGEDNS")
 		}
-		s.addA(ViewExternal, "sip."+d, accessIP, "S-OCS-EDGEDNS")
+		s.addA(ViewExternal, "sip."+d, domainPath, accessIP, accessIPPath, "S-OCS-EDGEDNS")
 	}
 	wc, wcIP := in.webConferencing()
-	s.addA(ViewExternal, wc, wcIP, "S-OCS-EDGEDNS")
-	s.addA(ViewExternal, lower(e.AVFQDN), string(e.AVIP), "S-OCS-EDGEDNS")
+	wcIPPath := "spec.ocs.edge.webConferencingIP"
+	if wc == lower(e.AccessFQDN) {
+		wcIPPath = accessIPPath
+	}
+	s.addA(ViewExternal, wc, "spec.ocs.edge.webConferencingFQDN", wcIP, wcIPPath, "S-OCS-EDGEDNS")
+	s.addA(ViewExternal, lower(e.AVFQDN), "spec.ocs.edge.avFQDN", string(e.AVIP), "spec.ocs.edge.avIP", "S-OCS-EDGEDNS")
 }
 
 // exchangeRecords: MX and autodiscover per SMTP domain, the external namespace in both views
-// (split DNS), the CAS array internally only (S-CASARRAY), the legacy namespace in both.
+// (split DNS), the CAS array internally only (S-CASARRAY), the legacy namespace in each view at
+// that view's address (S-EX10-TRANS).
 func exchangeRecords(in *input, s *recordSet) {
 	x := in.exchange
 	ext := lower(x.ExternalFQDN)
-	s.addA(ViewExternal, ext, string(x.ExternalIP), "§2.2")
-	s.addA(ViewInternal, ext, string(x.InternalIP), "§2.2")
-	for _, d := range in.smtpDomains {
-		s.add(ViewExternal, d, "MX", fmt.Sprintf("%d %s.", in.mxPreference(), ext), "§2.2")
+	const extPath = "spec.exchange.externalFQDN"
+	s.addA(ViewExternal, ext, extPath, string(x.ExternalIP), "spec.exchange.externalIP", "§2.2")
+	s.addA(ViewInternal, ext, extPath, string(x.InternalIP), "spec.exchange.internalIP", "§2.2")
+	for i, d := range in.smtpDomains {
+		domainPath := fmt.Sprintf("%s[%d]", in.smtpPath, i)
+		s.add(ViewExternal, d, domainPath, "MX", fmt.Sprintf("%d %s.", in.mxPreference(), ext), "§2.2")
 		if x.Autodiscover == v1alpha1.AutodiscoverSRV {
-			s.addSRV(ViewExternal, "_autodiscover._tcp."+d, 443, ext, "S-KB940881")
+			s.addSRV(ViewExternal, "_autodiscover._tcp."+d, domainPath, 443, ext, "S-KB940881")
 			continue
 		}
 		if ad := "autodiscover." + d; ad != ext {
-			s.add(ViewExternal, ad, "CNAME", ext+".", "S-EX07-AUTOD")
-			s.add(ViewInternal, ad, "CNAME", ext+".", "S-EX07-AUTOD")
+			s.add(ViewExternal, ad, domainPath, "CNAME", ext+".", "S-EX07-AUTOD")
+			if i == 0 {
+				// §2.2: domain-joined clients find Autodiscover through the SCP; only the primary
+				// SMTP domain gets an internal record, for clients outside the domain on the LAN.
+				s.add(ViewInternal, ad, domainPath, "CNAME", ext+".", "S-EX07-AUTOD")
+			}
 		}
 	}
 	if x.Version == v1alpha1.Exchange2010 || x.Version == "" {
-		s.addA(ViewInternal, lower(x.CASArrayFQDN), string(x.InternalIP), "S-CASARRAY")
+		s.addA(ViewInternal, lower(x.CASArrayFQDN), "spec.exchange.casArrayFQDN", string(x.InternalIP), "spec.exchange.internalIP", "S-CASARRAY")
 	}
 	legacy := lower(x.LegacyFQDN)
-	s.addA(ViewExternal, legacy, string(x.LegacyIP), "S-EX10-TRANS")
-	s.addA(ViewInternal, legacy, string(x.LegacyIP), "S-EX10-TRANS")
+	s.addA(ViewExternal, legacy, "spec.exchange.legacyFQDN", string(x.LegacyIP), "spec.exchange.legacyIP", "S-EX10-TRANS")
+	// The internal view never sends clients to the public legacy address.
+	s.addA(ViewInternal, legacy, "spec.exchange.legacyFQDN", string(x.LegacyInternalIP), "spec.exchange.legacyInternalIP", "S-EX10-TRANS")
 }
 
-// assignZones puts each record in the longest known zone that contains it: the SIP and SMTP
-// domains and the parent domains of every host in the spec.
-func assignZones(in *input, records []Record) {
+// dropLoneInternalAutodiscover removes internal autodiscover CNAMEs whose zone would hold nothing
+// else: such a zone would hide every public record of the domain from internal users (§2.2).
+func dropLoneInternalAutodiscover(records []Record) []Record {
+	occupied := map[string]bool{}
+	for _, r := range records {
+		if r.View == ViewInternal && !isInternalAutodiscover(r) {
+			occupied[r.Zone] = true
+		}
+	}
+	return slices.DeleteFunc(records, func(r Record) bool { return isInternalAutodiscover(r) && !occupied[r.Zone] })
+}
+
+func isInternalAutodiscover(r Record) bool {
+	return r.View == ViewInternal && r.Type == "CNAME" && strings.HasPrefix(r.Name, "autodiscover.")
+}
+
+// assignZones puts each record in the most specific hosted zone that contains it (spec.dns.zones,
+// or the default list of hostedZones). A record under no hosted zone goes into its parent domain;
+// assignZones returns those records' owner names when the zones were listed in the spec.
+func assignZones(in *input, records []Record) (outside []string) {
 	zones := map[string]bool{}
-	for _, z := range knownZones(in) {
+	for _, z := range hostedZones(in) {
 		zones[z] = true
 	}
 	for i := range records {
 		r := &records[i]
-		r.Zone = parent(r.Name)
-		// The longest known zone the name is in: walk its suffixes, longest first.
+		r.Zone = ""
+		// The longest hosted zone the name is in: walk its suffixes, longest first.
 		for n := r.Name; ; {
 			if zones[n] {
 				r.Zone = n
@@ -163,35 +261,34 @@ func assignZones(in *input, records []Record) {
 			}
 			n = n[dot+1:]
 		}
-	}
-}
-
-func knownZones(in *input) []string {
-	set := map[string]bool{}
-	for _, d := range in.sipDomains {
-		set[d] = true
-	}
-	for _, d := range in.smtpDomains {
-		set[d] = true
-	}
-	for _, h := range hostNames(in) {
-		set[parent(h)] = true
-	}
-	out := make([]string, 0, len(set))
-	for z := range set {
-		out = append(out, z)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(out[i]) != len(out[j]) {
-			return len(out[i]) > len(out[j])
+		if r.Zone == "" {
+			r.Zone = parent(r.Name)
+			if len(in.zones) > 0 {
+				outside = append(outside, r.Name)
+			}
 		}
-		return out[i] < out[j]
-	})
-	return out
+	}
+	slices.Sort(outside)
+	return slices.Compact(outside)
 }
 
-// hostNames lists every host FQDN of the spec.
-func hostNames(in *input) []string {
+// hostedZones are the zones the DNS servers host: spec.dns.zones when given, otherwise the SIP
+// and SMTP domains and the parent domain of every internal host (a zone the admin already runs
+// for the servers; DOMAIN.md §3.4 zone design).
+func hostedZones(in *input) []string {
+	if len(in.zones) > 0 {
+		return in.zones
+	}
+	out := append(slices.Clone(in.sipDomains), in.smtpDomains...)
+	for _, h := range internalHostNames(in) {
+		out = append(out, parent(h))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// internalHostNames lists the FQDNs of the spec's internal hosts.
+func internalHostNames(in *input) []string {
 	var out []string
 	add := func(n v1alpha1.FQDN) {
 		if n != "" {
@@ -209,22 +306,13 @@ func hostNames(in *input) []string {
 		}
 		if e := o.Edge; e != nil {
 			add(e.InternalFQDN)
-			add(e.AccessFQDN)
-			add(e.WebConferencingFQDN)
-			add(e.AVFQDN)
-		}
-		if o.ReverseProxy != nil {
-			add(o.ReverseProxy.FQDN)
 		}
 		if c := o.CommunicatorWebAccess; c != nil {
-			add(c.FQDN)
 			add(c.ServerFQDN)
 		}
 	}
 	if x := in.exchange; x != nil {
-		add(x.ExternalFQDN)
 		add(x.CASArrayFQDN)
-		add(x.LegacyFQDN)
 		for _, s := range x.Servers {
 			add(s.FQDN)
 		}

@@ -37,6 +37,10 @@ type Plan struct {
 	DNSRecords []Record `json:"dnsRecords"`
 	// Findings are sorted by severity (errors first), code and path.
 	Findings []Finding `json:"findings"`
+	// OutlookProviderPrincipalName is the msstd: principal name Outlook Anywhere must expect when
+	// the Exchange names sit on a certificate whose subject is not the Exchange external FQDN
+	// (S-EX07-AUTOD); empty when the subject already matches.
+	OutlookProviderPrincipalName string `json:"outlookProviderPrincipalName,omitempty"`
 }
 
 // Certificate is one planned certificate.
@@ -55,6 +59,10 @@ type Certificate struct {
 	SecretName string `json:"secretName"`
 	// Usages are cert-manager key usage names.
 	Usages []string `json:"usages"`
+	// KeyAlgorithm is RSA or ECDSA.
+	KeyAlgorithm string `json:"keyAlgorithm"`
+	// KeySize is the key size in bits.
+	KeySize int32 `json:"keySize"`
 }
 
 // Record is one DNS resource record.

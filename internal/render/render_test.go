@@ -133,7 +133,7 @@ func TestEmptyPlan(t *testing.T) {
 		if len(cm.Data) != 2 {
 			t.Errorf("%s has keys %v, want only records.json and the script", cm.Name, slices.Sorted(maps.Keys(cm.Data)))
 		}
-		if ps := cm.Data[render.PowerShellKey]; !strings.HasSuffix(ps, "# This view has no records.\n") || strings.Contains(ps, "Add-Dns") {
+		if ps := cm.Data[render.PowerShellKey]; !strings.HasSuffix(ps, "view has no records.\n") || strings.Contains(ps, "Add-Dns") {
 			t.Errorf("%s script:\n%s", cm.Name, ps)
 		}
 	}
@@ -217,7 +217,7 @@ func TestPowerShellQuotesValues(t *testing.T) {
 	p := plan.Plan{DNSRecords: []plan.Record{
 		{View: "internal", Zone: "contoso.com", Name: "o'brien.contoso.com", Type: "A", TTL: 90061, Data: "10.0.0.1'; Remove-Item C:\\ -Recurse; '"},
 	}}
-	want := `Add-DnsServerResourceRecordA -ZoneName 'contoso.com' -Name 'o''brien' -IPv4Address '10.0.0.1''; Remove-Item C:\ -Recurse; ''' -TimeToLive '1.01:01:01'`
+	want := `Add-DnsServerResourceRecordA -ZoneName 'contoso.com' -Name 'o''brien' -IPv4Address '10.0.0.1''; Remove-Item C:\ -Recurse; ''' -TimeToLive '1.01:01:01' -ComputerName $InternalDnsServer`
 	if got := render.PowerShell(p, "internal"); !strings.Contains(got, "\n"+want+"\n") {
 		t.Errorf("PowerShell() =\n%s\nwant a line\n%s", got, want)
 	}
@@ -251,7 +251,7 @@ func TestPowerShellWarnsOnRecordsItCannotExpress(t *testing.T) {
 func TestPowerShellTimeToLive(t *testing.T) {
 	for ttl, want := range map[int32]string{0: "'00:00:00'", 300: "'00:05:00'", 3600: "'01:00:00'", 86400: "'1.00:00:00'", 604800: "'7.00:00:00'"} {
 		p := plan.Plan{DNSRecords: []plan.Record{{View: "internal", Zone: "contoso.com", Name: "sip.contoso.com", Type: "A", TTL: ttl, Data: "10.0.0.1"}}}
-		if got := render.PowerShell(p, "internal"); !strings.Contains(got, "-TimeToLive "+want+"\n") {
+		if got := render.PowerShell(p, "internal"); !strings.Contains(got, "-TimeToLive "+want+" -ComputerName $InternalDnsServer\n") {
 			t.Errorf("TTL %d: want -TimeToLive %s in\n%s", ttl, want, got)
 		}
 	}
@@ -288,5 +288,44 @@ func TestCertificateRequestWithoutDNSNames(t *testing.T) {
 		"New-ExchangeCertificate -GenerateRequest -SubjectName 'CN=pool01.contoso.com' -KeySize 2048 -PrivateKeyExportable $true -FriendlyName 'x-pool' | Set-Content -Path 'x-pool.req'\n"
 	if got := render.CertificateRequests(p); !strings.HasSuffix(got, want) {
 		t.Errorf("CertificateRequests() =\n%s\nwant it to end with\n%s", got, want)
+	}
+}
+
+// TestPowerShellNeverMergesViews (issue 11 item 11): each view's commands go to the DNS server
+// its own mandatory script parameter names, so one run cannot put both views on one server.
+func TestPowerShellNeverMergesViews(t *testing.T) {
+	p := plan.Plan{DNSRecords: []plan.Record{
+		{View: "internal", Zone: "contoso.com", Name: "sip.contoso.com", Type: "A", TTL: 60, Data: "10.0.0.1"},
+		{View: "external", Zone: "contoso.com", Name: "sip.contoso.com", Type: "A", TTL: 60, Data: "192.0.2.1"},
+	}}
+	got := render.PowerShell(p, "internal", "external")
+	for _, want := range []string{
+		"param(\n    [Parameter(Mandatory = $true)][string]$InternalDnsServer,\n    [Parameter(Mandatory = $true)][string]$ExternalDnsServer\n)\n",
+		"-IPv4Address '10.0.0.1' -TimeToLive '00:01:00' -ComputerName $InternalDnsServer\n",
+		"-IPv4Address '192.0.2.1' -TimeToLive '00:01:00' -ComputerName $ExternalDnsServer\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("PowerShell() lacks %q:\n%s", want, got)
+		}
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if strings.HasPrefix(line, "Add-") && !strings.Contains(line, " -ComputerName $") {
+			t.Errorf("a command without its view's server: %s", line)
+		}
+	}
+}
+
+// TestCertificateRequestsUseThePlannedKey (issue 11 item 4): the requests carry the planned RSA
+// size, not a fixed 2048, and the Outlook Anywhere principal follows them when the plan names one.
+func TestCertificateRequestsUseThePlannedKey(t *testing.T) {
+	p := plan.Plan{
+		Certificates:                 []plan.Certificate{{Name: "c-unified", Role: "unified", Issuer: plan.IssuerPublic, CommonName: "sip.contoso.com", DNSNames: []string{"sip.contoso.com", "mail.contoso.com"}, KeyAlgorithm: "RSA", KeySize: 4096}},
+		OutlookProviderPrincipalName: "msstd:sip.contoso.com",
+	}
+	got := render.CertificateRequests(p)
+	for _, want := range []string{" -KeySize 4096 ", "\nSet-OutlookProvider -Identity EXPR -CertPrincipalName 'msstd:sip.contoso.com'\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("CertificateRequests() lacks %q:\n%s", want, got)
+		}
 	}
 }

@@ -7,15 +7,16 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
-// requestKeySize is the key size of the requests CertificateRequests writes.
-const requestKeySize = 2048
+// defaultRequestKeySize is the key size of a request whose planned certificate names none.
+const defaultRequestKeySize = 2048
 
 // CertificateRequests returns Exchange Management Shell commands that write a PKCS #10 request
 // for every certificate of p, for enrolling by hand with a CA that cert-manager does not reach:
 // one New-ExchangeCertificate -GenerateRequest per certificate (S-NEWEXCERT), CN first among the
-// names (V6), a 2048-bit exportable key (V15, V27), the request written to "<name>.req". A
-// comment before each names the role, the CA (public or enterprise) and the key usages the CA's
-// template must grant.
+// names (V6), an exportable RSA key of the planned size (V15, V27), the request written to
+// "<name>.req". A comment before each names the role, the CA (public or enterprise) and the key
+// usages the CA's template must grant. When the plan names an Outlook Anywhere principal
+// (S-EX07-AUTOD), the Set-OutlookProvider command that sets it follows.
 func CertificateRequests(p plan.Plan) string {
 	var b strings.Builder
 	b.WriteString("# Certificate requests, as Exchange Management Shell commands (Exchange 2010 syntax; on\n")
@@ -39,8 +40,18 @@ func CertificateRequests(p plan.Plan) string {
 			}
 			domains = " -DomainName " + strings.Join(names, ",")
 		}
+		size := c.KeySize
+		if size == 0 {
+			size = defaultRequestKeySize
+		}
 		fmt.Fprintf(&b, "New-ExchangeCertificate -GenerateRequest -SubjectName %s%s -KeySize %d -PrivateKeyExportable $true -FriendlyName %s | Set-Content -Path %s\n",
-			quote("CN="+c.CommonName), domains, requestKeySize, quote(c.Name), quote(c.Name+".req"))
+			quote("CN="+c.CommonName), domains, size, quote(c.Name), quote(c.Name+".req"))
+	}
+	if pn := p.OutlookProviderPrincipalName; pn != "" {
+		b.WriteString("\n# Outlook Anywhere: the Exchange names are on a certificate whose subject is not the Exchange\n")
+		b.WriteString("# external FQDN, so Outlook must expect that subject (S-EX07-AUTOD). Run once in the Exchange\n")
+		b.WriteString("# Management Shell after the certificate is enabled.\n")
+		fmt.Fprintf(&b, "Set-OutlookProvider -Identity EXPR -CertPrincipalName %s\n", quote(pn))
 	}
 	return b.String()
 }

@@ -1,0 +1,199 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+)
+
+// checkRecordConflicts: a CNAME may not share its owner with any other record (RFC 1034 §3.6.2),
+// and an address record of one name pointing at different addresses is almost always a mistake.
+// Each finding names the spec field that produced the colliding name.
+func checkRecordConflicts(d *draft) []Finding {
+	// The records are sorted by view, zone (a function of the name) and name: the records of
+	// one (view, name) are adjacent.
+	records := d.dns.records
+	var out []Finding
+	for i := 0; i < len(records); {
+		j := i + 1
+		for j < len(records) && records[j].View == records[i].View && records[j].Name == records[i].Name {
+			j++
+		}
+		rs := records[i:j]
+		var cname bool
+		var addrs []string
+		for _, r := range rs {
+			switch r.Type {
+			case "CNAME":
+				cname = true
+			case "A":
+				addrs = append(addrs, r.Data)
+			}
+		}
+		if cname && len(rs) > 1 {
+			path, fields := d.collision(rs, func(r Record) bool { return r.Type != "CNAME" })
+			out = append(out, finding(SeverityError, CodeDNSRecordConflict, path, "RFC 1034",
+				"%s (%s view) would be a CNAME and have other records (from %s): give the hosts distinct names", rs[0].Name, rs[0].View, fields))
+		}
+		if len(addrs) > 1 {
+			sortedAddrs := slices.Clone(addrs)
+			slices.Sort(sortedAddrs)
+			path, fields := d.collision(rs, func(r Record) bool { return r.Type == "A" })
+			out = append(out, finding(SeverityWarning, CodeDNSRecordConflict, path, "RFC 1034",
+				"%s (%s view) resolves to several addresses (%s) from %s: two roles share this name with different IPs", rs[0].Name, rs[0].View, strings.Join(sortedAddrs, ", "), fields))
+		}
+		i = j
+	}
+	return out
+}
+
+// collision returns the field that produced the last-added record of rs that match keeps (the one
+// that collided with an earlier record) and all the fields behind rs, sorted and joined.
+func (d *draft) collision(rs []Record, match func(Record) bool) (path, fields string) {
+	last := -1
+	var all []string
+	for _, r := range rs {
+		o := d.dns.origins[recordKey(r)]
+		all = append(all, o.path)
+		if match(r) && o.seq > last {
+			last, path = o.seq, o.path
+		}
+	}
+	slices.Sort(all)
+	return path, strings.Join(slices.Compact(all), " and ")
+}
+
+// targetOf returns the host an SRV, MX or CNAME record points at, without the trailing dot.
+func targetOf(r Record) (string, bool) {
+	switch r.Type {
+	case "SRV", "MX", "CNAME":
+		f := strings.Fields(r.Data)
+		if len(f) == 0 {
+			return "", false
+		}
+		return strings.TrimSuffix(f[len(f)-1], "."), true
+	}
+	return "", false
+}
+
+// checkRecordTargets (V9): every SRV, MX and CNAME target the plan emits needs an address record
+// in the same view. When the field that would give it is empty, the record points nowhere until
+// someone else publishes the address; the finding names that field.
+func checkRecordTargets(d *draft) []Finding {
+	owners := map[string]bool{}
+	for _, r := range d.dns.records {
+		if r.Type == "A" || r.Type == "CNAME" {
+			owners[hostKey(r.View, r.Name)] = true
+		}
+	}
+	missing := map[string][]string{} // address field -> targets without an address
+	for _, r := range d.dns.records {
+		t, ok := targetOf(r)
+		if !ok || owners[hostKey(r.View, t)] {
+			continue
+		}
+		path, known := d.dns.unaddressed[hostKey(r.View, t)]
+		if !known {
+			path = d.dns.origins[recordKey(r)].path
+		}
+		key := path + "\x00" + r.View
+		if !slices.Contains(missing[key], t) {
+			missing[key] = append(missing[key], t)
+		}
+	}
+	var out []Finding
+	for _, key := range sortedKeys(missing) {
+		path, view, _ := strings.Cut(key, "\x00")
+		targets := missing[key]
+		slices.Sort(targets)
+		out = append(out, finding(SeverityWarning, CodeRecordTargetWithoutAddress, path, "V9",
+			"records of the %s view point at %s, which has no address record in that view: set %s, or publish the address yourself", view, strings.Join(targets, ", "), path))
+	}
+	return out
+}
+
+// sortedKeys returns the keys of m in ascending order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// checkLegacyNamespace (S-EX10-TRANS): the internal view publishes the legacy namespace only at an
+// internal address; the public legacyIP is for the external view.
+func checkLegacyNamespace(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || x.LegacyFQDN == "" || x.LegacyInternalIP != "" {
+		return nil
+	}
+	return []Finding{finding(SeverityInfo, CodeLegacyNamespaceExternalOnly, "spec.exchange.legacyInternalIP", "S-EX10-TRANS",
+		"%s is published in the external view only: the internal view must not send clients to the public legacyIP; set legacyInternalIP to the legacy front end's internal address to publish it inside too", lower(x.LegacyFQDN))}
+}
+
+// checkUnreachableInside (§4 rule 3, split DNS): a name users browse to that is published only
+// externally, inside a zone the internal view also holds, cannot be resolved from inside: the
+// internal zone answers for the domain and does not know it.
+func checkUnreachableInside(d *draft) []Finding {
+	internalZones, internalNames := map[string]bool{}, map[string]bool{}
+	externalZone := map[string]string{}
+	for _, r := range d.dns.records {
+		if r.View == ViewInternal {
+			internalZones[r.Zone] = true
+			internalNames[r.Name] = true
+		} else {
+			externalZone[r.Name] = r.Zone
+		}
+	}
+	var out []Finding
+	for _, c := range browsedNames(d.in) {
+		var hidden []string
+		for _, n := range c.names {
+			if z, published := externalZone[n]; published && !internalNames[n] && internalZones[z] {
+				hidden = append(hidden, n)
+			}
+		}
+		if len(hidden) > 0 {
+			out = append(out, finding(SeverityWarning, CodeNameUnreachableInside, c.path, "§4",
+				"%s %s published only in the external view, but the internal view holds the zone, so internal users cannot resolve %s: set %s to publish it inside too", strings.Join(hidden, ", "), plural(len(hidden), "is", "are"), plural(len(hidden), "it", "them"), c.path))
+		}
+	}
+	return out
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// browsed is a set of names users browse to and the field that gives their internal address.
+type browsed struct {
+	names []string
+	path  string
+}
+
+// browsedNames are the names internal users also browse to: the CWA site and the Exchange namespace.
+func browsedNames(in *input) []browsed {
+	var out []browsed
+	if in.ocs != nil && in.ocs.CommunicatorWebAccess != nil {
+		out = append(out, browsed{names: cwaNames(in.ocs.CommunicatorWebAccess), path: "spec.ocs.communicatorWebAccess.internalIP"})
+	}
+	if x := in.exchange; x != nil && x.ExternalFQDN != "" {
+		out = append(out, browsed{names: []string{lower(x.ExternalFQDN)}, path: "spec.exchange.internalIP"})
+	}
+	return out
+}
+
+// checkRecordsOutsideZones (S-SFB-ADVDNS): with spec.dns.zones listed, a record under none of them
+// goes into its parent domain, a zone the DNS servers may not host.
+func checkRecordsOutsideZones(d *draft) []Finding {
+	if len(d.dns.outsideZones) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones", "S-SFB-ADVDNS",
+		"%s fall under none of the zones in dns.zones; they are planned in their parent domains, which your DNS servers must host (or add those zones, or pin-point zones, to dns.zones)", strings.Join(d.dns.outsideZones, ", "))}
+}

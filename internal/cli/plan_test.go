@@ -154,3 +154,114 @@ func TestExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewGolden: the designs of the independent review (issue 11), written as their users
+// would, planned as JSON and as PowerShell and compared with reviewed goldens in
+// testdata/review/. The exit status says whether the plan has Error findings.
+func TestReviewGolden(t *testing.T) {
+	wantExit := map[string]int{
+		"ecdsa-keys":              ExitPlanErrors, // item 4
+		"edge-before-addresses":   ExitPlanErrors, // items 1 and 5
+		"migration-zones":         ExitOK,         // items 6, 10, 13, 14, 15: warnings only
+		"shared-public-address":   ExitPlanErrors, // items 2, 7, 8
+		"seed-single-certificate": ExitOK,         // item 3: the Set-OutlookProvider command
+	}
+	files, err := filepath.Glob("testdata/review/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no review designs: %v", err)
+	}
+	files = append(files, "../../config/samples/seed-single-certificate.yaml")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		want, ok := wantExit[name]
+		if !ok {
+			t.Errorf("%s: add its expected exit status to wantExit", f)
+			continue
+		}
+		for _, format := range []string{"json", "powershell"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				code, out, errOut := runPlan("-f", f, "-o", format)
+				if code != want {
+					t.Fatalf("exit %d, want %d; stderr %s", code, want, errOut)
+				}
+				ext := map[string]string{"json": ".json", "powershell": ".ps1"}[format]
+				golden := filepath.Join("testdata", "review", name+ext+".golden")
+				if *update {
+					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				data, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/cli -update and review the file)", err)
+				}
+				if out != string(data) {
+					t.Errorf("plan of %s differs from %s; run with -update and review the diff", f, golden)
+				}
+			})
+		}
+	}
+}
+
+// TestJSONIsOneDocument (issue 11 item 12): several documents print one JSON array, one document
+// one object; every plan carries its deployment's name and namespace.
+func TestJSONIsOneDocument(t *testing.T) {
+	dir := t.TempDir()
+	var all []string
+	for _, f := range samples(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(data))
+	}
+	multi := filepath.Join(dir, "all.yaml")
+	if err := os.WriteFile(multi, []byte(strings.Join(all, "\n---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runPlan("-f", multi, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var docs []struct {
+		Name      string     `json:"name"`
+		Namespace *string    `json:"namespace"`
+		Plan      *plan.Plan `json:"-"`
+	}
+	if err := json.Unmarshal([]byte(out), &docs); err != nil {
+		t.Fatalf("several documents are not one JSON array: %v", err)
+	}
+	if len(docs) != len(all) {
+		t.Fatalf("%d plans for %d documents", len(docs), len(all))
+	}
+	for i, d := range docs {
+		if d.Name == "" || d.Namespace == nil {
+			t.Errorf("plan %d lacks the deployment's name or namespace: %+v", i, d)
+		}
+	}
+	_, out, _ = runPlan("-f", "testdata/review/migration-zones.yaml", "-o", "json")
+	var one struct {
+		Name, Namespace string
+		Certificates    []plan.Certificate
+	}
+	if err := json.Unmarshal([]byte(out), &one); err != nil || one.Name != "woodgrove" || one.Namespace != "uc" || len(one.Certificates) == 0 {
+		t.Errorf("one document: %+v, %v", one, err)
+	}
+}
+
+// TestZeroTTLRejected (issue 11 item 9): a TTL of 0 was silently replaced by 3600; the CRD (and so
+// the CLI, which validates with it) rejects it, naming the field.
+func TestZeroTTLRejected(t *testing.T) {
+	seed, err := os.ReadFile("../../config/samples/standard-edition-exchange2010.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "ttl0.yaml")
+	if err := os.WriteFile(f, []byte(strings.Replace(string(seed), "ttl: 3600", "ttl: 0", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runPlan("-f", f)
+	if code != ExitInvalidArgs || !strings.Contains(errOut, "spec.dns.ttl") {
+		t.Errorf("exit %d, stderr %q; want %d naming spec.dns.ttl", code, errOut, ExitInvalidArgs)
+	}
+}

@@ -56,7 +56,7 @@ func publicListeners(in *input) []listener {
 		}
 	}
 	if x := in.exchange; x != nil {
-		web("Exchange", lower(x.ExternalFQDN), string(x.ExternalIP), "spec.exchange.externalFQDN", "spec.exchange.externalIP")
+		web("Exchange Client Access publishing point", lower(x.ExternalFQDN), string(x.ExternalIP), "spec.exchange.externalFQDN", "spec.exchange.externalIP")
 	}
 	return out
 }

@@ -245,12 +245,12 @@ func certificateFor(deployment string, in *input, g *group) Certificate {
 	return Certificate{
 		KeyAlgorithm: in.keyAlgorithm(),
 		KeySize:      in.keySize(),
-		Name:       name,
-		Role:       g.role,
-		Issuer:     g.issuer,
-		CommonName: g.commonName,
-		DNSNames:   g.ordered(),
-		SecretName: name + "-tls",
-		Usages:     append([]string(nil), g.usages...),
+		Name:         name,
+		Role:         g.role,
+		Issuer:       g.issuer,
+		CommonName:   g.commonName,
+		DNSNames:     g.ordered(),
+		SecretName:   name + "-tls",
+		Usages:       append([]string(nil), g.usages...),
 	}
 }

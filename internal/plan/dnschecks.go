@@ -156,7 +156,7 @@ func checkUnreachableInside(d *draft) []Finding {
 		}
 		if len(hidden) > 0 {
 			out = append(out, finding(SeverityWarning, CodeNameUnreachableInside, c.path, "§4",
-				"%s %s published only in the external view, but the internal view holds the zone, so internal users cannot resolve %s: set %s to publish it inside too", strings.Join(hidden, ", "), plural(len(hidden), "is", "are"), plural(len(hidden), "it", "them"), c.path))
+				"%s %s published only in the external view, but the internal view holds the zone, so internal users cannot resolve %[3]s: set %[4]s to publish %[3]s inside too", strings.Join(hidden, ", "), plural(len(hidden), "is", "are"), plural(len(hidden), "it", "them"), c.path))
 		}
 	}
 	return out

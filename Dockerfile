@@ -1,4 +1,6 @@
-# Multi-stage build: a static ucdeploy binary on a distroless, non-root base.
+# Multi-stage build: a static ucdeploy binary on an empty base, non-root. `make image` builds the
+# same image without a container engine (hack/image); test/image keeps the two in step: the same
+# go build environment and flags, base, user and entrypoint.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -10,7 +12,9 @@ COPY internal/ internal/
 COPY main.go ./
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /ucdeploy .
 
-FROM gcr.io/distroless/static:nonroot
+# scratch: the static binary needs no file from a base image. No shell, no CA bundle (the manager
+# talks only to the API server, trusting the service account's CA), nothing writable.
+FROM scratch
 COPY --from=build /ucdeploy /ucdeploy
 USER 65532:65532
 ENTRYPOINT ["/ucdeploy"]

@@ -42,6 +42,12 @@ IMG ?= ucdeploy:latest
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
 
+# The same image without an engine: an OCI layout tarball with a docker manifest.json, for
+# docker load, podman load and crane push (hack/image/main.go says which reads what).
+.PHONY: image
+image: ## Build bin/ucdeploy-image.tar (linux/amd64 + linux/arm64, tagged $(IMG)) with no container engine.
+	$(GO) -C hack/image run . -src $(CURDIR) -out $(CURDIR)/bin/ucdeploy-image.tar -tag $(IMG)
+
 # Documentation and the Helm chart's copies of the manifests, generated from the code
 # (hack/docs/generate.sh says what comes from where). `make lint` runs verify-docs.
 .PHONY: docs chart verify-docs

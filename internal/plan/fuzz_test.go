@@ -22,6 +22,7 @@ import (
 //   - it is deterministic: two calls give equal plans;
 //   - every record's name is inside its zone;
 //   - every certificate's DNS names start with its common name and have no duplicates;
+//   - no two certificates share a subject (one name is one address, issue 11);
 //   - certificates, records and findings are sorted as documented.
 //
 // Each input is used twice: specJSON decoded into a spec with encoding/json, and a structured
@@ -126,7 +127,7 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 	}
 	fqdn, ip := v1alpha1.FQDN(value), v1alpha1.IPv4Address(value)
 	name := "fuzz"
-	switch field % 30 {
+	switch field % 34 {
 	case 0:
 		ocs().PoolFQDN = fqdn
 	case 1:
@@ -193,6 +194,14 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 		edge().InternalFQDN = fqdn
 	case 29:
 		s.OCS, s.Exchange = nil, nil
+	case 30:
+		s.DNS.Zones = append(s.DNS.Zones, fqdn)
+	case 31:
+		exchange().LegacyInternalIP = ip
+	case 32:
+		ocs().CommunicatorWebAccess = &v1alpha1.CWASpec{FQDN: fqdn, IP: "10.0.0.40", InternalIP: ip}
+	case 33:
+		exchange().ExternalIP = ip
 	}
 	switch which % 8 {
 	case 0:
@@ -241,7 +250,12 @@ func checkCompute(t *testing.T, name string, spec *v1alpha1.UCDeploymentSpec) {
 			t.Errorf("records %d and %d are out of order: %+v, %+v", i-1, i, p.DNSRecords[i-1], r)
 		}
 	}
+	subjects := map[string]string{}
 	for i, c := range p.Certificates {
+		if other, dup := subjects[c.CommonName]; dup {
+			t.Errorf("certificates %s and %s share the subject %q", other, c.Name, c.CommonName)
+		}
+		subjects[c.CommonName] = c.Name
 		if len(c.DNSNames) == 0 || c.DNSNames[0] != c.CommonName {
 			t.Errorf("certificate %s: DNS names %q do not start with the common name %q", c.Name, c.DNSNames, c.CommonName)
 		}

@@ -30,9 +30,9 @@ import (
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/bench/workload"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
-	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
+	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
 // Config says what to measure.
@@ -221,7 +221,7 @@ func (e *env) setUp(ctx context.Context) error {
 	if e.samples, err = workload.LoadSamples(e.lab.Root); err != nil {
 		return err
 	}
-	scheme, err := manager.Scheme()
+	scheme, err := ucdscheme.New()
 	if err != nil {
 		return err
 	}
@@ -816,8 +816,8 @@ func floorStatus(ucd *v1alpha1.UCDeployment, p plan.Plan) v1alpha1.UCDeploymentS
 		},
 		FindingsSummary: fmt.Sprintf("%d findings", len(p.Findings)),
 	}
-	for _, typ := range []string{"CertificatesReady", "DNSRecordsReady", "Ready"} {
-		st.Conditions = append(st.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: "Succeeded",
+	for _, typ := range []string{v1alpha1.ConditionCertificatesReady, v1alpha1.ConditionDNSRecordsReady, v1alpha1.ConditionReady} {
+		st.Conditions = append(st.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded,
 			Message: "floor", ObservedGeneration: ucd.Generation, LastTransitionTime: now})
 	}
 	for _, c := range p.Certificates {

@@ -150,7 +150,7 @@ func ucdReady(obj client.Object) bool {
 	if !ok || u.Status.ObservedGeneration != u.Generation {
 		return false
 	}
-	c := meta.FindStatusCondition(u.Status.Conditions, "Ready")
+	c := meta.FindStatusCondition(u.Status.Conditions, v1alpha1.ConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == u.Generation
 }
 

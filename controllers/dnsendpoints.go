@@ -231,7 +231,7 @@ func pruneReason(ucd *v1alpha1.UCDeployment) string {
 // publishedEndpoints reports whether the status says DNSEndpoints were published and not pruned.
 func publishedEndpoints(ucd *v1alpha1.UCDeployment) bool {
 	return ucd.Status.DNS != nil && len(ucd.Status.DNS.DNSEndpoints) > 0 ||
-		meta.FindStatusCondition(ucd.Status.Conditions, ConditionDNSEndpointsReady) != nil
+		meta.FindStatusCondition(ucd.Status.Conditions, v1alpha1.ConditionDNSEndpointsReady) != nil
 }
 
 // dnsEndpointUpToDate compares spec.endpoints, which ucdeploy owns entirely (the list is atomic).

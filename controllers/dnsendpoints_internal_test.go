@@ -71,9 +71,9 @@ func TestEndpointsCondition(t *testing.T) {
 		err    error
 		reason string
 	}{
-		{endpointsCRDMissing, nil, ReasonCRDNotInstalled},
-		{endpointsPublished, nil, ReasonEndpointsPublished},
-		{endpointsNotApplied, errors.New("boom"), ReasonEndpointsNotPublished},
+		{endpointsCRDMissing, nil, v1alpha1.ReasonCRDNotInstalled},
+		{endpointsPublished, nil, v1alpha1.ReasonEndpointsPublished},
+		{endpointsNotApplied, errors.New("boom"), v1alpha1.ReasonEndpointsNotPublished},
 	} {
 		o := &observation{endpoints: tc.state, endpointsErr: tc.err}
 		ucd := dnsEndpointUCD()
@@ -82,7 +82,7 @@ func TestEndpointsCondition(t *testing.T) {
 			t.Errorf("state %d: reason %s (%q), want %s", tc.state, reason, msg, tc.reason)
 		}
 		st := desiredStatus(ucd, o)
-		if r := meta.FindStatusCondition(st.Conditions, ConditionReady); r == nil || (tc.state != endpointsNotApplied && r.Reason != ReasonSucceeded) {
+		if r := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); r == nil || (tc.state != endpointsNotApplied && r.Reason != v1alpha1.ReasonSucceeded) {
 			t.Errorf("state %d: Ready %+v; only an apply error may affect it", tc.state, r)
 		}
 	}

@@ -15,37 +15,6 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// Condition types (kstatus: Reconciling and Stalled are present only while True).
-const (
-	ConditionReady             = "Ready"
-	ConditionCertificatesReady = "CertificatesReady"
-	ConditionDNSRecordsReady   = "DNSRecordsReady"
-	// ConditionDNSEndpointsReady is present only while spec.dns.dnsEndpoint is enabled. It does
-	// not take part in Ready when the CRD is missing (reason CRDNotInstalled): the ConfigMaps
-	// still carry every record, and installing external-dns is the cluster's business.
-	ConditionDNSEndpointsReady = "DNSEndpointsReady"
-	ConditionReconciling       = "Reconciling"
-	ConditionStalled           = "Stalled"
-)
-
-// Condition reasons. Stable: tools match on them.
-const (
-	ReasonSucceeded             = "Succeeded"
-	ReasonPlanHasErrors         = "PlanHasErrors"
-	ReasonNameConflict          = "NameConflict"
-	ReasonApplyFailed           = "ApplyFailed"
-	ReasonCertificatesNotReady  = "CertificatesNotReady"
-	ReasonIssuerNotReady        = "IssuerNotReady"
-	ReasonIssuerNotAllowed      = "IssuerNotAllowed"
-	ReasonCertificatesReady     = "CertificatesReady"
-	ReasonRecordsPublished      = "RecordsPublished"
-	ReasonRecordsNotPublished   = "RecordsNotPublished"
-	ReasonProgressing           = "Progressing"
-	ReasonEndpointsPublished    = "EndpointsPublished"
-	ReasonEndpointsNotPublished = "EndpointsNotPublished"
-	ReasonCRDNotInstalled       = "CRDNotInstalled"
-)
-
 // observation is what one reconcile learnt: the plan, the live Certificates by name, and which
 // children could not be applied.
 type observation struct {
@@ -95,58 +64,58 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	}
 	certsReady := ready == total
 	if certsReady {
-		set(ConditionCertificatesReady, metav1.ConditionTrue, ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", ready, total))
+		set(v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, v1alpha1.ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", ready, total))
 	} else {
-		reason, msg := ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
+		reason, msg := v1alpha1.ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
 		if len(o.issuers) > 0 {
-			reason, msg = ReasonIssuerNotReady, issuerMessage(o.issuers, msg)
+			reason, msg = v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, msg)
 		}
-		set(ConditionCertificatesReady, metav1.ConditionFalse, reason, msg)
+		set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, reason, msg)
 	}
 	if o.dnsApplied {
-		set(ConditionDNSRecordsReady, metav1.ConditionTrue, ReasonRecordsPublished,
+		set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionTrue, v1alpha1.ReasonRecordsPublished,
 			fmt.Sprintf("%d records in ConfigMaps %s and %s", internal+external, st.DNS.InternalConfigMap, st.DNS.ExternalConfigMap))
 	} else {
-		set(ConditionDNSRecordsReady, metav1.ConditionFalse, ReasonRecordsNotPublished, "the DNS ConfigMaps are not up to date")
+		set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionFalse, v1alpha1.ReasonRecordsNotPublished, "the DNS ConfigMaps are not up to date")
 	}
 	if render.DNSEndpointViews(ucd) == nil {
-		meta.RemoveStatusCondition(&st.Conditions, ConditionDNSEndpointsReady)
+		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionDNSEndpointsReady)
 	} else {
 		status, reason, msg := endpointsCondition(ucd, o)
-		set(ConditionDNSEndpointsReady, status, reason, msg)
+		set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
 	}
 
-	stalled, reason, msg := false, ReasonSucceeded, fmt.Sprintf("%d certificates ready, %d DNS records published", total, internal+external)
+	stalled, reason, msg := false, v1alpha1.ReasonSucceeded, fmt.Sprintf("%d certificates ready, %d DNS records published", total, internal+external)
 	switch {
 	case o.plan.HasErrors():
-		stalled, reason, msg = true, ReasonPlanHasErrors, planErrorMessage(o.plan.Findings)
+		stalled, reason, msg = true, v1alpha1.ReasonPlanHasErrors, planErrorMessage(o.plan.Findings)
 	case o.issuerRefusal != "":
-		stalled, reason, msg = true, ReasonIssuerNotAllowed, o.issuerRefusal
+		stalled, reason, msg = true, v1alpha1.ReasonIssuerNotAllowed, o.issuerRefusal
 	case len(o.conflicts) > 0:
-		stalled, reason = true, ReasonNameConflict
+		stalled, reason = true, v1alpha1.ReasonNameConflict
 		msg = "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", ")
 	case o.applyErr != nil:
-		reason, msg = ReasonApplyFailed, o.applyErr.Error()
+		reason, msg = v1alpha1.ReasonApplyFailed, o.applyErr.Error()
 	case !certsReady && len(o.issuers) > 0:
-		reason, msg = ReasonIssuerNotReady, issuerMessage(o.issuers, notReadyMessage(st.Certificates, ready, total))
+		reason, msg = v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, notReadyMessage(st.Certificates, ready, total))
 	case !certsReady:
-		reason, msg = ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
+		reason, msg = v1alpha1.ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
 	}
-	if reason == ReasonSucceeded {
-		set(ConditionReady, metav1.ConditionTrue, reason, msg)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+	if reason == v1alpha1.ReasonSucceeded {
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
+		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionReconciling)
 	} else {
-		set(ConditionReady, metav1.ConditionFalse, reason, msg)
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
 		if stalled {
-			meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+			meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionReconciling)
 		} else {
-			set(ConditionReconciling, metav1.ConditionTrue, ReasonProgressing, msg)
+			set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonProgressing, msg)
 		}
 	}
 	if stalled {
-		set(ConditionStalled, metav1.ConditionTrue, reason, msg)
+		set(v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, msg)
 	} else {
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionStalled)
 	}
 	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
 	return st
@@ -263,15 +232,15 @@ func endpointsCondition(ucd *v1alpha1.UCDeployment, o *observation) (metav1.Cond
 		for _, view := range render.DNSEndpointViews(ucd) {
 			n += len(render.Endpoints(o.plan.RecordsFor(view)))
 		}
-		return metav1.ConditionTrue, ReasonEndpointsPublished, fmt.Sprintf("%d endpoints in DNSEndpoints %s", n, strings.Join(endpointNames(ucd, o), ", "))
+		return metav1.ConditionTrue, v1alpha1.ReasonEndpointsPublished, fmt.Sprintf("%d endpoints in DNSEndpoints %s", n, strings.Join(endpointNames(ucd, o), ", "))
 	case o.endpoints == endpointsCRDMissing:
-		return metav1.ConditionFalse, ReasonCRDNotInstalled, fmt.Sprintf(
+		return metav1.ConditionFalse, v1alpha1.ReasonCRDNotInstalled, fmt.Sprintf(
 			"the %s CRD (%s, from external-dns) is not installed, so no DNSEndpoint is published; the records are in the DNS ConfigMaps. "+
 				"Install the CRD, or disable spec.dns.dnsEndpoint; this is checked again every few minutes", gvk.Kind, gvk.GroupVersion())
 	case o.plan.HasErrors():
-		return metav1.ConditionFalse, ReasonEndpointsNotPublished, "the plan has errors; the DNSEndpoints are left as they are"
+		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, "the plan has errors; the DNSEndpoints are left as they are"
 	case o.endpointsErr != nil:
-		return metav1.ConditionFalse, ReasonEndpointsNotPublished, o.endpointsErr.Error()
+		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, o.endpointsErr.Error()
 	}
-	return metav1.ConditionFalse, ReasonEndpointsNotPublished, "the DNSEndpoints are not up to date"
+	return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, "the DNSEndpoints are not up to date"
 }

@@ -90,12 +90,12 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	// Secrets stay as they are.
 	switch {
 	case o.plan.HasErrors():
-		if !stalledOn(ucd, ReasonPlanHasErrors) {
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
+		if !stalledOn(ucd, v1alpha1.ReasonPlanHasErrors) {
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
 		}
 	case o.issuerRefusal != "":
-		if !stalledOn(ucd, ReasonIssuerNotAllowed) {
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonIssuerNotAllowed, "Plan", o.issuerRefusal)
+		if !stalledOn(ucd, v1alpha1.ReasonIssuerNotAllowed) {
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonIssuerNotAllowed, "Plan", o.issuerRefusal)
 		}
 	default:
 		r.applyAll(ctx, ucd, o)
@@ -164,7 +164,7 @@ func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCD
 func (r *UCDeploymentReconciler) applyOne(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment, o *observation, desired, live client.Object, kind string) error {
 	outcome, err := r.applyChild(ctx, reader, ucd, desired, live)
 	if err != nil {
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply", "%s %s: %v", kind, desired.GetName(), err)
+		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonApplyFailed, "Apply", "%s %s: %v", kind, desired.GetName(), err)
 		return err
 	}
 	switch outcome {
@@ -175,8 +175,8 @@ func (r *UCDeploymentReconciler) applyOne(ctx context.Context, reader client.Rea
 	case childConflict:
 		ref := fmt.Sprintf("%s %s/%s", kind, desired.GetNamespace(), desired.GetName())
 		o.conflicts = append(o.conflicts, ref)
-		if !stalledOn(ucd, ReasonNameConflict) { // one event per occurrence, not one per retry
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, ReasonNameConflict, "Apply",
+		if !stalledOn(ucd, v1alpha1.ReasonNameConflict) { // one event per occurrence, not one per retry
+			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonNameConflict, "Apply",
 				"%s exists and is not controlled by this UCDeployment; left untouched", ref)
 		}
 	}
@@ -251,7 +251,7 @@ func (r *UCDeploymentReconciler) patchStatus(ctx context.Context, ucd *v1alpha1.
 
 func stalledOn(ucd *v1alpha1.UCDeployment, reason string) bool {
 	for _, c := range ucd.Status.Conditions {
-		if c.Type == ConditionStalled && c.Reason == reason && c.ObservedGeneration == ucd.Generation {
+		if c.Type == v1alpha1.ConditionStalled && c.Reason == reason && c.ObservedGeneration == ucd.Generation {
 			return true
 		}
 	}

@@ -598,7 +598,3 @@ type UCDeploymentList struct {
 	// Items are the UCDeployments.
 	Items []UCDeployment `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&UCDeployment{}, &UCDeploymentList{})
-}

@@ -118,7 +118,7 @@ func waitReady(ctx context.Context, c client.Client, ns string, ds []v1alpha1.UC
 				return nil, err
 			}
 			ready = append(ready, live)
-			cond := meta.FindStatusCondition(live.Status.Conditions, "Ready")
+			cond := meta.FindStatusCondition(live.Status.Conditions, v1alpha1.ConditionReady)
 			if cond == nil || cond.Status != metav1.ConditionTrue || live.Status.ObservedGeneration != live.Generation {
 				msg := "no status yet"
 				if cond != nil {

@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
+	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
 // Status runs `ucdeploy status NAME` (`kubectl ucd status NAME`): it prints the certificates,
@@ -62,7 +62,7 @@ func Status(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
 		return ExitInvalidArgs
 	}
-	if !meta.IsStatusConditionTrue(ucd.Status.Conditions, "Ready") {
+	if !meta.IsStatusConditionTrue(ucd.Status.Conditions, v1alpha1.ConditionReady) {
 		return 1
 	}
 	return ExitOK
@@ -80,7 +80,7 @@ func newClient(rules *clientcmd.ClientConfigLoadingRules, overrides *clientcmd.C
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the namespace from the kubeconfig: %w", err)
 	}
-	scheme, err := manager.Scheme()
+	scheme, err := ucdscheme.New()
 	if err != nil {
 		return nil, "", err
 	}
@@ -95,7 +95,7 @@ func newClient(rules *clientcmd.ClientConfigLoadingRules, overrides *clientcmd.C
 // each view (from its ConfigMaps) and its findings.
 func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDeployment) error {
 	state := "Unknown (no status yet)"
-	if cond := meta.FindStatusCondition(d.Status.Conditions, "Ready"); cond != nil {
+	if cond := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.ConditionReady); cond != nil {
 		state = fmt.Sprintf("%s (%s): %s", cond.Status, cond.Reason, cond.Message)
 	}
 	records := int32(0)

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ucdeploy/ucdeploy/internal/manager"
+	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
 // EnvAssets names the environment variable that points at the control-plane binaries.
@@ -112,7 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	l.Config = cfg
 	opts.Log("control plane up in %s", time.Since(start).Round(time.Millisecond))
 
-	scheme, err := manager.Scheme()
+	scheme, err := ucdscheme.New()
 	if err != nil {
 		return nil, err
 	}

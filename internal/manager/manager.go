@@ -15,8 +15,6 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -25,9 +23,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/render"
+	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
 // Leader election takes a Lease and reports through events.
@@ -96,20 +94,9 @@ func (l nameList) Set(v string) error {
 	return nil
 }
 
-// Scheme returns a scheme with the core, cert-manager and ucdeploy types.
-func Scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cmapi.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(s); err != nil {
-			return nil, fmt.Errorf("building scheme: %w", err)
-		}
-	}
-	return s, nil
-}
-
 // New builds a manager with the UCDeployment controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
-	scheme, err := Scheme()
+	scheme, err := ucdscheme.New()
 	if err != nil {
 		return nil, err
 	}

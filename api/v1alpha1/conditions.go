@@ -1,0 +1,53 @@
+package v1alpha1
+
+// Condition types of a UCDeployment's status. Reconciling and Stalled follow kstatus: they are
+// present only while True.
+const (
+	// ConditionReady summarises the others: True when every certificate is issued and the DNS
+	// records are published.
+	ConditionReady = "Ready"
+	// ConditionCertificatesReady is True when cert-manager reports every planned Certificate Ready.
+	ConditionCertificatesReady = "CertificatesReady"
+	// ConditionDNSRecordsReady is True when the DNS ConfigMaps hold the planned records.
+	ConditionDNSRecordsReady = "DNSRecordsReady"
+	// ConditionDNSEndpointsReady is present only while spec.dns.dnsEndpoint is enabled. It does
+	// not take part in Ready when the CRD is missing (reason CRDNotInstalled): the ConfigMaps
+	// still carry every record, and installing external-dns is the cluster's business.
+	ConditionDNSEndpointsReady = "DNSEndpointsReady"
+	// ConditionReconciling is True while the controller works towards the spec.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True while the controller cannot make progress without a change.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons. They are stable: tools match on them.
+const (
+	// ReasonSucceeded: the condition holds.
+	ReasonSucceeded = "Succeeded"
+	// ReasonPlanHasErrors: the planner reported Error findings; nothing new is applied.
+	ReasonPlanHasErrors = "PlanHasErrors"
+	// ReasonNameConflict: an object the controller does not own holds a child's name.
+	ReasonNameConflict = "NameConflict"
+	// ReasonApplyFailed: the API server refused a child.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonCertificatesNotReady: cert-manager has not issued every certificate yet.
+	ReasonCertificatesNotReady = "CertificatesNotReady"
+	// ReasonIssuerNotReady: a referenced issuer is missing or not Ready.
+	ReasonIssuerNotReady = "IssuerNotReady"
+	// ReasonIssuerNotAllowed: the spec names a ClusterIssuer outside --allowed-cluster-issuers.
+	ReasonIssuerNotAllowed = "IssuerNotAllowed"
+	// ReasonCertificatesReady: every certificate is issued.
+	ReasonCertificatesReady = "CertificatesReady"
+	// ReasonRecordsPublished: the DNS ConfigMaps hold the planned records.
+	ReasonRecordsPublished = "RecordsPublished"
+	// ReasonRecordsNotPublished: the DNS ConfigMaps are not up to date.
+	ReasonRecordsNotPublished = "RecordsNotPublished"
+	// ReasonProgressing: the controller is working towards the spec.
+	ReasonProgressing = "Progressing"
+	// ReasonEndpointsPublished: the DNSEndpoints hold the planned records.
+	ReasonEndpointsPublished = "EndpointsPublished"
+	// ReasonEndpointsNotPublished: the DNSEndpoints are not up to date.
+	ReasonEndpointsNotPublished = "EndpointsNotPublished"
+	// ReasonCRDNotInstalled: the DNSEndpoint CRD of external-dns is not installed.
+	ReasonCRDNotInstalled = "CRDNotInstalled"
+)

@@ -235,7 +235,8 @@ func certificateSpecEqual(d, l *cmapi.CertificateSpec) bool {
 		d.IssuerRef == l.IssuerRef &&
 		reflect.DeepEqual(d.Duration, l.Duration) &&
 		reflect.DeepEqual(d.RenewBefore, l.RenewBefore) &&
-		privateKeyEqual(d.PrivateKey, l.PrivateKey)
+		privateKeyEqual(d.PrivateKey, l.PrivateKey) &&
+		reflect.DeepEqual(d.Keystores, l.Keystores)
 }
 
 func privateKeyEqual(d, l *cmapi.CertificatePrivateKey) bool {

@@ -408,6 +408,53 @@ type CertificatesSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	MaxSANs int32 `json:"maxSANs,omitempty"`
+	// PKCS12 asks cert-manager to write a password-protected PKCS#12 keystore (keystore.p12) into
+	// every certificate's Secret, in the encryption the oldest importing Windows can read
+	// (DOMAIN-CURRENT.md §4, R-K8S-01). ucdeploy never reads the password Secret.
+	// +optional
+	PKCS12 *PKCS12Spec `json:"pkcs12,omitempty"`
+}
+
+// WindowsVersion names a Windows Server release that imports the PFX files.
+// +kubebuilder:validation:Enum="2016";"2019";"2022";"2025"
+type WindowsVersion string
+
+const (
+	// WindowsServer2016 cannot import AES-256 PFX files: the keystores use 3DES (LegacyDES).
+	WindowsServer2016 WindowsVersion = "2016"
+	// WindowsServer2019 and later import AES-256 PFX files (Modern2023).
+	WindowsServer2019 WindowsVersion = "2019"
+	// WindowsServer2022 imports AES-256 PFX files (Modern2023).
+	WindowsServer2022 WindowsVersion = "2022"
+	// WindowsServer2025 imports AES-256 PFX files (Modern2023).
+	WindowsServer2025 WindowsVersion = "2025"
+)
+
+// PKCS12Spec configures the PKCS#12 keystore cert-manager writes next to tls.crt and tls.key.
+type PKCS12Spec struct {
+	// PasswordSecretRef names the Secret, in the UCDeployment's namespace, and the key holding the
+	// keystore password. cert-manager reads it; ucdeploy does not. While it is missing the
+	// certificates are not issued and status.certificates[].message says so.
+	PasswordSecretRef SecretKeyRef `json:"passwordSecretRef"`
+	// OldestWindows is the oldest Windows Server release that imports the PFX files: "2016" (3DES,
+	// LegacyDES), or "2019", "2022", "2025" (AES-256, Modern2023). Windows Server 2016 rejects
+	// AES-256 PFX files as a wrong password (DOMAIN-CURRENT.md §4.3).
+	// +optional
+	// +kubebuilder:default="2016"
+	OldestWindows WindowsVersion `json:"oldestWindows,omitempty"`
+}
+
+// SecretKeyRef names one key of a Secret in the UCDeployment's namespace.
+type SecretKeyRef struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key is the key of the Secret's data that holds the value.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
 }
 
 // DNSSpec says how DNS records are produced.
@@ -498,6 +545,10 @@ type UCDeploymentStatus struct {
 	// FindingsSummary counts findings by severity, for kubectl get.
 	// +optional
 	FindingsSummary string `json:"findingsSummary,omitempty"`
+	// InstallConfigMap holds one PowerShell import-and-bind script per certificate (<role>.ps1)
+	// and install.json, which says which servers receive which certificate.
+	// +optional
+	InstallConfigMap string `json:"installConfigMap,omitempty"`
 }
 
 // CertificateStatus is one planned certificate and its state in cert-manager.
@@ -526,6 +577,11 @@ type CertificateStatus struct {
 	// Message is cert-manager's Ready condition message while the certificate is not ready.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// Revision is cert-manager's revision of the certificate: it grows by one at every issuance.
+	// A new revision means a new key and thumbprint that the Windows servers must import and bind
+	// again (R-K8S-03): see the <deployment>-install ConfigMap.
+	// +optional
+	Revision *int32 `json:"revision,omitempty"`
 }
 
 // DNSStatus summarises the published DNS records.

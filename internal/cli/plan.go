@@ -14,7 +14,9 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
+	"github.com/ucdeploy/ucdeploy/internal/install"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
@@ -27,7 +29,7 @@ const (
 	ExitInvalidArgs = 2 // the input is unreadable or invalid, or the flags are wrong
 )
 
-var formats = []string{"table", "json", "yaml", "zone", "powershell"}
+var formats = []string{"table", "json", "yaml", "zone", "powershell", "install"}
 
 // Plan runs `ucdeploy plan` with args (the words after "plan") and returns the exit status. It
 // never panics on input: every problem is a message on stderr naming the file and field.
@@ -37,8 +39,9 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "the UCDeployment YAML to plan (several documents allowed; - reads stdin)")
 	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
 	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
+	role := fs.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell] [--view internal|external]")
+		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +57,10 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *view != "" && *view != plan.ViewInternal && *view != plan.ViewExternal {
 		fmt.Fprintf(stderr, "ucdeploy plan: unknown view %q (want internal or external)\n", *view)
+		return ExitInvalidArgs
+	}
+	if *role != "" && *output != "install" {
+		fmt.Fprintln(stderr, "ucdeploy plan: --role goes with -o install")
 		return ExitInvalidArgs
 	}
 	data, err := readInput(*file, stdin)
@@ -78,6 +85,14 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			p.DNSRecords = p.RecordsFor(*view)
 		}
 		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
+		if *output == "install" {
+			text, err := installOutput(d, p, *role)
+			if err != nil {
+				fmt.Fprintf(stderr, "ucdeploy plan: %s: %v\n", d.Name, err)
+				return ExitInvalidArgs
+			}
+			docs[i].install = text
+		}
 	}
 	if err := writeAll(stdout, *output, *view, docs); err != nil {
 		fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
@@ -120,6 +135,26 @@ type document struct {
 	// Namespace is the UCDeployment's namespace, as the file gives it.
 	Namespace string `json:"namespace"`
 	plan.Plan
+	// install is the -o install text: install.json or one role's script.
+	install string
+}
+
+// installOutput is the -o install text of one deployment: its install.json, or the script of
+// role (R-K8S-03), which is exactly what the controller puts in the <name>-install ConfigMap.
+func installOutput(d *v1alpha1.UCDeployment, p plan.Plan, role string) (string, error) {
+	ip := install.Plan(d.Name, &d.Spec, p)
+	if role == "" {
+		return ip.JSON(), nil
+	}
+	c, ok := ip.Find(role)
+	if !ok {
+		roles := make([]string, len(ip.Certificates))
+		for i, c := range ip.Certificates {
+			roles[i] = c.Role
+		}
+		return "", fmt.Errorf("no certificate with role %q (the plan has %s)", role, strings.Join(roles, ", "))
+	}
+	return install.Script(c), nil
 }
 
 // writeAll prints the plans: -o json one JSON object for one document and one JSON array for
@@ -171,6 +206,8 @@ func write(w io.Writer, format, view string, d document, index int) error {
 			sb.WriteString(zone.Text(p.RecordsFor(v), header+" ("+v+" view)"))
 		}
 		out = sb.String()
+	case "install":
+		out = d.install
 	case "powershell":
 		var sb strings.Builder
 		sb.WriteString(render.PowerShell(p, views...))

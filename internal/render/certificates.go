@@ -42,8 +42,39 @@ func certificate(ucd *v1alpha1.UCDeployment, c plan.Certificate) *cmapi.Certific
 				Size:           int(spec.PrivateKey.Size),
 				RotationPolicy: cmapi.RotationPolicyAlways,
 			},
+			Keystores: keystores(spec.PKCS12),
 		},
 	}
+}
+
+// keystores is spec.keystores of every Certificate: with spec.certificates.pkcs12, a PKCS#12
+// keystore protected by the password Secret, always with an explicit profile (R-K8S-01); without
+// it, none. The password is referenced, never copied: ucdeploy does not read Secrets.
+func keystores(p *v1alpha1.PKCS12Spec) *cmapi.CertificateKeystores {
+	if p == nil {
+		return nil
+	}
+	return &cmapi.CertificateKeystores{PKCS12: &cmapi.PKCS12Keystore{
+		Create:  true,
+		Profile: PKCS12Profile(p.OldestWindows),
+		PasswordSecretRef: cmmeta.SecretKeySelector{
+			LocalObjectReference: cmmeta.LocalObjectReference{Name: p.PasswordSecretRef.Name},
+			Key:                  p.PasswordSecretRef.Key,
+		},
+	}}
+}
+
+// PKCS12Profile is the keystore encryption the oldest importing Windows Server reads (R-K8S-01,
+// DOMAIN-CURRENT.md §4.3): LegacyDES (3DES, HMAC-SHA1) for 2016 or an unknown release, which
+// cannot import AES-256 PFX files; Modern2023 (AES-256-CBC, PBKDF2, HMAC-SHA256) from 2019 on.
+// Never cert-manager's implicit LegacyRC2 (RC2-40, which OpenSSL 3 refuses by default), and never
+// Modern2026 (PBMAC1), which no Windows release is known to read [UNCERTAIN].
+func PKCS12Profile(oldest v1alpha1.WindowsVersion) cmapi.PKCS12Profile {
+	switch oldest {
+	case v1alpha1.WindowsServer2019, v1alpha1.WindowsServer2022, v1alpha1.WindowsServer2025:
+		return cmapi.Modern2023PKCS12Profile
+	}
+	return cmapi.LegacyDESPKCS12Profile
 }
 
 // issuerRef returns the cert-manager issuer reference for the issuer class of a certificate:

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/install"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
 )
@@ -78,4 +79,30 @@ func recordsJSON(records []plan.Record) string {
 		panic(fmt.Errorf("render: encode DNS records as JSON: %w", err))
 	}
 	return b.String()
+}
+
+// LabelContent holds what the install ConfigMap carries ("install"); the DNS ConfigMaps carry
+// LabelView instead.
+const LabelContent = "uc.ucdeploy.io/content"
+
+// InstallConfigMapName is the name of the ConfigMap holding the install scripts:
+// "<deployment>-install".
+func InstallConfigMapName(deployment string) string {
+	return deployment + "-install"
+}
+
+// InstallConfigMap returns the ConfigMap of ucd's install scripts: one import-and-bind script per
+// certificate (install.ScriptName of its role) and install.json, which says which servers receive
+// which certificate. It holds no secret (R-K8S-03).
+func InstallConfigMap(ucd *v1alpha1.UCDeployment, p plan.Plan) *corev1.ConfigMap {
+	ip := install.Plan(ucd.Name, &ucd.Spec, p)
+	data := map[string]string{install.JSONKey: ip.JSON()}
+	for _, c := range ip.Certificates {
+		data[c.Script] = install.Script(c)
+	}
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: corev1.SchemeGroupVersion.String(), Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(ucd, InstallConfigMapName(ucd.Name), LabelContent, "install"),
+		Data:       data,
+	}
 }

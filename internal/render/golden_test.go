@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -61,6 +62,9 @@ func TestGolden(t *testing.T) {
 		{"certificate-requests.ps1.golden", func() string { return render.CertificateRequests(p) }},
 		{"certificates.yaml.golden", func() string { return yamlDocuments(t, render.Certificates(ucd, p)) }},
 		{"configmaps.yaml.golden", func() string { return yamlDocuments(t, render.ConfigMaps(ucd, p)) }},
+		{"install-configmap.yaml.golden", func() string {
+			return yamlDocuments(t, []*corev1.ConfigMap{render.InstallConfigMap(ucd, p)})
+		}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			got := tc.got()

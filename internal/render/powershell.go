@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/pwsh"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
 )
 
@@ -167,20 +168,9 @@ func timeSpan(seconds int32) (string, error) {
 	return quote(hms), nil
 }
 
-// quote returns s as a single-quoted PowerShell string. PowerShell also ends a single-quoted string
-// at the typographic quotes U+2018 to U+201B, so every one of them is doubled like "'".
+// quote returns s as a single-quoted PowerShell string (pwsh.Quote).
 func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		b.WriteRune(r)
-		switch r {
-		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
+	return pwsh.Quote(s)
 }
 
 // oneLine makes s safe as a one-line comment or a table cell: line breaks and tabs become spaces.

@@ -329,3 +329,45 @@ func TestCertificateRequestsUseThePlannedKey(t *testing.T) {
 		}
 	}
 }
+
+// TestKeystores: with spec.certificates.pkcs12 every Certificate asks for keystore.p12 with the
+// password Secret and an explicit profile: LegacyDES for Windows Server 2016, Modern2023 from
+// 2019 on, never the implicit LegacyRC2 (R-K8S-01); without it, no keystore.
+func TestKeystores(t *testing.T) {
+	for _, tc := range []struct {
+		oldest v1alpha1.WindowsVersion
+		want   cmapi.PKCS12Profile
+	}{
+		{"", cmapi.LegacyDESPKCS12Profile},
+		{v1alpha1.WindowsServer2016, cmapi.LegacyDESPKCS12Profile},
+		{v1alpha1.WindowsServer2019, cmapi.Modern2023PKCS12Profile},
+		{v1alpha1.WindowsServer2022, cmapi.Modern2023PKCS12Profile},
+		{v1alpha1.WindowsServer2025, cmapi.Modern2023PKCS12Profile},
+	} {
+		ucd := contosoUCD()
+		ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
+			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "pfx-password", Key: "password"},
+			OldestWindows:     tc.oldest,
+		}
+		certs := render.Certificates(ucd, contosoPlan())
+		if len(certs) == 0 {
+			t.Fatal("no certificates")
+		}
+		for _, c := range certs {
+			ks := c.Spec.Keystores
+			if ks == nil || ks.PKCS12 == nil || ks.JKS != nil {
+				t.Fatalf("%s: keystores %+v", c.Name, ks)
+			}
+			p := ks.PKCS12
+			if !p.Create || p.Profile != tc.want || p.Password != nil ||
+				p.PasswordSecretRef.Name != "pfx-password" || p.PasswordSecretRef.Key != "password" {
+				t.Errorf("oldest %q: %s: pkcs12 %+v; want create, profile %s, the password Secret", tc.oldest, c.Name, p, tc.want)
+			}
+		}
+	}
+	for _, c := range render.Certificates(contosoUCD(), contosoPlan()) {
+		if c.Spec.Keystores != nil {
+			t.Errorf("%s: keystores without spec.certificates.pkcs12", c.Name)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package install_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/decode"
+	"github.com/ucdeploy/ucdeploy/internal/install"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (read the diff before committing)")
+
+// deployment is one planned deployment of the corpus.
+type deployment struct {
+	name string
+	spec *v1alpha1.UCDeploymentSpec
+	plan plan.Plan
+}
+
+// corpus is every sample, plus the enterprise sample under the Unified strategy: one public
+// certificate for the Edge, the reverse proxy, CWA and Exchange 2010 (the multi-target script).
+func corpus(t *testing.T) []deployment {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "config", "samples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	var out []deployment
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := decode.Decode(f, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ds {
+			d := &ds[i]
+			out = append(out, deployment{d.Name, &d.Spec, plan.Compute(d.Name, &d.Spec)})
+			if d.Spec.Certificates.Strategy == v1alpha1.PerRole {
+				u := d.Spec.DeepCopy()
+				u.Certificates.Strategy = v1alpha1.Unified
+				name := d.Name + "-unified"
+				out = append(out, deployment{name, u, plan.Compute(name, u)})
+			}
+		}
+	}
+	return out
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs; got:\n%s", path, got)
+	}
+}
+
+// TestGolden compares install.json and every script of every deployment of the corpus with
+// testdata/<deployment>/, and checks that a second rendering is byte-identical.
+func TestGolden(t *testing.T) {
+	for _, d := range corpus(t) {
+		ip := install.Plan(d.name, d.spec, d.plan)
+		if again := install.Plan(d.name, d.spec, d.plan); again.JSON() != ip.JSON() {
+			t.Fatalf("%s: two renderings differ", d.name)
+		}
+		golden(t, filepath.Join("testdata", d.name, install.JSONKey), ip.JSON())
+		for _, c := range ip.Certificates {
+			golden(t, filepath.Join("testdata", d.name, c.Script), install.Script(c))
+		}
+	}
+}
+
+// TestEveryRoleHasAPlace: every certificate of the corpus has at least one target, so every
+// role the planner produced gets a script that installs it.
+func TestEveryRoleHasAPlace(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			seen[c.Role] = true
+			if len(c.Targets) == 0 {
+				t.Errorf("%s: certificate %s (role %s) has no target", d.name, c.Name, c.Role)
+			}
+		}
+	}
+	for _, role := range []string{
+		plan.RolePool, plan.RoleDirector, plan.RoleEdgeInternal, plan.RoleAVAuthentication, plan.RoleCWAInternal,
+		plan.RoleExchangeInternal, plan.RoleUnified, plan.RoleAccessEdge, plan.RoleWebConferencing,
+		plan.RoleReverseProxy, plan.RoleCWA, plan.RoleExchange,
+	} {
+		if !seen[role] {
+			t.Errorf("the corpus has no %s certificate: its script is not covered", role)
+		}
+	}
+}
+
+// TestScriptRules checks each script for the rules of DOMAIN-CURRENT.md §4.2 and the issue:
+// parameters, no secret, the product's own import cmdlet, an idempotence guard, the binding step.
+func TestScriptRules(t *testing.T) {
+	secretish := regexp.MustCompile(`(?i)ConvertTo-SecureString|-AsPlainText|BEGIN (RSA |EC )?PRIVATE KEY`)
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			s := install.Script(c)
+			must := []string{
+				"[string]$PfxPath = ", "[System.Security.SecureString]$Password,",
+				"Read-Host -AsSecureString", "$ErrorActionPreference = 'Stop'", c.PFX,
+			}
+			if secretish.MatchString(s) {
+				t.Errorf("%s/%s: holds or builds a secret: %s", d.name, c.Script, secretish.FindString(s))
+			}
+			if len(c.Targets) > 1 && !strings.Contains(s, "[Parameter(Mandatory = $true)]") {
+				t.Errorf("%s/%s: several targets but -Target is optional", d.name, c.Script)
+			}
+			for _, tg := range c.Targets {
+				must = append(must, "'"+tg.Name+"' {")
+				switch tg.Product {
+				case install.Exchange2007:
+					// Exchange 2007 reads a path; R-K8S-04: exportable key.
+					must = append(must, "Import-ExchangeCertificate -Path $PfxPath -Password $Password -PrivateKeyExportable $true",
+						"Get-ExchangeCertificate -Thumbprint $thumbprint", "Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services", "-Force")
+				case install.Exchange2010:
+					must = append(must, "Import-ExchangeCertificate -FileData ([Byte[]][System.IO.File]::ReadAllBytes($PfxPath)) -Password $Password -PrivateKeyExportable $true",
+						"Get-ExchangeCertificate -Thumbprint $thumbprint", "Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services", "-Force")
+				case install.OCS2007R2, install.ReverseProxy:
+					must = append(must, "Import-PfxCertificate -FilePath $PfxPath -CertStoreLocation Cert:\\LocalMachine\\My -Password $Password -Exportable",
+						`Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint"`)
+				default:
+					t.Errorf("%s/%s: target %s has unknown product %q", d.name, c.Script, tg.Name, tg.Product)
+				}
+			}
+			for _, m := range must {
+				if !strings.Contains(s, m) {
+					t.Errorf("%s/%s lacks %q", d.name, c.Script, m)
+				}
+			}
+			for _, tg := range c.Targets {
+				if (tg.Product == install.OCS2007R2 || tg.Product == install.ReverseProxy) &&
+					!strings.Contains(s, "has no cmdlet that assigns") && !strings.Contains(s, "web listener of the reverse proxy by hand") {
+					t.Errorf("%s/%s: %s prints no manual assignment step", d.name, c.Script, tg.Name)
+				}
+			}
+		}
+	}
+}
+
+// TestServers: install.json names, from the spec, every front end of a pool, every Exchange
+// server, the Edge and the reverse proxy.
+func TestServers(t *testing.T) {
+	for _, d := range corpus(t) {
+		ip := install.Plan(d.name, d.spec, d.plan)
+		var want []string
+		if o := d.spec.OCS; o != nil {
+			if o.Edition == v1alpha1.EnterpriseEdition {
+				for _, fe := range o.FrontEnds {
+					want = append(want, string(fe.FQDN))
+				}
+			} else {
+				want = append(want, string(o.PoolFQDN))
+			}
+			if o.Edge != nil {
+				want = append(want, string(o.Edge.InternalFQDN))
+			}
+			if o.ReverseProxy != nil {
+				want = append(want, string(o.ReverseProxy.FQDN))
+			}
+		}
+		if x := d.spec.Exchange; x != nil {
+			for _, s := range x.Servers {
+				want = append(want, string(s.FQDN))
+			}
+		}
+		var have []string
+		for _, c := range ip.Certificates {
+			have = append(have, c.Servers()...)
+		}
+		for _, w := range want {
+			if !slices.Contains(have, w) {
+				t.Errorf("%s: install.json sends no certificate to %s", d.name, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package install
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ucdeploy/ucdeploy/internal/pwsh"
+)
+
+// steps are how one product imports and binds a certificate. Both write PowerShell at one level
+// of indentation inside the script's switch on -Target, and are idempotent: a run that finds the
+// certificate imported and bound changes nothing.
+type steps struct {
+	// importer imports $PfxPath unless the certificate with $thumbprint is already there, and
+	// leaves the imported certificate in $cert.
+	importer []string
+	// bind binds $cert.Thumbprint for t, or prints the manual step.
+	bind func(t Target, manual []string) []string
+}
+
+// products is the table of products: how each imports and binds (DOMAIN-CURRENT.md §4.2).
+var products = map[Product]steps{
+	OCS2007R2:    {importer: machineStoreImport, bind: manualAssignment("OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:")},
+	ReverseProxy: {importer: machineStoreImport, bind: manualAssignment("Select the certificate on the web listener of the reverse proxy by hand:")},
+	// Exchange 2007 reads the PFX from a path. [UNCERTAIN] whether Exchange 2007 SP1+ also takes
+	// -FileData; -Path is the form its documentation shows.
+	Exchange2007: {importer: exchangeImport("-Path $PfxPath"), bind: exchangeBind},
+	// Exchange 2010 takes the file's bytes (-FileData); it has no -Path.
+	Exchange2010: {importer: exchangeImport("-FileData ([Byte[]][System.IO.File]::ReadAllBytes($PfxPath))"), bind: exchangeBind},
+}
+
+// machineStoreImport imports into Cert:\LocalMachine\My with an exportable key (R-K8S-04).
+// Import-PfxCertificate comes with the PKI module of Windows Server 2012 and later; the servers
+// of OCS 2007 R2 and ISA/TMG ran older Windows, where the same import is done through .NET.
+var machineStoreImport = []string{
+	`$cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint" -ErrorAction SilentlyContinue`,
+	`if ($cert) {`,
+	`    Write-Host "Already in Cert:\LocalMachine\My: $thumbprint"`,
+	`} elseif (Get-Command Import-PfxCertificate -ErrorAction SilentlyContinue) {`,
+	`    $cert = Import-PfxCertificate -FilePath $PfxPath -CertStoreLocation Cert:\LocalMachine\My -Password $Password -Exportable |`,
+	`        Where-Object { $_.Thumbprint -eq $thumbprint }`,
+	`} else {`,
+	`    # Windows Server 2008 R2 and older: no Import-PfxCertificate. The leaf alone goes into the`,
+	`    # machine store; the CA certificates must already be trusted there.`,
+	`    $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet,PersistKeySet,Exportable'`,
+	`    $cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password, $flags`,
+	`    $store = New-Object System.Security.Cryptography.X509Certificates.X509Store -ArgumentList 'My', 'LocalMachine'`,
+	`    $store.Open('ReadWrite')`,
+	`    $store.Add($cert)`,
+	`    $store.Close()`,
+	`}`,
+}
+
+// exchangeImport imports with Import-ExchangeCertificate, the PFX given by source, keeping the key
+// exportable so that the certificate can move to the other Exchange servers.
+func exchangeImport(source string) []string {
+	return []string{
+		`$cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue`,
+		`if ($cert) {`,
+		`    Write-Host "Already imported into Exchange: $thumbprint"`,
+		`} else {`,
+		`    $cert = Import-ExchangeCertificate ` + source + ` -Password $Password -PrivateKeyExportable $true`,
+		`}`,
+	}
+}
+
+// exchangeBind enables the certificate for the target's services that do not use it yet
+// (Enable-ExchangeCertificate -Services ... -Force: no prompt to replace the SMTP default).
+func exchangeBind(t Target, _ []string) []string {
+	quoted := make([]string, len(t.Services))
+	for i, s := range t.Services {
+		quoted[i] = pwsh.Quote(s)
+	}
+	return []string{
+		`$services = @(` + strings.Join(quoted, ", ") + `)`,
+		`$enabled = "$($cert.Services)" -split '[^A-Za-z]+'`,
+		`$missing = @($services | Where-Object { $enabled -notcontains $_ })`,
+		`if ($missing.Count -eq 0) {`,
+		`    Write-Host "Exchange already uses $($cert.Thumbprint) for $($services -join ',')"`,
+		`} else {`,
+		`    Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services ($missing -join ',') -Force`,
+		`    Write-Host "Enabled $($cert.Thumbprint) for $($missing -join ',')"`,
+		`}`,
+	}
+}
+
+// manualAssignment prints the assignment steps of a product that has no binding cmdlet. The
+// script can do no more, and says so.
+func manualAssignment(heading string) func(Target, []string) []string {
+	return func(_ Target, manual []string) []string {
+		out := []string{`Write-Host ` + pwsh.Quote(heading)}
+		for i, m := range manual {
+			out = append(out, `Write-Host `+pwsh.Quote(fmt.Sprintf("  %d. %s", i+1, m)))
+		}
+		return out
+	}
+}
+
+// Script returns the PowerShell script that imports and binds c on each of its targets. It holds
+// no secret: -PfxPath defaults to the PFX `ucdeploy export` writes next to it, and -Password is
+// prompted for when absent.
+func Script(c Certificate) string {
+	var b strings.Builder
+	line := func(indent int, s string) {
+		if s == "" {
+			b.WriteString("\n")
+			return
+		}
+		b.WriteString(strings.Repeat("    ", indent) + s + "\n")
+	}
+	comment := func(format string, a ...any) { line(0, "# "+oneLine(fmt.Sprintf(format, a...))) }
+
+	comment("%s: import and bind Certificate %s (role %s, CN %s). Generated by ucdeploy; do not edit.", c.Script, c.Name, c.Role, c.CommonName)
+	comment("Run it elevated on each server below after every issuance: cert-manager renews with a new key, so")
+	comment("the thumbprint changes and the certificate must be imported and bound again (R-K8S-03).")
+	comment("It is idempotent: a second run finds the certificate imported and bound and changes nothing.")
+	for _, t := range c.Targets {
+		servers := strings.Join(t.Servers, ", ")
+		if servers == "" {
+			servers = "(none listed)"
+		}
+		comment("  -Target %s (%s): %s", t.Name, t.Product, servers)
+		if t.Note != "" {
+			comment("      %s", t.Note)
+		}
+	}
+	comment("The PFX comes from `ucdeploy export`; its password is never stored in this script.")
+	line(0, "[CmdletBinding()]")
+	line(0, "param(")
+	line(1, "# The PFX file; by default the one `ucdeploy export` writes next to this script.")
+	line(1, "[string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) "+pwsh.Quote(c.PFX)+"),")
+	line(1, "# The PFX password; prompted for when absent.")
+	line(1, "[System.Security.SecureString]$Password,")
+	names := make([]string, len(c.Targets))
+	for i, t := range c.Targets {
+		names[i] = pwsh.Quote(t.Name)
+	}
+	line(1, "# Where this server uses the certificate (install.json lists the servers of each).")
+	switch len(c.Targets) {
+	case 0:
+		line(1, "[string]$Target = ''")
+	case 1:
+		line(1, "[ValidateSet("+names[0]+")]")
+		line(1, "[string]$Target = "+names[0])
+	default:
+		line(1, "[Parameter(Mandatory = $true)]")
+		line(1, "[ValidateSet("+strings.Join(names, ", ")+")]")
+		line(1, "[string]$Target")
+	}
+	line(0, ")")
+	line(0, "")
+	line(0, "$ErrorActionPreference = 'Stop'")
+	line(0, "if (-not $Password) {")
+	line(1, "$Password = Read-Host -AsSecureString -Prompt \"Password of $PfxPath\"")
+	line(0, "}")
+	line(0, "$PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath")
+	line(0, "# The leaf of the PFX is the certificate with the private key; its thumbprint tells whether an")
+	line(0, "# earlier run already imported it.")
+	line(0, "$leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password")
+	line(0, "$thumbprint = $leaf.Thumbprint")
+	line(0, "Write-Host \"$PfxPath holds "+c.Name+" with thumbprint $thumbprint\"")
+	line(0, "")
+	if len(c.Targets) == 0 {
+		line(0, "throw "+pwsh.Quote("ucdeploy knows no place to install the "+c.Role+" certificate"))
+		return b.String()
+	}
+	line(0, "switch ($Target) {")
+	for _, t := range c.Targets {
+		st := products[t.Product]
+		line(1, pwsh.Quote(t.Name)+" {")
+		for _, s := range st.importer {
+			line(2, s)
+		}
+		line(2, "# The thumbprint of the imported certificate is the one to bind.")
+		line(2, "Write-Host \"Imported: $($cert.Thumbprint) ($($cert.Subject))\"")
+		for _, s := range st.bind(t, manualFor(c.Role, t.Name)) {
+			line(2, s)
+		}
+		line(1, "}")
+	}
+	line(0, "}")
+	return b.String()
+}
+
+// manualFor is the manual assignment step of the place named target among role's places.
+func manualFor(role, target string) []string {
+	for _, p := range targets[role] {
+		if p.name == target {
+			return p.assign
+		}
+	}
+	return nil
+}
+
+// oneLine keeps a comment on one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}

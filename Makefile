@@ -2,10 +2,14 @@
 SHELL := /usr/bin/env bash -o pipefail
 GO ?= go
 CONTROLLER_GEN := $(GO) run -modfile=hack/tools/go.mod sigs.k8s.io/controller-tools/cmd/controller-gen
+STATICCHECK := $(GO) run -modfile=hack/tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all build generate manifests lint test fuzz bench demo envtest-bins verify-generated
+.PHONY: all help build generate manifests lint test fuzz bench demo envtest-bins verify-generated
 
 all: build
+
+help: ## List the targets with what each does.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build the ucdeploy binary into bin/.
 	$(GO) build -o bin/ucdeploy .
@@ -25,9 +29,10 @@ envtest-bins: ## Build etcd, kube-apiserver and kube-controller-manager from Go 
 test: ## Run every test: unit, golden, envtest, end to end (builds the control plane first).
 	$(ASSETS) $(GO) test ./... -count=1 -timeout 40m
 
-lint: verify-generated verify-docs ## gofmt, go vet and stale generated files (code, manifests, docs, chart).
+lint: verify-generated verify-docs ## gofmt, go vet, staticcheck and stale generated files (code, manifests, docs, chart).
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 verify-generated: generate manifests ## Fail when generated files differ from what is committed.
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate manifests and commit"; exit 1; }

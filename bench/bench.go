@@ -129,7 +129,6 @@ type env struct {
 	floorClient                         client.Client
 	stopWatching                        context.CancelFunc
 	apiServerPID, etcdPID               int
-	shimKubeconfig                      string
 	cmKubeconfig                        string
 }
 
@@ -189,7 +188,7 @@ func Run(ctx context.Context, cfg Config) (_ *Report, err error) {
 	for _, n := range cfg.Ns {
 		row, err := e.row(ctx, n)
 		if err != nil {
-			return nil, fmt.Errorf("N=%d: %w", n, err)
+			return nil, fmt.Errorf("at N=%d: %w", n, err)
 		}
 		report.Rows = append(report.Rows, *row)
 	}

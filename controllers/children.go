@@ -212,7 +212,7 @@ func appliedDataKeys(obj *corev1.ConfigMap) (map[string]bool, bool) {
 			continue
 		}
 		var fields map[string]map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			return nil, false
 		}
 		keys := map[string]bool{}

@@ -21,7 +21,7 @@ func appliedConfigMap(t *testing.T, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{{
 			Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1",
-			FieldsV1: &metav1.FieldsV1{Raw: fields},
+			FieldsV1: metav1.NewFieldsV1(string(fields)),
 		}}},
 		Data: data,
 	}

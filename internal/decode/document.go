@@ -11,8 +11,8 @@ import (
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
 	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
-	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -259,7 +259,7 @@ func (s *crdSchema) validate(ctx context.Context, u *unstructured.Unstructured) 
 		}
 	}
 	if len(errs) == 0 {
-		errs = apivalidation.ValidateObjectMetaAccessor(u, s.namespaced, path.ValidatePathSegmentName, metaPath)
+		errs = apivalidation.ValidateObjectMetaAccessor(u, s.namespaced, pathSegmentName, metaPath)
 	}
 	return errs
 }
@@ -290,4 +290,13 @@ func nestedString(content map[string]any, keys ...string) string {
 		return ""
 	}
 	return s
+}
+
+// pathSegmentName is the name rule the API server applies to custom resources: the name (or,
+// for generateName, the prefix) must be usable as one segment of a URL path.
+func pathSegmentName(name string, prefix bool) []string {
+	if prefix {
+		return content.IsPathSegmentPrefix(name)
+	}
+	return content.IsPathSegmentName(name)
 }

@@ -407,19 +407,6 @@ func (l *Lab) StartAPIServer(ctx context.Context) error {
 	return nil
 }
 
-// RestartAPIServer stops kube-apiserver, leaves it down for the given time, and starts it again
-// (StopAPIServer, StartAPIServer).
-func (l *Lab) RestartAPIServer(ctx context.Context, down time.Duration) error {
-	if err := l.StopAPIServer(); err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(down):
-	}
-	return l.StartAPIServer(context.WithoutCancel(ctx)) // never leave it down
-}
-
 // copyFiles copies the regular files of dir src into dir dst, which it creates.
 func copyFiles(src, dst string) error {
 	entries, err := os.ReadDir(src)

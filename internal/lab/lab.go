@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
@@ -94,6 +96,9 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 		}
 	}()
 	l.stops = append(l.stops, func() error { return os.RemoveAll(dir) })
+	if err := l.logControllerRuntime(); err != nil {
+		return nil, err
+	}
 
 	opts.Log("starting etcd and kube-apiserver (%s)", assets)
 	start := time.Now()
@@ -162,6 +167,19 @@ func (l *Lab) Stop() error {
 	}
 	l.stops = nil
 	return errors.Join(errs...)
+}
+
+// logControllerRuntime sends controller-runtime's process-wide logger (the in-process manager's
+// and the clients') to controller-runtime.log in the lab directory. Left unset, it prints a
+// warning with a goroutine stack to the terminal half a minute after first use.
+func (l *Lab) logControllerRuntime() error {
+	f, err := os.Create(filepath.Join(l.Dir, "controller-runtime.log"))
+	if err != nil {
+		return fmt.Errorf("creating the controller-runtime log: %w", err)
+	}
+	ctrllog.SetLogger(zap.New(zap.WriteTo(f)))
+	l.onStop(f.Close)
+	return nil
 }
 
 // onStop registers f to run when the lab stops.

@@ -35,7 +35,6 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -667,12 +666,4 @@ func checkDoc(t *testing.T) {
 	if string(want) != got {
 		t.Errorf("%s differs from what this run observed (run go test ./test/faults/ -update and review the diff); observed:\n%s", docPath(), got)
 	}
-}
-
-// ignoreNotFound is client.IgnoreNotFound for plain errors.
-func ignoreNotFound(err error) error {
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }

@@ -41,6 +41,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	ready := 0
 	for _, pc := range o.plan.Certificates {
 		cs := certificateStatus(pc, o.certificates[pc.Name])
+		keystoreHint(ucd, &cs)
 		if cs.Ready {
 			ready++
 		}
@@ -57,6 +58,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 		ExternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewExternal),
 	}
 	st.DNS.DNSEndpoints = endpointNames(ucd, o)
+	st.InstallConfigMap = render.InstallConfigMapName(ucd.Name)
 	st.Findings, st.FindingsSummary = findings(o.plan.Findings)
 
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
@@ -132,6 +134,7 @@ func certificateStatus(pc plan.Certificate, live *cmapi.Certificate) v1alpha1.Ce
 		return cs
 	}
 	cs.NotAfter, cs.RenewalTime = live.Status.NotAfter, live.Status.RenewalTime
+	cs.Revision = revision(live)
 	cs.Ready = certificateReady(live)
 	for _, c := range live.Status.Conditions {
 		if c.Type == cmapi.CertificateConditionReady && !cs.Ready {

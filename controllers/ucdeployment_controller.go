@@ -110,6 +110,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		}
 	}
 	st := desiredStatus(ucd, o)
+	r.announceRenewals(ucd, o.plan, st.Certificates)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
 	if err := r.patchStatus(ctx, ucd, st); err != nil {
 		return ctrl.Result{}, err
@@ -143,6 +144,7 @@ func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCD
 		errs = append(errs, err)
 	}
 	o.dnsApplied = dnsOK
+	errs = append(errs, r.applyOne(ctx, r.Client, ucd, o, render.InstallConfigMap(ucd, o.plan), &corev1.ConfigMap{}, "ConfigMap"))
 	errs = append(errs, r.prune(ctx, ucd, desiredCerts))
 	if err := r.applyDNSEndpoints(ctx, ucd, o); err != nil {
 		o.endpointsErr = err

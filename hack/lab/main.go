@@ -5,10 +5,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,10 +22,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/cli"
+	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
@@ -60,13 +67,22 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		err = errors.Join(err, l.Stop())
 	}()
 
-	deployments, err := load(l.Root, file)
+	deployments, others, err := load(l.Root, file)
 	if err != nil {
 		return err
 	}
 	const ns = "uc-lab"
 	if err := l.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	// The file's other documents first: a keystore password Secret must exist before
+	// cert-manager issues the certificates that reference it.
+	for _, o := range others {
+		o.SetNamespace(ns)
+		if err := l.Client.Create(ctx, o); err != nil {
+			return fmt.Errorf("applying %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+		say("applied %s %s/%s", o.GetKind(), ns, o.GetName())
 	}
 	for i := range deployments {
 		d := &deployments[i]
@@ -98,12 +114,38 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	return nil
 }
 
-// load decodes file, or every sample when file is empty, with the CLI's validating decoder.
-func load(root, file string) ([]v1alpha1.UCDeployment, error) {
+// load decodes file, or every sample when file is empty. The UCDeployments go through the CLI's
+// validating decoder; a file's other documents (such as the password Secret of
+// spec.certificates.pkcs12) are returned as they are, to be applied next to them.
+func load(root, file string) ([]v1alpha1.UCDeployment, []*unstructured.Unstructured, error) {
 	if file == "" {
-		return lab.Samples(root)
+		ds, err := lab.Samples(root)
+		return ds, nil, err
 	}
-	return lab.LoadDeployments(file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	var deployments [][]byte
+	var others []*unstructured.Unstructured
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &u.Object); err != nil || u.Object == nil || u.GetKind() == "UCDeployment" {
+			deployments = append(deployments, doc) // the decoder reports what is wrong with it
+			continue
+		}
+		others = append(others, u)
+	}
+	ds, err := decode.Decode(file, bytes.Join(deployments, []byte("\n---\n")))
+	return ds, others, err
 }
 
 // waitReady waits until every deployment is Ready for its current generation and returns them.

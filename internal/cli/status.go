@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -105,16 +106,24 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 	fmt.Fprintf(w, "\n=== UCDeployment %s/%s  certificates %s  records %d  findings %s\nReady=%s\n",
 		d.Namespace, d.Name, d.Status.CertificatesReady, records, d.Status.FindingsSummary, state)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CERTIFICATE\tROLE\tISSUER\tREADY\tCN\tEXPIRES\tSANS")
+	fmt.Fprintln(tw, "CERTIFICATE\tROLE\tISSUER\tREADY\tREVISION\tCN\tEXPIRES\tSANS")
 	for _, cs := range d.Status.Certificates {
 		expiry := "-"
 		if cs.NotAfter != nil {
 			expiry = cs.NotAfter.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, cs.CommonName, expiry, strings.Join(cs.DNSNames, ", "))
+		rev := "-"
+		if cs.Revision != nil {
+			rev = strconv.Itoa(int(*cs.Revision))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, rev, cs.CommonName, expiry, strings.Join(cs.DNSNames, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if d.Status.InstallConfigMap != "" {
+		// R-K8S-03: every new revision is a new thumbprint to import and bind.
+		fmt.Fprintf(w, "Install scripts: ConfigMap %s (<role>.ps1, install.json); after a new revision run the script again; `ucdeploy export` writes the PFX files\n", d.Status.InstallConfigMap)
 	}
 	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
 		cm := &corev1.ConfigMap{}

@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"golang.org/x/term"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/install"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// ExportOptions are what `ucdeploy export` needs besides its flags: where the password prompt
+// reads and whether that is a terminal. Tests pass a reader; the command passes the process's
+// terminal.
+type ExportOptions struct {
+	// ReadPassword reads a password without echo; nil means there is no terminal to prompt on.
+	ReadPassword func(prompt string) ([]byte, error)
+}
+
+// TerminalPassword returns a ReadPassword that prompts on stderr and reads stdin without echo,
+// or nil when stdin is not a terminal.
+func TerminalPassword(stderr io.Writer) func(string) ([]byte, error) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil
+	}
+	return func(prompt string) ([]byte, error) {
+		fmt.Fprint(stderr, prompt)
+		defer fmt.Fprintln(stderr)
+		return term.ReadPassword(fd)
+	}
+}
+
+// Export runs `ucdeploy export NAME --out DIR` (`kubectl ucd export`): with the user's own
+// kubeconfig it writes, for each certificate of the live UCDeployment (or the one of --role),
+// <certificate>.pfx and its script <role>.ps1, plus install.json. With keystore.p12 in the Secret
+// (spec.certificates.pkcs12) the PFX is that keystore, copied; without, it is built from tls.crt,
+// tls.key and ca.crt with the encryption of R-K8S-01 and a password from --password-file or a
+// prompt. No password is ever written to disk or to the terminal. It returns the exit status: 0
+// when every PFX was written, 2 otherwise.
+func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
+	fs := flag.NewFlagSet("ucdeploy export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kubeconfig := fs.String("kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+	namespace := fs.String("n", "", "namespace of the UCDeployment (default: the kubeconfig context's)")
+	fs.StringVar(namespace, "namespace", "", "same as -n")
+	kubeContext := fs.String("context", "", "the kubeconfig context to use")
+	role := fs.String("role", "", "only the certificate of this role")
+	out := fs.String("out", "", "the directory to write the PFX files and scripts to (created if missing)")
+	passwordFile := fs.String("password-file", "", "a file holding the password of PFX files built from tls.crt/tls.key (default: prompt)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ucdeploy export [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] [--role ROLE] [--password-file FILE] --out DIR NAME")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitInvalidArgs
+	}
+	if fs.NArg() != 1 || *out == "" {
+		fs.Usage()
+		return ExitInvalidArgs
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = *kubeconfig
+	c, ns, err := newClient(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext})
+	if err != nil {
+		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
+		return ExitInvalidArgs
+	}
+	if *namespace != "" {
+		ns = *namespace
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := exporter{c: c, out: *out, passwordFile: *passwordFile, opts: opts, stdout: stdout}
+	if err := e.run(ctx, client.ObjectKey{Namespace: ns, Name: fs.Arg(0)}, *role); err != nil {
+		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
+		return ExitInvalidArgs
+	}
+	return ExitOK
+}
+
+// exporter writes the PFX files and scripts of one deployment.
+type exporter struct {
+	c            client.Reader
+	out          string
+	passwordFile string
+	opts         ExportOptions
+	stdout       io.Writer
+	password     []byte // read once, only when a PFX must be built
+}
+
+func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) error {
+	ucd := &v1alpha1.UCDeployment{}
+	if err := e.c.Get(ctx, key, ucd); err != nil {
+		return fmt.Errorf("reading UCDeployment %s: %w", key, err)
+	}
+	// The same pure plan the controller applies: the certificates and their scripts.
+	ip := install.Plan(ucd.Name, &ucd.Spec, plan.Compute(ucd.Name, &ucd.Spec))
+	certs := ip.Certificates
+	if role != "" {
+		c, ok := ip.Find(role)
+		if !ok {
+			return fmt.Errorf("UCDeployment %s has no certificate with role %q", key, role)
+		}
+		certs = []install.Certificate{c}
+	}
+	if err := os.MkdirAll(e.out, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", e.out, err)
+	}
+	for _, c := range certs {
+		if err := e.one(ctx, ucd, c); err != nil {
+			return fmt.Errorf("certificate %s: %w", c.Name, err)
+		}
+	}
+	only := install.Deployment{Deployment: ip.Deployment, Certificates: certs}
+	if err := os.WriteFile(filepath.Join(e.out, install.JSONKey), []byte(only.JSON()), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", install.JSONKey, err)
+	}
+	return nil
+}
+
+// one writes the PFX and the script of one certificate.
+func (e *exporter) one(ctx context.Context, ucd *v1alpha1.UCDeployment, c install.Certificate) error {
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: ucd.Namespace, Name: c.SecretName}
+	err := e.c.Get(ctx, key, secret)
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("you may not read Secret %s: export runs with your own kubeconfig and needs get on secrets in namespace %s (the ucdeploy manager never reads Secrets): %w", key, ucd.Namespace, err)
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("Secret %s does not exist yet: cert-manager has not issued the certificate (see ucdeploy status)", key)
+	case err != nil:
+		return fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	pfx, how := secret.Data[cmapi.PKCS12SecretKey], "copied keystore.p12"
+	if len(pfx) == 0 {
+		if pfx, err = e.build(ucd, secret); err != nil {
+			return err
+		}
+		how = "built from tls.crt, tls.key and ca.crt"
+	}
+	pfxPath := filepath.Join(e.out, c.PFX)
+	// The PFX holds the private key: readable by the user alone.
+	if err := os.WriteFile(pfxPath, pfx, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", pfxPath, err)
+	}
+	scriptPath := filepath.Join(e.out, c.Script)
+	if err := os.WriteFile(scriptPath, []byte(install.Script(c)), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", scriptPath, err)
+	}
+	fmt.Fprintf(e.stdout, "%s (%s) and %s: run it on %v\n", pfxPath, how, scriptPath, c.Servers())
+	return nil
+}
+
+// build encodes tls.key, tls.crt (leaf and chain) and ca.crt as a PFX with the profile the oldest
+// importing Windows reads (R-K8S-01; LegacyDES when spec.certificates.pkcs12 is not set).
+func (e *exporter) build(ucd *v1alpha1.UCDeployment, s *corev1.Secret) ([]byte, error) {
+	key, err := parseKey(s.Data[corev1.TLSPrivateKeyKey])
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: %s: %w", s.Name, corev1.TLSPrivateKeyKey, err)
+	}
+	chain, err := parseCertificates(s.Data[corev1.TLSCertKey])
+	if err != nil || len(chain) == 0 {
+		return nil, fmt.Errorf("Secret %s: %s holds no certificate: %v", s.Name, corev1.TLSCertKey, err)
+	}
+	cas, err := parseCertificates(s.Data[caKey])
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: %s: %w", s.Name, caKey, err)
+	}
+	for _, ca := range cas {
+		if !containsCertificate(chain, ca) {
+			chain = append(chain, ca)
+		}
+	}
+	password, err := e.readPassword()
+	if err != nil {
+		return nil, err
+	}
+	var oldest v1alpha1.WindowsVersion
+	if p := ucd.Spec.Certificates.PKCS12; p != nil {
+		oldest = p.OldestWindows
+	}
+	return Encoder(render.PKCS12Profile(oldest)).Encode(key, chain[0], chain[1:], string(password))
+}
+
+// caKey is the Secret key cert-manager writes the issuing CA to.
+const caKey = "ca.crt"
+
+// Encoder is the go-pkcs12 encoder of a cert-manager PKCS#12 profile, the one cert-manager's
+// issuing controller uses for the same profile, so a built PFX is encrypted like keystore.p12.
+func Encoder(profile cmapi.PKCS12Profile) *pkcs12.Encoder {
+	switch profile {
+	case cmapi.Modern2023PKCS12Profile:
+		return pkcs12.Modern2023
+	case cmapi.Modern2026PKCS12Profile:
+		return pkcs12.Modern2026
+	case cmapi.LegacyRC2PKCS12Profile:
+		return pkcs12.LegacyRC2
+	}
+	return pkcs12.LegacyDES
+}
+
+// readPassword reads the password of built PFX files once: from --password-file (one trailing
+// line break removed), or from a prompt without echo.
+func (e *exporter) readPassword() ([]byte, error) {
+	if e.password != nil {
+		return e.password, nil
+	}
+	var pw []byte
+	switch {
+	case e.passwordFile != "":
+		data, err := os.ReadFile(e.passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the password file: %w", err)
+		}
+		pw = bytes.TrimSuffix(bytes.TrimSuffix(data, []byte("\n")), []byte("\r"))
+	case e.opts.ReadPassword != nil:
+		var err error
+		if pw, err = e.opts.ReadPassword("Password for the PFX files: "); err != nil {
+			return nil, fmt.Errorf("reading the password: %w", err)
+		}
+	default:
+		return nil, errors.New("the Secret has no keystore.p12, so the PFX is built here and needs a password: pass --password-file FILE (stdin is not a terminal to prompt on)")
+	}
+	if len(pw) == 0 {
+		return nil, errors.New("the PFX password is empty")
+	}
+	e.password = pw
+	return pw, nil
+}
+
+// parseKey reads a PEM private key (PKCS#1, PKCS#8 or SEC 1).
+func parseKey(data []byte) (crypto.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParseECPrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("not a PKCS#8, PKCS#1 or SEC 1 private key: %w", err)
+	}
+	return k, nil
+}
+
+// parseCertificates reads every PEM certificate of data, in order.
+func parseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return out, nil
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+}
+
+func containsCertificate(chain []*x509.Certificate, c *x509.Certificate) bool {
+	for _, have := range chain {
+		if have.Equal(c) {
+			return true
+		}
+	}
+	return false
+}

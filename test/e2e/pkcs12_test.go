@@ -1,0 +1,302 @@
+package e2e
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/cli"
+	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
+	"github.com/ucdeploy/ucdeploy/internal/manager"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// TestPKCS12 proves the last mile with real cert-manager controllers: with spec.certificates.pkcs12
+// cert-manager's issuing controller writes keystore.p12 into each Secret, with the planned leaf,
+// its key and the CA chain, encrypted as the chosen Windows release reads it (R-K8S-01: 3DES for
+// 2016, AES-256 from 2019); the install ConfigMap carries one script per certificate; and
+// `ucdeploy export` writes PFX files that openssl opens, copied from keystore.p12 or built from
+// the PEM files, and refuses clearly when the user may not read the Secret.
+func TestPKCS12(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatal("openssl is needed to open the PFX files: install it")
+	}
+	ctx := context.Background()
+	l, err := lab.Start(ctx, lab.Options{
+		GarbageCollector: true,
+		CertManager:      true,
+		Manager:          &manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour},
+		ManagerUser:      true,
+		Log:              func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
+	})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Stop() })
+	admin := filepath.Join(l.Dir, "pkcs12-admin.kubeconfig")
+	if err := l.WriteAdminKubeconfig(admin); err != nil {
+		t.Fatal(err)
+	}
+	pools := map[string]*x509.CertPool{}
+	for class, issuer := range map[string]string{plan.IssuerPublic: lab.PublicIssuer, plan.IssuerInternal: lab.InternalIssuer} {
+		if pools[class], err = l.CAPool(issuer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns := labtest.Namespace(t, l.Client, "pkcs12-")
+	const password = "Lab-PFX-passw0rd"
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "pfx-password", Namespace: ns},
+		Data:       map[string][]byte{"password": []byte(password)},
+	}
+	if err := l.Client.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		sample  string
+		oldest  v1alpha1.WindowsVersion
+		cipher  string // what `openssl pkcs12 -info` names the encryption of the key bag
+		keyBags string
+	}{
+		{"litware-seed", v1alpha1.WindowsServer2016, "pbeWithSHA1And3-KeyTripleDES-CBC", "3DES"},
+		{"tailspin-mail", v1alpha1.WindowsServer2019, "AES-256-CBC", "AES-256"},
+	} {
+		t.Run(tc.sample+"/"+string(tc.oldest), func(t *testing.T) {
+			s := labtest.Sample(t, l.Root, tc.sample)
+			ucd := s.DeepCopy()
+			ucd.Namespace = ns
+			ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
+				PasswordSecretRef: v1alpha1.SecretKeyRef{Name: secret.Name, Key: "password"},
+				OldestWindows:     tc.oldest,
+			}
+			if err := l.Client.Create(ctx, ucd); err != nil {
+				t.Fatal(err)
+			}
+			live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+			p := plan.Compute(live.Name, &live.Spec)
+			for _, cs := range live.Status.Certificates {
+				if cs.Revision == nil || *cs.Revision != 1 {
+					t.Errorf("%s: revision %v; want 1 after the first issuance", cs.Name, cs.Revision)
+				}
+			}
+			out := t.TempDir()
+			if code := runExport(t, admin, ns, live.Name, "--out", out); code != cli.ExitOK {
+				t.Fatalf("ucdeploy export exit %d", code)
+			}
+			for _, pc := range p.Certificates {
+				s := &corev1.Secret{}
+				if err := l.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: pc.SecretName}, s); err != nil {
+					t.Fatal(err)
+				}
+				ks := s.Data["keystore.p12"]
+				if len(ks) == 0 {
+					t.Fatalf("%s: no keystore.p12 in Secret %s (keys %v)", pc.Name, pc.SecretName, slices.Sorted(maps.Keys(s.Data)))
+				}
+				checkPFX(t, ks, password, pc, s, pools[pc.Issuer])
+				exported, err := os.ReadFile(filepath.Join(out, pc.Name+".pfx"))
+				if err != nil || !slices.Equal(exported, ks) {
+					t.Errorf("%s: export did not copy keystore.p12: %v", pc.Name, err)
+				}
+				info := openssl(t, filepath.Join(out, pc.Name+".pfx"), password)
+				if !strings.Contains(info, tc.cipher) {
+					t.Errorf("%s: openssl pkcs12 -info does not name %s (%s):\n%s", pc.Name, tc.cipher, tc.keyBags, info)
+				}
+				if _, err := os.Stat(filepath.Join(out, pc.Role+".ps1")); err != nil {
+					t.Errorf("%s: no script: %v", pc.Name, err)
+				}
+			}
+			checkInstallConfigMap(t, l.Client, live, p)
+		})
+	}
+
+	t.Run("export builds the PFX without a keystore", func(t *testing.T) {
+		s := labtest.Sample(t, l.Root, "tailspin-mail")
+		ucd := s.DeepCopy()
+		ucd.Namespace = ns
+		ucd.Name = "built"
+		if err := l.Client.Create(ctx, ucd); err != nil {
+			t.Fatal(err)
+		}
+		live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+		p := plan.Compute(live.Name, &live.Spec)
+		pwFile := filepath.Join(t.TempDir(), "pw")
+		if err := os.WriteFile(pwFile, []byte("Built-passw0rd\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		if code := runExport(t, admin, ns, live.Name, "--role", plan.RoleExchange, "--password-file", pwFile, "--out", out); code != cli.ExitOK {
+			t.Fatalf("ucdeploy export exit %d", code)
+		}
+		pc := p.Certificates[slices.IndexFunc(p.Certificates, func(c plan.Certificate) bool { return c.Role == plan.RoleExchange })]
+		path := filepath.Join(out, pc.Name+".pfx")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v; the PFX must be readable by its owner alone", path, st.Mode().Perm())
+		}
+		sec := &corev1.Secret{}
+		if err := l.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: pc.SecretName}, sec); err != nil {
+			t.Fatal(err)
+		}
+		checkPFX(t, data, "Built-passw0rd", pc, sec, pools[pc.Issuer])
+		// No pkcs12 in the spec: the default rule, Windows Server 2016, 3DES (R-K8S-01).
+		if info := openssl(t, path, "Built-passw0rd"); !strings.Contains(info, "pbeWithSHA1And3-KeyTripleDES-CBC") {
+			t.Errorf("built PFX is not 3DES:\n%s", info)
+		}
+		for _, f := range []string{"install.json", pc.Role + ".ps1"} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Error(err)
+			}
+		}
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(out, e.Name()))
+			if strings.Contains(string(b), "Built-passw0rd") {
+				t.Errorf("%s holds the password", e.Name())
+			}
+		}
+	})
+
+	t.Run("export refuses a user who may not read Secrets", func(t *testing.T) {
+		_, kubeconfig, err := l.AddUser("pkcs12-viewer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		role := &rbacv1.Role{
+			ObjectMeta: metav1.ObjectMeta{Name: "ucd-viewer", Namespace: ns},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"ucdeployments"}, Verbs: []string{"get"}}},
+		}
+		binding := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "ucd-viewer", Namespace: ns},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "pkcs12-viewer"}},
+		}
+		for _, o := range []client.Object{role, binding} {
+			if err := l.Client.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := t.TempDir()
+		var stdout, stderr strings.Builder
+		var code int
+		labtest.Eventually(t, 20*time.Second, "the viewer may read the UCDeployment", func() error {
+			stdout.Reset()
+			stderr.Reset()
+			code = cli.Export([]string{"--kubeconfig", kubeconfig, "-n", ns, "--out", out, "litware-seed"}, &stdout, &stderr, cli.ExportOptions{})
+			if strings.Contains(stderr.String(), "reading UCDeployment") {
+				return fmt.Errorf("%s", stderr.String())
+			}
+			return nil
+		})
+		if code != cli.ExitInvalidArgs || !strings.Contains(stderr.String(), "you may not read Secret "+ns+"/litware-seed-") {
+			t.Errorf("exit %d, stderr %q; want a refusal naming the Secret", code, stderr.String())
+		}
+		if matches, _ := filepath.Glob(filepath.Join(out, "*.pfx")); len(matches) > 0 {
+			t.Errorf("a refused export wrote %v", matches)
+		}
+	})
+}
+
+// runExport runs `ucdeploy export` with the admin kubeconfig and no terminal.
+func runExport(t *testing.T, kubeconfig, ns, name string, args ...string) int {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	all := append([]string{"--kubeconfig", kubeconfig, "-n", ns}, args...)
+	code := cli.Export(append(all, name), &stdout, &stderr, cli.ExportOptions{})
+	if code != cli.ExitOK {
+		t.Logf("ucdeploy export: %s%s", stdout.String(), stderr.String())
+	}
+	return code
+}
+
+// checkPFX opens a PFX with go-pkcs12 and checks that it holds the planned leaf (SANs and CN),
+// the key of that leaf, and the CA chain of the Secret's ca.crt, which verifies the leaf.
+func checkPFX(t *testing.T, pfx []byte, password string, pc plan.Certificate, s *corev1.Secret, pool *x509.CertPool) {
+	t.Helper()
+	key, leaf, cas, err := pkcs12.DecodeChain(pfx, password)
+	if err != nil {
+		t.Fatalf("%s: the PFX does not open with the password: %v", pc.Name, err)
+	}
+	if !slices.Equal(leaf.DNSNames, pc.DNSNames) || leaf.Subject.CommonName != pc.CommonName {
+		t.Errorf("%s: PFX leaf CN %q SANs %v; planned %q %v", pc.Name, leaf.Subject.CommonName, leaf.DNSNames, pc.CommonName, pc.DNSNames)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok || !reflect.DeepEqual(signer.Public(), leaf.PublicKey) {
+		t.Errorf("%s: the PFX key is not the leaf's", pc.Name)
+	}
+	if len(cas) == 0 {
+		t.Errorf("%s: the PFX holds no CA certificate", pc.Name)
+	}
+	intermediates := x509.NewCertPool()
+	for _, c := range cas {
+		intermediates.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: intermediates, DNSName: pc.CommonName}); err != nil {
+		t.Errorf("%s: the PFX chain does not verify: %v", pc.Name, err)
+	}
+	block, _ := pem.Decode(s.Data["ca.crt"])
+	if block == nil {
+		t.Fatalf("%s: Secret %s has no ca.crt", pc.Name, s.Name)
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || !slices.ContainsFunc(cas, ca.Equal) {
+		t.Errorf("%s: the PFX lacks the CA of ca.crt (%v)", pc.Name, err)
+	}
+}
+
+// openssl runs `openssl pkcs12 -info` on a PFX with the password on a pipe (never in argv) and
+// returns its report, failing when openssl cannot open the file.
+func openssl(t *testing.T, path, password string) string {
+	t.Helper()
+	cmd := exec.Command("openssl", "pkcs12", "-in", path, "-info", "-noout", "-passin", "stdin")
+	cmd.Stdin = strings.NewReader(password + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl pkcs12 cannot open %s: %v\n%s", path, err, out)
+	}
+	return string(out)
+}
+
+// checkInstallConfigMap: the <name>-install ConfigMap holds install.json and one script per
+// certificate, labelled like the DNS ConfigMaps, and the status names it.
+func checkInstallConfigMap(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, p plan.Plan) {
+	t.Helper()
+	name := render.InstallConfigMapName(live.Name)
+	if live.Status.InstallConfigMap != name {
+		t.Errorf("status.installConfigMap %q; want %s", live.Status.InstallConfigMap, name)
+	}
+	cm := &corev1.ConfigMap{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: live.Namespace, Name: name}, cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Labels[render.LabelDeployment] != live.Name || cm.Labels[render.LabelManagedBy] != render.ManagedBy {
+		t.Errorf("ConfigMap %s labels %v", name, cm.Labels)
+	}
+	want := render.InstallConfigMap(live, p).Data
+	if !reflect.DeepEqual(cm.Data, want) {
+		t.Errorf("ConfigMap %s data differs from render.InstallConfigMap", name)
+	}
+}

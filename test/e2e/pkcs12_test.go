@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -171,6 +174,7 @@ func TestPKCS12(t *testing.T) {
 				t.Error(err)
 			}
 		}
+		checkRenewal(t, l.Client, live, pc)
 		entries, _ := os.ReadDir(out)
 		for _, e := range entries {
 			b, _ := os.ReadFile(filepath.Join(out, e.Name()))
@@ -299,4 +303,54 @@ func checkInstallConfigMap(t *testing.T, c client.Client, live *v1alpha1.UCDeplo
 	if !reflect.DeepEqual(cm.Data, want) {
 		t.Errorf("ConfigMap %s data differs from render.InstallConfigMap", name)
 	}
+}
+
+// checkRenewal renews a certificate the way `cmctl renew` does (Issuing=True, reason
+// ManuallyTriggered) and expects revision 2 in the status, in `ucdeploy status`, and one Renewed
+// event on the UCDeployment naming the script and the servers (R-K8S-03).
+func checkRenewal(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, pc plan.Certificate) {
+	t.Helper()
+	ctx := context.Background()
+	crt := &cmapi.Certificate{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: live.Namespace, Name: pc.Name}, crt); err != nil {
+		t.Fatal(err)
+	}
+	now := metav1.Now()
+	crt.Status.Conditions = append(crt.Status.Conditions, cmapi.CertificateCondition{
+		Type: cmapi.CertificateConditionIssuing, Status: cmmeta.ConditionTrue, Reason: "ManuallyTriggered",
+		Message: "renewal requested by the e2e test", LastTransitionTime: &now, ObservedGeneration: crt.Generation,
+	})
+	if err := c.Status().Update(ctx, crt); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(live)
+	labtest.Eventually(t, 60*time.Second, pc.Name+" at revision 2 in the status", func() error {
+		u := &v1alpha1.UCDeployment{}
+		if err := c.Get(ctx, key, u); err != nil {
+			return err
+		}
+		for _, cs := range u.Status.Certificates {
+			if cs.Name == pc.Name && cs.Revision != nil && *cs.Revision == 2 {
+				return nil
+			}
+		}
+		return fmt.Errorf("status certificates %+v", u.Status.Certificates)
+	})
+	labtest.Eventually(t, 30*time.Second, "one Renewed event", func() error {
+		var list eventsv1.EventList
+		if err := c.List(ctx, &list, client.InNamespace(live.Namespace)); err != nil {
+			return err
+		}
+		var found []string
+		for _, e := range list.Items {
+			if e.Reason == "Renewed" && e.Regarding.Name == live.Name {
+				found = append(found, e.Note)
+			}
+		}
+		want := fmt.Sprintf("certificate %s renewed (revision 2): run %s.ps1", pc.Name, pc.Role)
+		if len(found) != 1 || !strings.Contains(found[0], want) {
+			return fmt.Errorf("Renewed events %q; want one with %q", found, want)
+		}
+		return nil
+	})
 }

@@ -147,7 +147,7 @@ func (e *exporter) one(ctx context.Context, ucd *v1alpha1.UCDeployment, c instal
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("you may not read Secret %s: export runs with your own kubeconfig and needs get on secrets in namespace %s (the ucdeploy manager never reads Secrets): %w", key, ucd.Namespace, err)
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("Secret %s does not exist yet: cert-manager has not issued the certificate (see ucdeploy status)", key)
+		return fmt.Errorf("the Secret %s does not exist yet: cert-manager has not issued the certificate (see ucdeploy status)", key)
 	case err != nil:
 		return fmt.Errorf("reading Secret %s: %w", key, err)
 	}
@@ -176,15 +176,15 @@ func (e *exporter) one(ctx context.Context, ucd *v1alpha1.UCDeployment, c instal
 func (e *exporter) build(ucd *v1alpha1.UCDeployment, s *corev1.Secret) ([]byte, error) {
 	key, err := parseKey(s.Data[corev1.TLSPrivateKeyKey])
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s: %s: %w", s.Name, corev1.TLSPrivateKeyKey, err)
+		return nil, fmt.Errorf("the Secret %s: %s: %w", s.Name, corev1.TLSPrivateKeyKey, err)
 	}
 	chain, err := parseCertificates(s.Data[corev1.TLSCertKey])
 	if err != nil || len(chain) == 0 {
-		return nil, fmt.Errorf("Secret %s: %s holds no certificate: %v", s.Name, corev1.TLSCertKey, err)
+		return nil, fmt.Errorf("the Secret %s: %s holds no certificate: %v", s.Name, corev1.TLSCertKey, err)
 	}
 	cas, err := parseCertificates(s.Data[caKey])
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s: %s: %w", s.Name, caKey, err)
+		return nil, fmt.Errorf("the Secret %s: %s: %w", s.Name, caKey, err)
 	}
 	for _, ca := range cas {
 		if !containsCertificate(chain, ca) {

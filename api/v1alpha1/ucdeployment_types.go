@@ -46,7 +46,8 @@ type UCDeploymentSpec struct {
 	// +optional
 	OCS *OCSSpec `json:"ocs,omitempty"`
 
-	// Exchange describes the Exchange 2007 or 2010 organisation. Absent for an OCS-only deployment.
+	// Exchange describes the Exchange organisation (2007 to Subscription Edition). Absent for an
+	// OCS-only deployment.
 	// +optional
 	Exchange *ExchangeSpec `json:"exchange,omitempty"`
 
@@ -229,7 +230,7 @@ type CWASpec struct {
 }
 
 // ExchangeVersion names an Exchange Server release.
-// +kubebuilder:validation:Enum="2007";"2010"
+// +kubebuilder:validation:Enum="2007";"2010";"2013";"2016";"2019";"SE"
 type ExchangeVersion string
 
 const (
@@ -237,6 +238,14 @@ const (
 	Exchange2007 ExchangeVersion = "2007"
 	// Exchange2010 is Exchange Server 2010.
 	Exchange2010 ExchangeVersion = "2010"
+	// Exchange2013 is Exchange Server 2013: one HTTP namespace, no CAS array.
+	Exchange2013 ExchangeVersion = "2013"
+	// Exchange2016 is Exchange Server 2016.
+	Exchange2016 ExchangeVersion = "2016"
+	// Exchange2019 is Exchange Server 2019 (no Unified Messaging).
+	Exchange2019 ExchangeVersion = "2019"
+	// ExchangeSE is Exchange Server Subscription Edition, code-equivalent to 2019 CU15 at release.
+	ExchangeSE ExchangeVersion = "SE"
 )
 
 // AutodiscoverMode says how Outlook outside the domain finds Autodiscover.
@@ -254,11 +263,13 @@ const (
 // +kubebuilder:validation:Enum=None;ISA2004;ISA2006;ISA2006SP1;TMG
 type Publisher string
 
-// ExchangeSpec describes an Exchange 2007 or 2010 organisation.
-// +kubebuilder:validation:XValidation:rule="self.version == '2010' || !has(self.casArrayFQDN)",message="casArrayFQDN needs version 2010: the CAS array object is an Exchange 2010 feature"
+// ExchangeSpec describes an Exchange organisation, from Exchange 2007 to Exchange Server SE.
+// +kubebuilder:validation:XValidation:rule="self.version == '2010' || !has(self.casArrayFQDN)",message="casArrayFQDN needs version 2010: the CAS array object is an Exchange 2010 feature, gone from 2013 on"
+// +kubebuilder:validation:XValidation:rule="self.version in ['2007', '2010', '2013'] || !has(self.legacyFQDN)",message="legacyFQDN needs version 2007, 2010 or 2013: a legacy namespace exists only while an older Exchange coexists (2003 with 2007, 2003/2007 with 2010, 2007 with 2013)"
+// +kubebuilder:validation:XValidation:rule="!has(self.hybrid) || !self.hybrid || !(self.version in ['2007'])",message="hybrid needs Exchange 2010 or later: Exchange 2007 cannot be in a hybrid deployment with Exchange Online"
 // +kubebuilder:validation:XValidation:rule="!has(self.legacyInternalIP) || has(self.legacyFQDN)",message="legacyInternalIP needs legacyFQDN: it is the internal address of the legacy namespace"
 type ExchangeSpec struct {
-	// Version is "2007" or "2010".
+	// Version is "2007", "2010", "2013", "2016", "2019" or "SE" (Subscription Edition).
 	// +optional
 	// +kubebuilder:default="2010"
 	Version ExchangeVersion `json:"version,omitempty"`
@@ -312,6 +323,11 @@ type ExchangeSpec struct {
 	// +optional
 	// +kubebuilder:default=None
 	PublishedVia Publisher `json:"publishedVia,omitempty"`
+	// Hybrid says the organisation is in a hybrid deployment with Exchange Online: the public
+	// Exchange certificate then also carries hybrid mail flow (SMTP), and must hold the EWS and
+	// Autodiscover hosts (DOMAIN-CURRENT.md R-EX-04, R-EX-06).
+	// +optional
+	Hybrid bool `json:"hybrid,omitempty"`
 	// AdditionalNames are further public names for the Exchange certificate (imap., smtp., pop., or
 	// a wildcard, which Exchange accepts and OCS does not).
 	// +optional

@@ -24,13 +24,16 @@ check "$tmp/docs/troubleshooting.md" docs/troubleshooting.md
 check "$tmp/docs/guide" docs/guide
 check "$tmp/chart/crds" charts/ucdeploy/crds
 check "$tmp/chart/files/clusterrole.yaml" charts/ucdeploy/files/clusterrole.yaml
-# docs/DOMAIN.md is the repository's copy of the shared domain reference, so that the tests that
-# check citations against it run wherever the repository is cloned. Where the shared docs are
-# checked out beside the repository, the copy must match them.
-if [[ -f ../shared/docs/DOMAIN.md ]] && ! cmp -s ../shared/docs/DOMAIN.md docs/DOMAIN.md; then
-	status=1
-	echo "stale: docs/DOMAIN.md differs from ../shared/docs/DOMAIN.md: copy it over" >&2
-fi
+# docs/DOMAIN.md and docs/DOMAIN-CURRENT.md are the repository's copies of the shared domain
+# reference (parts 1 and 2), so that the tests that check citations against them run wherever the
+# repository is cloned. Where the shared docs are checked out beside the repository, the copies
+# must match them.
+for domain in DOMAIN.md DOMAIN-CURRENT.md; do
+	if [[ -f ../shared/docs/$domain ]] && ! cmp -s "../shared/docs/$domain" "docs/$domain"; then
+		status=1
+		echo "stale: docs/$domain differs from ../shared/docs/$domain: copy it over" >&2
+	fi
+done
 if [[ $status != 0 ]]; then
 	echo "generated documentation is stale: run make docs and commit the result" >&2
 fi

@@ -292,6 +292,27 @@ var catalog = []CatalogEntry{
 			"planned in their parent domains, which the servers may not host.",
 		Fix: "Add the zones (or pin-point zones for single names) to `dns.zones`, or rename the hosts into a hosted zone.",
 	},
+	{
+		Code:       CodeExchangeServerNames,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"R-EX-01"},
+		Sources:    []string{"S-EX-CERTS", "S-EX-AUTOD"},
+		Meaning: "From Exchange 2013 on one HTTP namespace serves every client, and Microsoft does not recommend server " +
+			"host names or NetBIOS names on a certificate. `exchange.includeServerNames` asks for an internal certificate " +
+			"that carries them.",
+		Fix: "Point the internal URLs at the external namespace through split DNS and remove " +
+			"`exchange.includeServerNames`.",
+	},
+	{
+		Code:       CodeHybridCertificateNames,
+		Severities: []string{SeverityError},
+		Rules:      []string{"R-EX-06"},
+		Sources:    []string{"S-EX-HYBPRE", "S-EX-HYBCERT"},
+		Meaning: "In a hybrid deployment the public certificate must carry the EWS external host and the Autodiscover " +
+			"host. With `exchange.autodiscover: SRV`, `autodiscover.<domain>` is not on the certificate.",
+		Fix: "Set `exchange.autodiscover: HostRecord`, so that every SMTP domain's Autodiscover host is on the " +
+			"certificate.",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -63,7 +64,15 @@ type group struct {
 	commonName string
 	names      nameList
 	usages     []string
-	ocs        bool // carries OCS names, so no wildcard may appear (V3)
+	services   []string // binding names in the product's own words, sorted
+	ocs        bool     // carries OCS names, so no wildcard may appear (V3)
+}
+
+// addServices adds binding names, keeping the list sorted and without duplicates.
+func (g *group) addServices(services ...string) {
+	g.services = append(g.services, services...)
+	slices.Sort(g.services)
+	g.services = slices.Compact(g.services)
 }
 
 // ordered returns the subject alternative names: the CN first (V6, R-SN-FIRST-SAN), then the
@@ -119,6 +128,7 @@ func internalGroups(in *input) []*group {
 			g.names.add(lower(s.FQDN), fmt.Sprintf("spec.exchange.servers[%d].fqdn", i))
 			g.names.add(lower(s.NetBIOSName), fmt.Sprintf("spec.exchange.servers[%d].netbiosName", i))
 		}
+		g.addServices("IIS")
 		out = append(out, g)
 	}
 	return out
@@ -209,6 +219,7 @@ func publicGroups(in *input) []*group {
 	for _, g := range roles {
 		unified.names.addAll(g.names)
 		unified.ocs = unified.ocs || g.ocs
+		unified.addServices(g.services...)
 		if len(g.usages) > len(unified.usages) {
 			unified.usages = g.usages
 		}
@@ -230,6 +241,12 @@ func exchangeCertificate(in *input, x *v1alpha1.ExchangeSpec) *group {
 	for i, n := range x.AdditionalNames {
 		g.names.add(lower(n), fmt.Sprintf("spec.exchange.additionalNames[%d]", i))
 	}
+	// The client access services (S-EX-CERTS); in hybrid the same public certificate carries
+	// the mail flow with Exchange Online (R-EX-04).
+	g.addServices("IIS")
+	if x.Hybrid {
+		g.addServices("SMTP")
+	}
 	return g
 }
 
@@ -243,8 +260,6 @@ func newGroup(role, issuer, cn, path string) *group {
 func certificateFor(deployment string, in *input, g *group) Certificate {
 	name := deployment + "-" + g.role
 	return Certificate{
-		KeyAlgorithm: in.keyAlgorithm(),
-		KeySize:      in.keySize(),
 		Name:         name,
 		Role:         g.role,
 		Issuer:       g.issuer,
@@ -252,5 +267,8 @@ func certificateFor(deployment string, in *input, g *group) Certificate {
 		DNSNames:     g.ordered(),
 		SecretName:   name + "-tls",
 		Usages:       append([]string(nil), g.usages...),
+		Services:     slices.Clone(g.services),
+		KeyAlgorithm: in.keyAlgorithm(),
+		KeySize:      in.keySize(),
 	}
 }

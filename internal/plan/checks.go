@@ -36,6 +36,8 @@ const (
 	CodeLegacyNamespaceExternalOnly       = "LegacyNamespaceExternalOnly"
 	CodeNameUnreachableInside             = "NameUnreachableInside"
 	CodeRecordOutsideZones                = "RecordOutsideZones"
+	CodeExchangeServerNames               = "ExchangeServerNames"
+	CodeHybridCertificateNames            = "HybridCertificateNames"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -74,6 +76,8 @@ var checks = []check{
 	checkKeyAlgorithm,
 	checkCertificateSubjects,
 	checkOutlookAnywhere,
+	checkExchangeServerNames,
+	checkHybridCertificateNames,
 	checkRecordConflicts,
 	checkRecordTargets,
 	checkLegacyNamespace,
@@ -306,9 +310,9 @@ func checkPublishing(d *draft) []Finding {
 }
 
 // checkAutodiscoverSRV (V23, S-KB940881): the SRV alternative needs Outlook 2007 with the June
-// 2007 update or SP1, or later.
+// 2007 update or SP1, or later: a concern next to Exchange 2007 and 2010 only.
 func checkAutodiscoverSRV(d *draft) []Finding {
-	if x := d.in.exchange; x == nil || x.Autodiscover != v1alpha1.AutodiscoverSRV {
+	if x := d.in.exchange; x == nil || x.Autodiscover != v1alpha1.AutodiscoverSRV || d.in.modernExchange() {
 		return nil
 	}
 	return []Finding{finding(SeverityInfo, CodeAutodiscoverSRVClients, "spec.exchange.autodiscover", "V23",
@@ -327,9 +331,10 @@ func checkKey(d *draft) []Finding {
 	return nil
 }
 
-// checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only.
+// checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only. Exchange 2013
+// and later alone are not judged: DOMAIN.md and DOMAIN-CURRENT.md give no rule for them.
 func checkKeyAlgorithm(d *draft) []Finding {
-	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" {
+	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" || (d.in.ocs == nil && d.in.modernExchange()) {
 		return nil
 	}
 	return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
@@ -374,4 +379,26 @@ func checkOutlookAnywhere(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityWarning, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
 		"the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole", cn, lower(d.in.exchange.ExternalFQDN), lower(d.in.exchange.ExternalFQDN), cn)}
+}
+
+// checkExchangeServerNames (R-EX-01): from Exchange 2013 on, server host names are not recommended
+// on the certificate; one namespace serves every client.
+func checkExchangeServerNames(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || !d.in.modernExchange() || !x.IncludeServerNames || len(x.Servers) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeExchangeServerNames, "spec.exchange.includeServerNames", "R-EX-01",
+		"Exchange %s serves every client through one namespace (%s); server FQDNs and NetBIOS names on a certificate are not recommended: set the internal URLs to the external namespace (split DNS) and drop includeServerNames", d.in.exchangeVersion(), lower(x.ExternalFQDN))}
+}
+
+// checkHybridCertificateNames (R-EX-06): the hybrid certificate must carry the EWS external host
+// and the Autodiscover host; with autodiscover by SRV record, autodiscover.<domain> is not on it.
+func checkHybridCertificateNames(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || !x.Hybrid || x.Autodiscover != v1alpha1.AutodiscoverSRV {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeHybridCertificateNames, "spec.exchange.autodiscover", "R-EX-06",
+		"a hybrid deployment needs the Autodiscover host on the public certificate next to the EWS host %s, but autodiscover by SRV record leaves autodiscover.<domain> off it: set exchange.autodiscover to HostRecord", lower(x.ExternalFQDN))}
 }

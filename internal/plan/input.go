@@ -132,6 +132,23 @@ func (in *input) sharesAccessOrWebConferencingName(name string) bool {
 	return name == lower(in.edge.AccessFQDN) || name == wc
 }
 
+// exchangeVersion is the Exchange release, 2010 when the spec does not say (the CRD's default).
+func (in *input) exchangeVersion() v1alpha1.ExchangeVersion {
+	if in.exchange == nil || in.exchange.Version == "" {
+		return v1alpha1.Exchange2010
+	}
+	return in.exchange.Version
+}
+
+// modernExchange reports Exchange 2013 or later: one HTTP namespace, no CAS array (R-EX-01).
+func (in *input) modernExchange() bool {
+	switch in.exchangeVersion() {
+	case v1alpha1.Exchange2007, v1alpha1.Exchange2010:
+		return false
+	}
+	return in.exchange != nil
+}
+
 func (in *input) mxPreference() int32 {
 	if in.exchange.MXPreference == nil {
 		return defaultMXPreference

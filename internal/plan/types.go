@@ -59,6 +59,10 @@ type Certificate struct {
 	SecretName string `json:"secretName"`
 	// Usages are cert-manager key usage names.
 	Usages []string `json:"usages"`
+	// Services are where the certificate is bound, in the product's own words: the
+	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP). Empty when the plan
+	// does not name them (the OCS 2007 R2 roles, assigned in the OCS Certificate Wizard).
+	Services []string `json:"services,omitempty"`
 	// KeyAlgorithm is RSA or ECDSA.
 	KeyAlgorithm string `json:"keyAlgorithm"`
 	// KeySize is the key size in bits.

@@ -148,6 +148,8 @@ func TestRealIssuance(t *testing.T) {
 		})
 	})
 
+	t.Run("pkcs12 keystores, install scripts, export and renewal", func(t *testing.T) { testPKCS12(t, l, kubeconfig, pools) })
+
 	// Nothing the lab started outlives it.
 	if err := l.Stop(); err != nil {
 		t.Errorf("stopping the lab: %v", err)

@@ -29,43 +29,21 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
-	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// TestPKCS12 proves the last mile with real cert-manager controllers: with spec.certificates.pkcs12
+// testPKCS12 (run by TestRealIssuance, in its lab: one process runs one lab) proves the last mile with real cert-manager controllers: with spec.certificates.pkcs12
 // cert-manager's issuing controller writes keystore.p12 into each Secret, with the planned leaf,
 // its key and the CA chain, encrypted as the chosen Windows release reads it (R-K8S-01: 3DES for
 // 2016, AES-256 from 2019); the install ConfigMap carries one script per certificate; and
 // `ucdeploy export` writes PFX files that openssl opens, copied from keystore.p12 or built from
 // the PEM files, and refuses clearly when the user may not read the Secret.
-func TestPKCS12(t *testing.T) {
+func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.CertPool) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Fatal("openssl is needed to open the PFX files: install it")
 	}
 	ctx := context.Background()
-	l, err := lab.Start(ctx, lab.Options{
-		GarbageCollector: true,
-		CertManager:      true,
-		Manager:          &manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour},
-		ManagerUser:      true,
-		Log:              func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
-	})
-	if err != nil {
-		t.Fatalf("starting the lab: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Stop() })
-	admin := filepath.Join(l.Dir, "pkcs12-admin.kubeconfig")
-	if err := l.WriteAdminKubeconfig(admin); err != nil {
-		t.Fatal(err)
-	}
-	pools := map[string]*x509.CertPool{}
-	for class, issuer := range map[string]string{plan.IssuerPublic: lab.PublicIssuer, plan.IssuerInternal: lab.InternalIssuer} {
-		if pools[class], err = l.CAPool(issuer); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ns := labtest.Namespace(t, l.Client, "pkcs12-")
 	const password = "Lab-PFX-passw0rd"
 	secret := &corev1.Secret{

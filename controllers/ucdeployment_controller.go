@@ -83,7 +83,8 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 
 	start := time.Now()
-	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec)}
+	// R-PKI-01 judges the public certificates' lifetime on the day they are issued: today.
+	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec, plan.IssuedOn(time.Now()))}
 	metrics.ObservePlan(time.Since(start))
 	o.issuerRefusal = r.issuerRefusal(ucd, o.plan)
 	// With a plan error or a refused issuer, apply nothing new; existing children and their

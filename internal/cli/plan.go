@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -39,9 +40,10 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "the UCDeployment YAML to plan (several documents allowed; - reads stdin)")
 	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
 	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
+	at := fs.String("at", "", "judge the plan as if the certificates were issued on this day, YYYY-MM-DD (default today)")
 	role := fs.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE]")
+		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +65,14 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ucdeploy plan: --role goes with -o install")
 		return ExitInvalidArgs
 	}
+	issued := time.Now()
+	if *at != "" {
+		var err error
+		if issued, err = time.Parse(time.DateOnly, *at); err != nil {
+			fmt.Fprintf(stderr, "ucdeploy plan: --at %q is not a day such as 2027-03-15\n", *at)
+			return ExitInvalidArgs
+		}
+	}
 	data, err := readInput(*file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
@@ -77,7 +87,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	docs := make([]document, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
-		p := plan.Compute(d.Name, &d.Spec)
+		p := plan.Compute(d.Name, &d.Spec, plan.IssuedOn(issued))
 		if p.HasErrors() {
 			status = ExitPlanErrors
 		}

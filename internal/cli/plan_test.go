@@ -265,3 +265,18 @@ func TestZeroTTLRejected(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d naming spec.dns.ttl", code, errOut, ExitInvalidArgs)
 	}
 }
+
+// TestPlanAt (R-PKI-01): --at judges the public certificates' lifetime on another issue day, and a
+// malformed day is invalid input.
+func TestPlanAt(t *testing.T) {
+	f := "../../config/samples/seed-single-certificate.yaml" // duration: the default, 90 days
+	if code, _, errOut := runPlan("-f", f, "--at", "2029-03-15"); code != ExitPlanErrors {
+		t.Errorf("90 days on 2029-03-15 (limit 47): exit %d, want %d; %s", code, ExitPlanErrors, errOut)
+	}
+	if code, out, errOut := runPlan("-f", f, "--at", "2027-03-15", "-o", "json"); code != ExitOK || strings.Contains(out, plan.CodePublicCertificateValidity) {
+		t.Errorf("90 days on 2027-03-15 (limit 100): exit %d; %s", code, errOut)
+	}
+	if code, _, errOut := runPlan("-f", f, "--at", "15/03/2027"); code != ExitInvalidArgs || !strings.Contains(errOut, "--at") {
+		t.Errorf("malformed --at: exit %d, stderr %q", code, errOut)
+	}
+}

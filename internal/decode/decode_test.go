@@ -134,7 +134,7 @@ func TestDecodeValid(t *testing.T) {
 		{"spec.exchange.publishedVia", exchange.PublishedVia, v1alpha1.Publisher("None")},
 		{"spec.certificates.strategy", certs.Strategy, v1alpha1.Unified},
 		{"spec.certificates.internalIssuerRef.kind", certs.InternalIssuerRef.Kind, "ClusterIssuer"},
-		{"spec.certificates.duration", certs.Duration.Duration, 8760 * time.Hour},
+		{"spec.certificates.duration", certs.Duration.Duration, 2160 * time.Hour},
 		{"spec.certificates.renewBefore", certs.RenewBefore.Duration, 720 * time.Hour},
 		{"spec.certificates.privateKey.algorithm", certs.PrivateKey.Algorithm, "RSA"},
 		{"spec.certificates.privateKey.size", certs.PrivateKey.Size, int32(0)},

@@ -101,7 +101,7 @@ func Plan(deployment string, spec *v1alpha1.UCDeploymentSpec, p plan.Plan) Deplo
 		}
 		for _, t := range targets[c.Role] {
 			if t.present(spec) {
-				ic.Targets = append(ic.Targets, t.target(spec))
+				ic.Targets = append(ic.Targets, t.target(spec, c))
 			}
 		}
 		d.Certificates = append(d.Certificates, ic)

@@ -3,6 +3,7 @@ package install
 import (
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"slices"
 )
 
 // place is one row of the table of places: where a certificate is installed, on which product,
@@ -16,20 +17,25 @@ type place struct {
 	product func(*v1alpha1.UCDeploymentSpec) Product
 	// servers returns the FQDNs to run the script on, and a note when they need one.
 	servers func(*v1alpha1.UCDeploymentSpec) ([]string, string)
-	// services are the Exchange services to bind (Enable-ExchangeCertificate -Services).
-	services []string
+	// exchange marks the Exchange servers: the certificate is bound to the services the plan
+	// names for it (Enable-ExchangeCertificate -Services: IIS, and SMTP in hybrid, R-EX-04).
+	exchange bool
 	// assign is the manual assignment step of OCS 2007 R2 and the reverse proxy, printed by the
 	// script after the import.
 	assign []string
 }
 
-// target returns the place as a Target of the spec.
-func (p place) target(spec *v1alpha1.UCDeploymentSpec) Target {
+// target returns the place as a Target of the spec for the planned certificate c.
+func (p place) target(spec *v1alpha1.UCDeploymentSpec, c plan.Certificate) Target {
 	servers, note := p.servers(spec)
 	if servers == nil {
 		servers = []string{}
 	}
-	return Target{Name: p.name, Product: p.product(spec), Servers: servers, Note: note, Services: p.services}
+	t := Target{Name: p.name, Product: p.product(spec), Servers: servers, Note: note}
+	if p.exchange {
+		t.Services = slices.Clone(c.Services)
+	}
+	return t
 }
 
 // OCS 2007 R2 has no cmdlet that assigns a certificate (DOMAIN.md §1.1: the Certificate Wizard
@@ -93,9 +99,8 @@ var (
 		name: "exchange", present: func(s *v1alpha1.UCDeploymentSpec) bool { return s.Exchange != nil },
 		product: exchange, servers: exchangeServers,
 		// The Client Access names (OWA, EAS, EWS, OAB, Outlook Anywhere, Autodiscover) are served
-		// by IIS. SMTP is left on Exchange's own certificate [UNCERTAIN: add it for TLS with
-		// partners that check names].
-		services: []string{"IIS"},
+		// by IIS; in hybrid the same certificate carries mail flow (SMTP). The plan says which.
+		exchange: true,
 	}
 )
 

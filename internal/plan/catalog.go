@@ -313,6 +313,18 @@ var catalog = []CatalogEntry{
 		Fix: "Set `exchange.autodiscover: HostRecord`, so that every SMTP domain's Autodiscover host is on the " +
 			"certificate.",
 	},
+	{
+		Code:       CodePublicCertificateValidity,
+		Severities: []string{SeverityError},
+		Rules:      []string{"R-PKI-01"},
+		Sources:    []string{"S-CABF-BR", "S-CM"},
+		Meaning: "The public certificates would be valid for longer than the CA/Browser Forum allows on the day they are " +
+			"issued: 398 days before 15 March 2026, 200 days from then, 100 days from 15 March 2027 and 47 days from 15 " +
+			"March 2029 (ballot SC-081). A public CA shortens or refuses the request. The controller judges the plan on " +
+			"today's date; `ucdeploy plan --at` on another.",
+		Fix: "Set `certificates.duration` to the limit or less (the default, 2160h, is 90 days), and keep " +
+			"`certificates.renewBefore` shorter than it.",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

@@ -38,6 +38,7 @@ const (
 	CodeRecordOutsideZones                = "RecordOutsideZones"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
+	CodePublicCertificateValidity         = "PublicCertificateValidity"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -74,6 +75,7 @@ var checks = []check{
 	checkAutodiscoverSRV,
 	checkKey,
 	checkKeyAlgorithm,
+	checkPublicValidity,
 	checkCertificateSubjects,
 	checkOutlookAnywhere,
 	checkExchangeServerNames,

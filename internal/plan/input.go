@@ -2,6 +2,7 @@ package plan
 
 import (
 	"strings"
+	"time"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
@@ -17,6 +18,7 @@ const (
 	defaultMaxSANs                     = 100
 	defaultRSAKeySize                  = 2048
 	defaultECDSAKeySize                = 256
+	defaultDuration                    = 90 * 24 * time.Hour // cert-manager's default
 )
 
 // input is the spec with defaults applied and names lower-cased: what every rule reads.
@@ -30,7 +32,8 @@ type input struct {
 	exchange    *v1alpha1.ExchangeSpec
 	certs       v1alpha1.CertificatesSpec
 	ttl         int32
-	zones       []string // spec.dns.zones, lower-cased
+	zones       []string  // spec.dns.zones, lower-cased
+	issued      time.Time // the issue date (IssuedOn); zero when not given
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
@@ -173,6 +176,15 @@ func (in *input) keySize() int32 {
 		return orDefault(in.certs.PrivateKey.Size, defaultECDSAKeySize)
 	}
 	return orDefault(in.certs.PrivateKey.Size, defaultRSAKeySize)
+}
+
+// duration is the requested certificate lifetime: the spec's, or cert-manager's default of 90
+// days when the spec does not say.
+func (in *input) duration() time.Duration {
+	if in.certs.Duration == nil {
+		return defaultDuration
+	}
+	return in.certs.Duration.Duration
 }
 
 func orDefault(v, def int32) int32 {

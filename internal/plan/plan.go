@@ -2,14 +2,29 @@ package plan
 
 import (
 	"sort"
+	"time"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
 
+// Option adds an input to Compute beyond the spec.
+type Option func(*input)
+
+// IssuedOn says on which day the certificates will be issued: the rules that depend on the date
+// (R-PKI-01, the CA/Browser Forum's validity limit for public certificates) judge the plan for
+// that day. The controller passes its clock, the CLI its --at flag. Without it those rules are
+// not evaluated.
+func IssuedOn(t time.Time) Option {
+	return func(in *input) { in.issued = t.UTC() }
+}
+
 // Compute plans the certificates, DNS records and findings of the UCDeployment named name. It is
-// pure and deterministic: the same spec always yields byte-identical output.
-func Compute(name string, spec *v1alpha1.UCDeploymentSpec) Plan {
+// pure and deterministic: the same spec and options always yield byte-identical output.
+func Compute(name string, spec *v1alpha1.UCDeploymentSpec, opts ...Option) Plan {
 	in := newInput(name, spec)
+	for _, o := range opts {
+		o(in)
+	}
 	groups, duplicates := distinctSubjects(append(internalGroups(in), publicGroups(in)...))
 	d := &draft{in: in, groups: groups, duplicates: duplicates, dns: dnsRecords(in)}
 

@@ -36,7 +36,7 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
-        $services = @('IIS')
+        $services = @('IIS', 'SMTP')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })
         if ($missing.Count -eq 0) {

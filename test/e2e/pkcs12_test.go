@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"software.sslmate.com/src/go-pkcs12"
@@ -110,6 +111,48 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 			checkInstallConfigMap(t, l.Client, live, p)
 		})
 	}
+
+	t.Run("a missing password Secret is reported and recovered from", func(t *testing.T) {
+		ns := labtest.Namespace(t, l.Client, "pkcs12-missing-")
+		sample := labtest.Sample(t, l.Root, "tailspin-mail")
+		ucd := sample.DeepCopy()
+		ucd.Namespace = ns
+		ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
+			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"},
+			OldestWindows:     v1alpha1.WindowsServer2019,
+		}
+		if err := l.Client.Create(ctx, ucd); err != nil {
+			t.Fatal(err)
+		}
+		key := client.ObjectKeyFromObject(ucd)
+		// The status names the missing reference on every certificate, and Ready stays False.
+		labtest.Eventually(t, 60*time.Second, "the status to name the missing password Secret", func() error {
+			live := &v1alpha1.UCDeployment{}
+			if err := l.Client.Get(ctx, key, live); err != nil {
+				return err
+			}
+			if len(live.Status.Certificates) == 0 {
+				return fmt.Errorf("no certificates in status yet")
+			}
+			for _, cs := range live.Status.Certificates {
+				if cs.Ready || !strings.Contains(cs.Message, "Secret "+ns+"/not-yet") {
+					return fmt.Errorf("%s: ready %v, message %q", cs.Name, cs.Ready, cs.Message)
+				}
+			}
+			if c := meta.FindStatusCondition(live.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse {
+				return fmt.Errorf("Ready is %+v, want False", c)
+			}
+			return nil
+		})
+		// Once the Secret exists cert-manager writes the keystores and the deployment becomes Ready.
+		if err := l.Client.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "not-yet", Namespace: ns},
+			Data:       map[string][]byte{"password": []byte(password)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, l.Client, key)
+	})
 
 	t.Run("export builds the PFX without a keystore", func(t *testing.T) {
 		s := labtest.Sample(t, l.Root, "tailspin-mail")

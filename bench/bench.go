@@ -323,7 +323,7 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("converge: %w", err)
 	}
-	row.Certificates, row.ConfigMaps = conv.certificates, 2*n
+	row.Certificates, row.ConfigMaps = conv.certificates, workload.ConfigMapsPerDeployment*n
 	row.ConvergeSeconds = conv.seconds
 	row.CertificatesExistSeconds = conv.certsExistSeconds
 	row.Writes = conv.writes
@@ -791,7 +791,7 @@ func (e *env) floorOne(ctx context.Context, ucd *v1alpha1.UCDeployment) error {
 			return err
 		}
 	}
-	for _, cm := range render.ConfigMaps(ucd, p) {
+	for _, cm := range append(render.ConfigMaps(ucd, p), render.InstallConfigMap(ucd, p)) {
 		if err := e.floorClient.Create(ctx, cm); err != nil {
 			return err
 		}

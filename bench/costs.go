@@ -123,7 +123,7 @@ func childrenOf(ds []workload.Deployment) []client.Object {
 			c.OwnerReferences = nil
 			objs = append(objs, c)
 		}
-		for _, cm := range render.ConfigMaps(d.Object, d.Plan) {
+		for _, cm := range append(render.ConfigMaps(d.Object, d.Plan), render.InstallConfigMap(d.Object, d.Plan)) {
 			cm.OwnerReferences = nil
 			objs = append(objs, cm)
 		}

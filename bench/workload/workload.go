@@ -30,9 +30,13 @@ type Deployment struct {
 	Plan plan.Plan
 }
 
+// ConfigMapsPerDeployment are the ConfigMaps the controller creates for every deployment: the
+// two DNS views and the install scripts.
+const ConfigMapsPerDeployment = 3
+
 // Children is how many objects the controller creates for d: one Certificate per planned
-// certificate and the two DNS ConfigMaps.
-func (d Deployment) Children() int { return len(d.Plan.Certificates) + 2 }
+// certificate and the ConfigMaps.
+func (d Deployment) Children() int { return len(d.Plan.Certificates) + ConfigMapsPerDeployment }
 
 // LoadSamples reads every config/samples/*.yaml under root (one UCDeployment a file), sorted by
 // file name.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	cmacme "github.com/cert-manager/cert-manager/pkg/apis/acme/v1"
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -502,4 +503,40 @@ func TestMissingIssuerIsNamed(t *testing.T) {
 	waitCondition(t, key, "Ready", "False/CertificatesNotReady")
 	markCertificatesReady(t, ucd)
 	waitCondition(t, key, "Ready", "True/Succeeded")
+}
+
+// TestACMEPublicIssuer (R-PKI-06): the controller reads whether the public issuer is an ACME
+// issuer and with which profile, and the planner's ACME rules show in the status.
+func TestACMEPublicIssuer(t *testing.T) {
+	ctx := context.Background()
+	issuer := &cmapi.ClusterIssuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme-tlsserver"},
+		Spec: cmapi.IssuerSpec{IssuerConfig: cmapi.IssuerConfig{ACME: &cmacme.ACMEIssuer{
+			Server:                      "https://acme.invalid/directory",
+			Profile:                     "tlsserver",
+			PrivateKey:                  cmmeta.SecretKeySelector{LocalObjectReference: cmmeta.LocalObjectReference{Name: "acme-account"}},
+			Solvers:                     []cmacme.ACMEChallengeSolver{{HTTP01: &cmacme.ACMEChallengeSolverHTTP01{}}},
+			SkipTLSVerify:               true,
+			DisableAccountKeyGeneration: true,
+		}}},
+	}
+	if err := k8s.Create(ctx, issuer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(ctx, issuer) })
+	s := sample(t, "tailspin-mail")
+	s.Spec.Certificates.PublicIssuerRef = &v1alpha1.IssuerRef{Name: issuer.Name, Kind: "ClusterIssuer"}
+	ucd := create(t, s, namespace(t))
+	labtest.Eventually(t, 30*time.Second, "the ACME finding in the status", func() error {
+		got := &v1alpha1.UCDeployment{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ucd), got); err != nil {
+			return err
+		}
+		for _, f := range got.Status.Findings {
+			if f.Code == plan.CodeACMEProfileWithoutCommonName {
+				return nil
+			}
+		}
+		return fmt.Errorf("findings %+v", got.Status.Findings)
+	})
 }

@@ -26,7 +26,7 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 	var problems []string
 	for _, key := range sortedKeys(needed) {
 		ref := needed[key]
-		conds, err := r.issuerConditions(ctx, ucd.Namespace, ref)
+		iss, err := r.getIssuer(ctx, ucd.Namespace, ref)
 		switch {
 		case apierrors.IsNotFound(err):
 			where := "cluster-wide"
@@ -40,7 +40,7 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 		}
 		ready := false
 		msg := "it has no Ready condition yet"
-		for _, c := range conds {
+		for _, c := range iss.GetStatus().Conditions {
 			if c.Type == cmapi.IssuerConditionReady {
 				ready = c.Status == cmmeta.ConditionTrue
 				msg = fmt.Sprintf("%s: %s", c.Reason, c.Message)
@@ -90,20 +90,35 @@ func (r *UCDeploymentReconciler) issuerRefusal(ucd *v1alpha1.UCDeployment, p pla
 		strings.Join(refused, ", "), strings.Join(r.AllowedClusterIssuers, ", "))
 }
 
-// issuerConditions returns the conditions of the referenced Issuer (in ns) or ClusterIssuer.
-func (r *UCDeploymentReconciler) issuerConditions(ctx context.Context, ns string, ref *v1alpha1.IssuerRef) ([]cmapi.IssuerCondition, error) {
+// getIssuer reads the referenced Issuer (in ns) or ClusterIssuer.
+func (r *UCDeploymentReconciler) getIssuer(ctx context.Context, ns string, ref *v1alpha1.IssuerRef) (cmapi.GenericIssuer, error) {
 	if issuerKind(ref) == cmapi.IssuerKind {
 		iss := &cmapi.Issuer{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, iss); err != nil {
 			return nil, err
 		}
-		return iss.Status.Conditions, nil
+		return iss, nil
 	}
 	iss := &cmapi.ClusterIssuer{}
 	if err := r.Get(ctx, client.ObjectKey{Name: ref.Name}, iss); err != nil {
 		return nil, err
 	}
-	return iss.Status.Conditions, nil
+	return iss, nil
+}
+
+// publicIssuerOptions tells the planner what kind of CA the public issuer is: an ACME issuer
+// brings the rules only ACME CAs impose (DOMAIN-CURRENT.md R-PKI-02, R-PKI-06, R-PKI-07), with
+// the profile it requests. An issuer that cannot be read adds nothing; issuerProblems reports it.
+func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v1alpha1.UCDeployment) []plan.Option {
+	ref := ucd.Spec.Certificates.PublicIssuerRef
+	if ref == nil {
+		return nil
+	}
+	iss, err := r.getIssuer(ctx, ucd.Namespace, ref)
+	if err != nil || iss.GetSpec().ACME == nil {
+		return nil
+	}
+	return []plan.Option{plan.PublicACME(iss.GetSpec().ACME.Profile)}
 }
 
 // deploymentsForIssuer maps an Issuer or ClusterIssuer event to the UCDeployments that reference it.

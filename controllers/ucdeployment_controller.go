@@ -82,9 +82,11 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, nil // owner references let the garbage collector remove the children
 	}
 
+	// R-PKI-01 judges the public certificates' lifetime on the day they are issued: today. An
+	// ACME public issuer adds the rules of its profile.
+	opts := append([]plan.Option{plan.IssuedOn(time.Now())}, r.publicIssuerOptions(ctx, ucd)...)
 	start := time.Now()
-	// R-PKI-01 judges the public certificates' lifetime on the day they are issued: today.
-	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec, plan.IssuedOn(time.Now()))}
+	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec, opts...)}
 	metrics.ObservePlan(time.Since(start))
 	o.issuerRefusal = r.issuerRefusal(ucd, o.plan)
 	// With a plan error or a refused issuer, apply nothing new; existing children and their

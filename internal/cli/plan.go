@@ -40,10 +40,11 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "the UCDeployment YAML to plan (several documents allowed; - reads stdin)")
 	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
 	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
+	publicIssuer := fs.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
 	at := fs.String("at", "", "judge the plan as if the certificates were issued on this day, YYYY-MM-DD (default today)")
 	role := fs.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD]")
+		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD] [--public-issuer acme[:PROFILE]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +74,15 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return ExitInvalidArgs
 		}
 	}
+	opts := []plan.Option{plan.IssuedOn(issued)}
+	if *publicIssuer != "" {
+		o, err := acmeOption(*publicIssuer)
+		if err != nil {
+			fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
+			return ExitInvalidArgs
+		}
+		opts = append(opts, o)
+	}
 	data, err := readInput(*file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
@@ -87,7 +97,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	docs := make([]document, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
-		p := plan.Compute(d.Name, &d.Spec, plan.IssuedOn(issued))
+		p := plan.Compute(d.Name, &d.Spec, opts...)
 		if p.HasErrors() {
 			status = ExitPlanErrors
 		}
@@ -112,6 +122,15 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ucdeploy plan: the plan has Error findings; a controller would apply nothing until they are fixed")
 	}
 	return status
+}
+
+// acmeOption parses --public-issuer: acme, or acme:<profile> with a profile the planner knows.
+func acmeOption(value string) (plan.Option, error) {
+	kind, profile, _ := strings.Cut(value, ":")
+	if kind != "acme" || (profile != "" && !slices.Contains(plan.ACMEProfiles, profile)) {
+		return nil, fmt.Errorf("--public-issuer %q: want acme or acme:PROFILE with PROFILE one of %s", value, strings.Join(plan.ACMEProfiles, ", "))
+	}
+	return plan.PublicACME(profile), nil
 }
 
 // maxInput is the API server's request size limit; larger input could never be applied.

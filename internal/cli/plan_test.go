@@ -280,3 +280,20 @@ func TestPlanAt(t *testing.T) {
 		t.Errorf("malformed --at: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestPublicIssuerACME (R-PKI-06): --public-issuer acme:PROFILE evaluates the ACME rules, and an
+// unknown kind or profile is invalid input.
+func TestPublicIssuerACME(t *testing.T) {
+	f := "../../config/samples/seed-single-certificate.yaml"
+	if code, out, errOut := runPlan("-f", f, "-o", "json", "--public-issuer", "acme:tlsserver"); code != ExitOK || !strings.Contains(out, plan.CodeACMEProfileWithoutCommonName) {
+		t.Errorf("acme:tlsserver: exit %d, stderr %s; want the finding %s", code, errOut, plan.CodeACMEProfileWithoutCommonName)
+	}
+	if code, out, _ := runPlan("-f", f, "-o", "json", "--public-issuer", "acme"); code != ExitOK || strings.Contains(out, plan.CodeACMEProfileWithoutCommonName) {
+		t.Errorf("acme (classic): exit %d or a CN-less finding", code)
+	}
+	for _, bad := range []string{"vault", "acme:longlived"} {
+		if code, _, errOut := runPlan("-f", f, "--public-issuer", bad); code != ExitInvalidArgs || !strings.Contains(errOut, "--public-issuer") {
+			t.Errorf("%s: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}

@@ -325,6 +325,36 @@ var catalog = []CatalogEntry{
 		Fix: "Set `certificates.duration` to the limit or less (the default, 2160h, is 90 days), and keep " +
 			"`certificates.renewBefore` shorter than it.",
 	},
+	{
+		Code:       CodeACMENameLimit,
+		Severities: []string{SeverityError},
+		Rules:      []string{"R-PKI-02"},
+		Sources:    []string{"S-LE-PROF"},
+		Meaning: "The public issuer is an ACME CA and a public certificate has more names than its profile allows: 100 " +
+			"for Let's Encrypt's classic profile, 25 for tlsserver and shortlived. The order would be refused.",
+		Fix: "Use `certificates.strategy: PerRole`, fewer SIP or SMTP domains, or the classic profile.",
+	},
+	{
+		Code:       CodeACMEProfileWithoutCommonName,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"R-PKI-06"},
+		Sources:    []string{"S-LE-PROF"},
+		Meaning: "The public issuer's ACME profile (tlsserver or shortlived) issues certificates with an empty subject. " +
+			"OCS, Lync and Skype for Business name their certificates by subject, and Exchange binds hybrid connectors by " +
+			"issuer and subject; whether they work without one is not confirmed.",
+		Fix: "Use the classic profile (`spec.acme.profile` of the cert-manager issuer), or a CA whose certificates keep " +
+			"the common name.",
+	},
+	{
+		Code:       CodeClientAuthUnavailable,
+		Severities: []string{SeverityWarning},
+		Rules:      []string{"R-PKI-07"},
+		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT"},
+		Meaning: "A public certificate asks for the Client Authentication usage (the Access Edge with public IM " +
+			"connectivity, V28), but ACME CAs stopped issuing it in 2026: the issued certificate will lack it.",
+		Fix: "Use a commercial CA product that still includes Client Authentication for the Access Edge, or turn off " +
+			"`ocs.edge.publicIMConnectivity`.",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

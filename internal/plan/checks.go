@@ -39,6 +39,9 @@ const (
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
+	CodeACMENameLimit                     = "ACMENameLimit"
+	CodeACMEProfileWithoutCommonName      = "ACMEProfileWithoutCommonName"
+	CodeClientAuthUnavailable             = "ClientAuthUnavailable"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -76,6 +79,9 @@ var checks = []check{
 	checkKey,
 	checkKeyAlgorithm,
 	checkPublicValidity,
+	checkACMENames,
+	checkACMECommonName,
+	checkACMEClientAuth,
 	checkCertificateSubjects,
 	checkOutlookAnywhere,
 	checkExchangeServerNames,

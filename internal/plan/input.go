@@ -34,6 +34,8 @@ type input struct {
 	ttl         int32
 	zones       []string  // spec.dns.zones, lower-cased
 	issued      time.Time // the issue date (IssuedOn); zero when not given
+	acme        bool      // the public issuer is an ACME CA (PublicACME)
+	acmeProfile string    // its profile
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {

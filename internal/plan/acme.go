@@ -1,0 +1,90 @@
+package plan
+
+// ACME certificate profiles of Let's Encrypt (DOMAIN-CURRENT.md §3.2).
+const (
+	// ACMEProfileClassic is the default profile: 90 days, up to 100 names, a CN.
+	ACMEProfileClassic = "classic"
+	// ACMEProfileTLSServer is 45 days, up to 25 names, no CN.
+	ACMEProfileTLSServer = "tlsserver"
+	// ACMEProfileShortLived is 160 hours, up to 25 names, no CN.
+	ACMEProfileShortLived = "shortlived"
+)
+
+// ACMEProfiles are the profiles the planner knows, in the order the CLI lists them.
+var ACMEProfiles = []string{ACMEProfileClassic, ACMEProfileTLSServer, ACMEProfileShortLived}
+
+// PublicACME says the public issuer is an ACME CA that issues with profile (empty means the
+// CA's default, classic). The rules of DOMAIN-CURRENT.md §3 that only ACME CAs impose (R-PKI-02,
+// R-PKI-06, R-PKI-07) are then evaluated. The controller reads the issuer; the CLI takes
+// --public-issuer acme[:profile].
+func PublicACME(profile string) Option {
+	return func(in *input) {
+		in.acme = true
+		in.acmeProfile = profile
+		if profile == "" {
+			in.acmeProfile = ACMEProfileClassic
+		}
+	}
+}
+
+// acmeNameLimit is the most names a certificate of the profile may carry (R-PKI-02).
+func acmeNameLimit(profile string) int {
+	if profile == ACMEProfileTLSServer || profile == ACMEProfileShortLived {
+		return 25
+	}
+	return 100
+}
+
+// publicGroups returns the planned certificates the public CA signs.
+func (d *draft) publicGroups() []*group {
+	var out []*group
+	for _, g := range d.groups {
+		if g.issuer == IssuerPublic {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// checkACMENames (R-PKI-02): an ACME CA refuses an order with more names than its profile allows.
+func checkACMENames(d *draft) []Finding {
+	if !d.in.acme {
+		return nil
+	}
+	limit := acmeNameLimit(d.in.acmeProfile)
+	var out []Finding
+	for _, g := range d.publicGroups() {
+		if n := len(g.names.names); n > limit {
+			out = append(out, finding(SeverityError, CodeACMENameLimit, "spec.certificates.publicIssuerRef", "R-PKI-02",
+				"the %q certificate has %d names, but the ACME profile %s allows %d per certificate: use strategy PerRole, fewer domains, or the classic profile (100)", g.role, n, d.in.acmeProfile, limit))
+		}
+	}
+	return out
+}
+
+// checkACMECommonName (R-PKI-06, UNCERTAIN, so a warning): the tlsserver and shortlived profiles
+// issue certificates without a subject, which OCS, Lync/SfB and Exchange SMTP rely on.
+func checkACMECommonName(d *draft) []Finding {
+	if !d.in.acme || d.in.acmeProfile == ACMEProfileClassic || len(d.publicGroups()) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeACMEProfileWithoutCommonName, "spec.certificates.publicIssuerRef", "R-PKI-06",
+		"the ACME profile %s issues certificates with an empty subject, but the products match on it (the Edge and pool subject names, Exchange's TlsCertificateName, V6): use the classic profile or a CA whose certificates keep the CN", d.in.acmeProfile)}
+}
+
+// checkACMEClientAuth (R-PKI-07): public CAs stopped issuing the clientAuth usage, which the
+// Access Edge certificate asks for when it talks to AOL (PIC, V28).
+func checkACMEClientAuth(d *draft) []Finding {
+	if !d.in.acme {
+		return nil
+	}
+	for _, g := range d.publicGroups() {
+		for _, u := range g.usages {
+			if u == "client auth" {
+				return []Finding{finding(SeverityWarning, CodeClientAuthUnavailable, "spec.ocs.edge.publicIMConnectivity", "R-PKI-07",
+					"the %q certificate asks for the Client Authentication usage (public IM connectivity, V28), which ACME CAs no longer issue: the issued certificate will lack it; use a commercial CA product that still includes clientAuth, or turn off publicIMConnectivity", g.role)}
+			}
+		}
+	}
+	return nil
+}

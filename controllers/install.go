@@ -14,10 +14,6 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// ReasonRenewed is the reason of the event a new certificate revision raises: the Windows servers
-// must import and bind it again (R-K8S-03).
-const ReasonRenewed = "Renewed"
-
 // revision is cert-manager's revision of a Certificate, nil before the first issuance.
 func revision(c *cmapi.Certificate) *int32 {
 	if c.Status.Revision == nil {
@@ -52,7 +48,7 @@ func (r *UCDeploymentReconciler) announceRenewals(ucd *v1alpha1.UCDeployment, p 
 		if c, ok := ip.Find(cs.Role); ok && len(c.Servers()) > 0 {
 			servers = strings.Join(c.Servers(), ", ")
 		}
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, ReasonRenewed, "Renew",
+		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, v1alpha1.ReasonRenewed, "Renew",
 			"certificate %s renewed (revision %d): run %s from ConfigMap %s on %s",
 			cs.Name, *cs.Revision, install.ScriptName(cs.Role), render.InstallConfigMapName(ucd.Name), servers)
 	}

@@ -50,4 +50,7 @@ const (
 	ReasonEndpointsNotPublished = "EndpointsNotPublished"
 	// ReasonCRDNotInstalled: the DNSEndpoint CRD of external-dns is not installed.
 	ReasonCRDNotInstalled = "CRDNotInstalled"
+	// ReasonRenewed is the reason of the event a new certificate revision raises: the Windows
+	// servers must import and bind the new certificate (R-K8S-03).
+	ReasonRenewed = "Renewed"
 )

@@ -364,7 +364,7 @@ func checkRenewal(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, pc
 		}
 		var found []string
 		for _, e := range list.Items {
-			if e.Reason == "Renewed" && e.Regarding.Name == live.Name {
+			if e.Reason == v1alpha1.ReasonRenewed && e.Regarding.Name == live.Name {
 				found = append(found, e.Note)
 			}
 		}

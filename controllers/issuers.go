@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,7 +25,7 @@ import (
 func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) ([]string, error) {
 	needed := neededIssuers(ucd, p)
 	var problems []string
-	for _, key := range sortedKeys(needed) {
+	for _, key := range slices.Sorted(maps.Keys(needed)) {
 		ref := needed[key]
 		iss, err := r.getIssuer(ctx, ucd.Namespace, ref)
 		switch {
@@ -77,7 +78,7 @@ func (r *UCDeploymentReconciler) issuerRefusal(ucd *v1alpha1.UCDeployment, p pla
 		return ""
 	}
 	var refused []string
-	for _, key := range sortedKeys(neededIssuers(ucd, p)) {
+	for _, key := range slices.Sorted(maps.Keys(neededIssuers(ucd, p))) {
 		name, isCluster := strings.CutPrefix(key, cmapi.ClusterIssuerKind+"/")
 		if isCluster && !slices.Contains(r.AllowedClusterIssuers, name) {
 			refused = append(refused, name)
@@ -162,13 +163,4 @@ func issuerKind(ref *v1alpha1.IssuerRef) string {
 		return cmapi.ClusterIssuerKind
 	}
 	return ref.Kind
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -60,10 +59,8 @@ func TerminalPassword(stderr io.Writer) func(string) ([]byte, error) {
 func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 	fs := flag.NewFlagSet("ucdeploy export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kubeconfig := fs.String("kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	namespace := fs.String("n", "", "namespace of the UCDeployment (default: the kubeconfig context's)")
-	fs.StringVar(namespace, "namespace", "", "same as -n")
-	kubeContext := fs.String("context", "", "the kubeconfig context to use")
+	var cluster clusterFlags
+	cluster.bind(fs)
 	role := fs.String("role", "", "only the certificate of this role")
 	out := fs.String("out", "", "the directory to write the PFX files and scripts to (created if missing)")
 	passwordFile := fs.String("password-file", "", "a file holding the password of PFX files built from tls.crt/tls.key (default: prompt)")
@@ -78,15 +75,10 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 		fs.Usage()
 		return ExitInvalidArgs
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = *kubeconfig
-	c, ns, err := newClient(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext})
+	c, ns, err := cluster.connect()
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
 		return ExitInvalidArgs
-	}
-	if *namespace != "" {
-		ns = *namespace
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

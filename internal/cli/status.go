@@ -28,10 +28,8 @@ import (
 func Status(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ucdeploy status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kubeconfig := fs.String("kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	namespace := fs.String("n", "", "namespace of the UCDeployment (default: the kubeconfig context's)")
-	fs.StringVar(namespace, "namespace", "", "same as -n")
-	kubeContext := fs.String("context", "", "the kubeconfig context to use")
+	var cluster clusterFlags
+	cluster.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ucdeploy status [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] NAME")
 	}
@@ -42,15 +40,10 @@ func Status(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return ExitInvalidArgs
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = *kubeconfig
-	c, ns, err := newClient(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext})
+	c, ns, err := cluster.connect()
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
 		return ExitInvalidArgs
-	}
-	if *namespace != "" {
-		ns = *namespace
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -67,6 +60,33 @@ func Status(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return ExitOK
+}
+
+// clusterFlags are the flags of the live commands that say which cluster and namespace to use.
+type clusterFlags struct {
+	kubeconfig, namespace, context string
+}
+
+// bind declares the flags on fs: --kubeconfig, -n/--namespace and --context, as kubectl has them.
+func (f *clusterFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&f.namespace, "n", "", "namespace of the UCDeployment (default: the kubeconfig context's)")
+	fs.StringVar(&f.namespace, "namespace", "", "same as -n")
+	fs.StringVar(&f.context, "context", "", "the kubeconfig context to use")
+}
+
+// connect builds a client from the flags and returns it with the namespace to use.
+func (f *clusterFlags) connect() (client.Client, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.kubeconfig
+	c, ns, err := newClient(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
+	if err != nil {
+		return nil, "", err
+	}
+	if f.namespace != "" {
+		ns = f.namespace
+	}
+	return c, ns, nil
 }
 
 // newClient builds a client and the default namespace from kubeconfig loading rules, the way

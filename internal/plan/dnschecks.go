@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -101,7 +102,7 @@ func checkRecordTargets(d *draft) []Finding {
 		}
 	}
 	var out []Finding
-	for _, key := range sortedKeys(missing) {
+	for _, key := range slices.Sorted(maps.Keys(missing)) {
 		path, view, _ := strings.Cut(key, "\x00")
 		targets := missing[key]
 		slices.Sort(targets)
@@ -109,16 +110,6 @@ func checkRecordTargets(d *draft) []Finding {
 			"records of the %s view point at %s, which has no address record in that view: set %s, or publish the address yourself", view, strings.Join(targets, ", "), path))
 	}
 	return out
-}
-
-// sortedKeys returns the keys of m in ascending order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // checkLegacyNamespace (S-EX10-TRANS): the internal view publishes the legacy namespace only at an

@@ -37,8 +37,7 @@ const (
 // child of that name. An apply that creates ignores it; an apply to an existing object must match
 // the object's resourceVersion or fail with a conflict, and no object in a namespace can have
 // version 1 (the first write to the cluster's etcd, which precedes every namespace). So the apply
-// creates the child or writes nothing, and needs no read before it: `make bench` measured the read
-// it replaces at a sixth of the API server's work (docs/performance.md).
+// creates the child or writes nothing, and needs no read before it (docs/performance.md, "Round 2").
 const createOnlyResourceVersion = "1"
 
 // applyChild makes the live object match desired with one server-side apply, but only when it
@@ -183,8 +182,7 @@ const cachedDigestsAnnotation = "uc.ucdeploy.io/cached-data-digests"
 // DigestConfigMapData replaces every data value of cm by its SHA-256 digest and marks cm as
 // digested. The manager's cache applies it to the DNS ConfigMaps it holds: their zone files and
 // scripts are most of their size and the controller only ever compares them with what it would
-// write (configMapDataUpToDate), which the digests answer as well. `make bench` measured ... at
-// N=1000 (docs/performance.md).
+// write (configMapDataUpToDate), which the digests answer as well (docs/performance.md, "Round 2").
 func DigestConfigMapData(cm *corev1.ConfigMap) {
 	if len(cm.Data) == 0 || cm.Annotations[cachedDigestsAnnotation] != "" {
 		return

@@ -13,10 +13,9 @@ import (
 )
 
 // Patcher sends the controller's patches (server-side apply of children, merge patches of status)
-// without decoding the object the API server answers with. The controller never reads those
-// answers, it reads every object back through its cache, and decoding them (into objects that are
-// garbage at once) was a sixth of the manager's CPU while it created 1000 deployments
-// (docs/performance.md). Errors are decoded as usual, so apierrors.IsConflict and the like work.
+// without decoding the object the API server answers with: the controller reads every object back
+// through its cache, so decoding the answers is wasted CPU (docs/performance.md, "Round 2"). Errors
+// are decoded as usual, so apierrors.IsConflict and the like work.
 type Patcher struct {
 	client rest.Interface
 	mapper meta.RESTMapper

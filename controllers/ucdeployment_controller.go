@@ -154,8 +154,8 @@ func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCD
 		errs = append(errs, err)
 	}
 	o.applyErr = errors.Join(errs...)
-	// One event per reconcile that changed something, not one per child: at N=1000 the per-child
-	// events were 6500 of the manager's 14000 writes (docs/performance.md).
+	// One event per reconcile that changed something, not one per child: per-child events were
+	// almost half of the manager's writes (docs/performance.md, "Round 1").
 	if len(o.created) > 0 {
 		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, "Created", "Apply", "created %s", strings.Join(o.created, ", "))
 	}

@@ -176,9 +176,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 
 // defaultGCPercent is the manager's garbage-collection target when GOGC is not set: the heap may
 // grow 50 % over the live data between collections instead of Go's 100 %. The live heap is mostly
-// the informer caches, so the default doubles it; `make bench` at N=1000 measured peak RSS 120 →
-// 93 MiB for about 2.5 CPU-seconds more in the manager (docs/performance.md). GOGC, and
-// GOMEMLIMIT (which the manifests set from the container's memory limit), still apply.
+// the informer caches, so the default doubles it; the trade of memory for CPU is measured in
+// docs/performance.md ("Round 2"). GOGC, and GOMEMLIMIT (which the manifests set from the
+// container's memory limit), still apply.
 const defaultGCPercent = 50
 
 // Run parses the manager's flags from args and runs it until a termination signal.

@@ -67,8 +67,8 @@ func ObservePlan(d time.Duration) {
 type key struct{ namespace, name string }
 
 // state is what the gauges of one UCDeployment show. It holds numbers and the few names the
-// labels need, not metric objects: a GaugeVec series costs about 1.5 KB, and with a handful per
-// deployment the vectors were a third of the manager's live heap at N=1000 (docs/performance.md).
+// labels need, not metric objects, which cost far more memory per deployment (docs/performance.md,
+// "Round 2").
 type state struct {
 	ready, notReady    int
 	internal, external int32

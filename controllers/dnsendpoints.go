@@ -172,7 +172,10 @@ func (r *UCDeploymentReconciler) applyDNSEndpoints(ctx context.Context, ucd *v1a
 	}
 	if reader == nil {
 		// Nothing can exist without the CRD.
-		o.endpoints = map[bool]endpointsState{true: endpointsCRDMissing, false: endpointsPruned}[enabled]
+		o.endpoints = endpointsPruned
+		if enabled {
+			o.endpoints = endpointsCRDMissing
+		}
 		return nil
 	}
 	var errs []error

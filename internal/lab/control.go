@@ -170,7 +170,7 @@ func (l *Lab) StartManager(ctx context.Context, opts manager.Options, transport 
 	c.managers = append(c.managers, m)
 	c.mu.Unlock()
 	l.opts.Log("%s started: pid %d, args %s, as %s, log %s", name, m.cmd.Process.Pid, strings.Join(args, " "),
-		map[bool]string{true: managerUser, false: "admin"}[asUser], m.LogPath)
+		apiUser(asUser), m.LogPath)
 	return m, nil
 }
 

@@ -40,8 +40,16 @@ func startManager(ctx context.Context, l *Lab) error {
 	if !mgr.GetCache().WaitForCacheSync(mctx) {
 		return fmt.Errorf("the manager's cache did not sync")
 	}
-	l.opts.Log("ucdeploy manager running (as %s)", map[bool]string{true: managerUser, false: "admin"}[l.opts.ManagerUser])
+	l.opts.Log("ucdeploy manager running (as %s)", apiUser(l.opts.ManagerUser))
 	return nil
+}
+
+// apiUser names the API user a manager runs as: the least-privilege user or the administrator.
+func apiUser(leastPrivilege bool) string {
+	if leastPrivilege {
+		return managerUser
+	}
+	return "admin"
 }
 
 // leastPrivilegeConfig creates the manager's user and binds it to the generated ClusterRole of

@@ -434,7 +434,7 @@ func converged(ctx context.Context, ns string, ready bool) error {
 			}
 			certs[pc.Name] = wantCert{u.UID, pc, ref.Name}
 		}
-		for _, cm := range render.ConfigMaps(u, p) {
+		for _, cm := range append(render.ConfigMaps(u, p), render.InstallConfigMap(u, p)) {
 			cms[cm.Name] = cm
 		}
 	}

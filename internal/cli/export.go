@@ -68,10 +68,11 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 		fmt.Fprintln(stderr, "usage: ucdeploy export [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] [--role ROLE] [--password-file FILE] --out DIR NAME")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	name, ok := parseName(fs, args)
+	if !ok {
 		return ExitInvalidArgs
 	}
-	if fs.NArg() != 1 || *out == "" {
+	if *out == "" {
 		fs.Usage()
 		return ExitInvalidArgs
 	}
@@ -83,7 +84,7 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := exporter{c: c, out: *out, passwordFile: *passwordFile, opts: opts, stdout: stdout}
-	if err := e.run(ctx, client.ObjectKey{Namespace: ns, Name: fs.Arg(0)}, *role); err != nil {
+	if err := e.run(ctx, client.ObjectKey{Namespace: ns, Name: name}, *role); err != nil {
 		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
 		return ExitInvalidArgs
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,6 +295,31 @@ func TestPublicIssuerACME(t *testing.T) {
 	for _, bad := range []string{"vault", "acme:longlived"} {
 		if code, _, errOut := runPlan("-f", f, "--public-issuer", bad); code != ExitInvalidArgs || !strings.Contains(errOut, "--public-issuer") {
 			t.Errorf("%s: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}
+
+// TestParseNameAcceptsFlagsAfterTheName: `ucdeploy export NAME --out DIR`, as the README writes
+// it and as kubectl accepts flags, parses like `ucdeploy export --out DIR NAME`.
+func TestParseNameAcceptsFlagsAfterTheName(t *testing.T) {
+	for _, args := range [][]string{
+		{"-n", "uc-lab", "tailspin-mail", "--out", "pfx"},
+		{"--out", "pfx", "-n", "uc-lab", "tailspin-mail"},
+		{"tailspin-mail", "-n", "uc-lab", "--out=pfx"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		ns, out := fs.String("n", "", ""), fs.String("out", "", "")
+		name, ok := parseName(fs, args)
+		if !ok || name != "tailspin-mail" || *ns != "uc-lab" || *out != "pfx" {
+			t.Errorf("%q: name %q ns %q out %q ok %v", args, name, *ns, *out, ok)
+		}
+	}
+	for _, args := range [][]string{{}, {"a", "b"}, {"a", "--nope"}} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		if _, ok := parseName(fs, args); ok {
+			t.Errorf("%q parsed", args)
 		}
 	}
 }

@@ -33,11 +33,8 @@ func Status(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ucdeploy status [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] NAME")
 	}
-	if err := fs.Parse(args); err != nil {
-		return ExitInvalidArgs
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
+	name, ok := parseName(fs, args)
+	if !ok {
 		return ExitInvalidArgs
 	}
 	c, ns, err := cluster.connect()
@@ -48,8 +45,8 @@ func Status(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ucd := &v1alpha1.UCDeployment{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: fs.Arg(0)}, ucd); err != nil {
-		fmt.Fprintf(stderr, "ucdeploy status: reading UCDeployment %s/%s: %v\n", ns, fs.Arg(0), err)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ucd); err != nil {
+		fmt.Fprintf(stderr, "ucdeploy status: reading UCDeployment %s/%s: %v\n", ns, name, err)
 		return ExitInvalidArgs
 	}
 	if err := Summary(ctx, stdout, c, ucd); err != nil {
@@ -60,6 +57,28 @@ func Status(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return ExitOK
+}
+
+// parseName parses args as kubectl does: flags may come before or after the one positional
+// argument, the UCDeployment's name. It reports false, after printing the usage where the flag
+// package has not, when parsing fails or there is not exactly one name.
+func parseName(fs *flag.FlagSet, args []string) (string, bool) {
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(names) != 1 {
+		fs.Usage()
+		return "", false
+	}
+	return names[0], true
 }
 
 // clusterFlags are the flags of the live commands that say which cluster and namespace to use.

@@ -38,89 +38,179 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 		ObservedGeneration: ucd.Generation,
 		Conditions:         append([]metav1.Condition(nil), ucd.Status.Conditions...),
 	}
-	ready := 0
+	certs := certificateStatuses(ucd, o)
+	st.Certificates = certs.statuses
+	st.CertificatesReady = fmt.Sprintf("%d/%d", certs.ready, certs.total)
+	st.DNS = dnsStatus(ucd, o)
+	st.InstallConfigMap = render.InstallConfigMapName(ucd.Name)
+	st.Findings, st.FindingsSummary = findings(o.plan.Findings)
+
+	c := conditions{list: &st.Conditions, generation: ucd.Generation}
+	c.setCertificatesReady(o, certs)
+	c.setDNSRecordsReady(o, st.DNS)
+	c.setDNSEndpointsReady(ucd, o)
+	c.setReady(readiness(o, certs, st.DNS.Records))
+	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
+	return st
+}
+
+// certificateSummary is the planned certificates joined with what cert-manager reports.
+type certificateSummary struct {
+	statuses     []v1alpha1.CertificateStatus
+	ready, total int
+}
+
+// allReady reports whether cert-manager has issued every planned certificate.
+func (c certificateSummary) allReady() bool { return c.ready == c.total }
+
+// notReady is the message naming the certificates that are not ready yet.
+func (c certificateSummary) notReady() string {
+	return notReadyMessage(c.statuses, c.ready, c.total)
+}
+
+// certificateStatuses joins every planned certificate with its live Certificate.
+func certificateStatuses(ucd *v1alpha1.UCDeployment, o *observation) certificateSummary {
+	s := certificateSummary{total: len(o.plan.Certificates)}
 	for _, pc := range o.plan.Certificates {
 		cs := certificateStatus(pc, o.certificates[pc.Name])
 		keystoreHint(ucd, &cs)
 		if cs.Ready {
-			ready++
+			s.ready++
 		}
-		st.Certificates = append(st.Certificates, cs)
+		s.statuses = append(s.statuses, cs)
 	}
-	total := len(o.plan.Certificates)
-	st.CertificatesReady = fmt.Sprintf("%d/%d", ready, total)
+	return s
+}
+
+// dnsStatus counts the planned records of each view and names where they are published.
+func dnsStatus(ucd *v1alpha1.UCDeployment, o *observation) *v1alpha1.DNSStatus {
 	internal, external := len(o.plan.RecordsFor(plan.ViewInternal)), len(o.plan.RecordsFor(plan.ViewExternal))
-	st.DNS = &v1alpha1.DNSStatus{
+	return &v1alpha1.DNSStatus{
 		Records:           int32(internal + external),
 		InternalRecords:   int32(internal),
 		ExternalRecords:   int32(external),
 		InternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewInternal),
 		ExternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewExternal),
+		DNSEndpoints:      endpointNames(ucd, o),
 	}
-	st.DNS.DNSEndpoints = endpointNames(ucd, o)
-	st.InstallConfigMap = render.InstallConfigMapName(ucd.Name)
-	st.Findings, st.FindingsSummary = findings(o.plan.Findings)
+}
 
-	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: ucd.Generation})
+// conditions sets the conditions of one status, each for the generation it describes.
+type conditions struct {
+	list       *[]metav1.Condition
+	generation int64
+}
+
+func (c conditions) set(typ string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(c.list, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: c.generation})
+}
+
+func (c conditions) remove(typ string) { meta.RemoveStatusCondition(c.list, typ) }
+
+// setCertificatesReady: True when cert-manager reports every certificate Ready; False naming the
+// issuers that block issuance, or else the certificates still waiting.
+func (c conditions) setCertificatesReady(o *observation, certs certificateSummary) {
+	if certs.allReady() {
+		c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, v1alpha1.ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", certs.ready, certs.total))
+		return
 	}
-	certsReady := ready == total
-	if certsReady {
-		set(v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, v1alpha1.ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", ready, total))
-	} else {
-		reason, msg := v1alpha1.ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
-		if len(o.issuers) > 0 {
-			reason, msg = v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, msg)
-		}
-		set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, reason, msg)
+	if len(o.issuers) > 0 {
+		c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, certs.notReady()))
+		return
 	}
+	c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonCertificatesNotReady, certs.notReady())
+}
+
+// setDNSRecordsReady: True when this reconcile found or made the DNS ConfigMaps up to date.
+func (c conditions) setDNSRecordsReady(o *observation, dns *v1alpha1.DNSStatus) {
 	if o.dnsApplied {
-		set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionTrue, v1alpha1.ReasonRecordsPublished,
-			fmt.Sprintf("%d records in ConfigMaps %s and %s", internal+external, st.DNS.InternalConfigMap, st.DNS.ExternalConfigMap))
-	} else {
-		set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionFalse, v1alpha1.ReasonRecordsNotPublished, "the DNS ConfigMaps are not up to date")
+		c.set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionTrue, v1alpha1.ReasonRecordsPublished,
+			fmt.Sprintf("%d records in ConfigMaps %s and %s", dns.Records, dns.InternalConfigMap, dns.ExternalConfigMap))
+		return
 	}
-	if render.DNSEndpointViews(ucd) == nil {
-		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionDNSEndpointsReady)
-	} else {
-		status, reason, msg := endpointsCondition(ucd, o)
-		set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
-	}
+	c.set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionFalse, v1alpha1.ReasonRecordsNotPublished, "the DNS ConfigMaps are not up to date")
+}
 
-	stalled, reason, msg := false, v1alpha1.ReasonSucceeded, fmt.Sprintf("%d certificates ready, %d DNS records published", total, internal+external)
-	switch {
-	case o.plan.HasErrors():
-		stalled, reason, msg = true, v1alpha1.ReasonPlanHasErrors, planErrorMessage(o.plan.Findings)
-	case o.issuerRefusal != "":
-		stalled, reason, msg = true, v1alpha1.ReasonIssuerNotAllowed, o.issuerRefusal
-	case len(o.conflicts) > 0:
-		stalled, reason = true, v1alpha1.ReasonNameConflict
-		msg = "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", ")
-	case o.applyErr != nil:
-		reason, msg = v1alpha1.ReasonApplyFailed, o.applyErr.Error()
-	case !certsReady && len(o.issuers) > 0:
-		reason, msg = v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, notReadyMessage(st.Certificates, ready, total))
-	case !certsReady:
-		reason, msg = v1alpha1.ReasonCertificatesNotReady, notReadyMessage(st.Certificates, ready, total)
+// setDNSEndpointsReady: present only while spec.dns.dnsEndpoint is enabled.
+func (c conditions) setDNSEndpointsReady(ucd *v1alpha1.UCDeployment, o *observation) {
+	if render.DNSEndpointViews(ucd) == nil {
+		c.remove(v1alpha1.ConditionDNSEndpointsReady)
+		return
 	}
-	if reason == v1alpha1.ReasonSucceeded {
-		set(v1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
-		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionReconciling)
-	} else {
-		set(v1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
-		if stalled {
-			meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionReconciling)
-		} else {
-			set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonProgressing, msg)
+	status, reason, msg := endpointsCondition(ucd, o)
+	c.set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
+}
+
+// ready is what Ready says: its reason and message, and whether the deployment is stalled (it
+// cannot progress without a change to the spec or the cluster) rather than progressing.
+type ready struct {
+	reason, message string
+	stalled         bool
+}
+
+// readyBlocker is one reason Ready can be False. It applies when block returns a message.
+type readyBlocker struct {
+	reason  string
+	stalled bool
+	block   func(o *observation, certs certificateSummary) (string, bool)
+}
+
+// readyBlockers are tried in order: the first that applies decides Ready (Flux's summarised
+// Ready, Cluster API's ordered conditions). The stalled ones come first: nothing else matters
+// until they are fixed.
+var readyBlockers = []readyBlocker{
+	{v1alpha1.ReasonPlanHasErrors, true, func(o *observation, _ certificateSummary) (string, bool) {
+		return planErrorMessage(o.plan.Findings), o.plan.HasErrors()
+	}},
+	{v1alpha1.ReasonIssuerNotAllowed, true, func(o *observation, _ certificateSummary) (string, bool) {
+		return o.issuerRefusal, o.issuerRefusal != ""
+	}},
+	{v1alpha1.ReasonNameConflict, true, func(o *observation, _ certificateSummary) (string, bool) {
+		return "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", "), len(o.conflicts) > 0
+	}},
+	{v1alpha1.ReasonApplyFailed, false, func(o *observation, _ certificateSummary) (string, bool) {
+		if o.applyErr == nil {
+			return "", false
+		}
+		return o.applyErr.Error(), true
+	}},
+	{v1alpha1.ReasonIssuerNotReady, false, func(o *observation, certs certificateSummary) (string, bool) {
+		return issuerMessage(o.issuers, certs.notReady()), !certs.allReady() && len(o.issuers) > 0
+	}},
+	{v1alpha1.ReasonCertificatesNotReady, false, func(_ *observation, certs certificateSummary) (string, bool) {
+		return certs.notReady(), !certs.allReady()
+	}},
+}
+
+// readiness is the Ready verdict of an observation: the first blocker that applies, or success.
+func readiness(o *observation, certs certificateSummary, records int32) ready {
+	for _, b := range readyBlockers {
+		if msg, blocked := b.block(o, certs); blocked {
+			return ready{reason: b.reason, message: msg, stalled: b.stalled}
 		}
 	}
-	if stalled {
-		set(v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, msg)
-	} else {
-		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionStalled)
+	return ready{reason: v1alpha1.ReasonSucceeded, message: fmt.Sprintf("%d certificates ready, %d DNS records published", certs.total, records)}
+}
+
+// setReady sets Ready from the verdict, with kstatus's Reconciling while progressing and Stalled
+// while stalled; neither is present otherwise.
+func (c conditions) setReady(r ready) {
+	switch {
+	case r.reason == v1alpha1.ReasonSucceeded:
+		c.set(v1alpha1.ConditionReady, metav1.ConditionTrue, r.reason, r.message)
+		c.remove(v1alpha1.ConditionReconciling)
+	case r.stalled:
+		c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, r.reason, r.message)
+		c.remove(v1alpha1.ConditionReconciling)
+	default:
+		c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, r.reason, r.message)
+		c.set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonProgressing, r.message)
 	}
-	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
-	return st
+	if r.stalled {
+		c.set(v1alpha1.ConditionStalled, metav1.ConditionTrue, r.reason, r.message)
+	} else {
+		c.remove(v1alpha1.ConditionStalled)
+	}
 }
 
 // certificateStatus joins a planned certificate with what cert-manager reports.

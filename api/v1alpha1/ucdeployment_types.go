@@ -499,7 +499,32 @@ type DNSSpec struct {
 	// with --source=crd. Off by default: the ConfigMaps stay the portable output either way.
 	// +optional
 	DNSEndpoint *DNSEndpointSpec `json:"dnsEndpoint,omitempty"`
+
+	// CAA publishes CAA records (RFC 8659) in the external view that name the one CA allowed to
+	// issue for the zones holding public certificate names (DOMAIN-CURRENT.md R-PKI-05).
+	// +optional
+	CAA *CAASpec `json:"caa,omitempty"`
 }
+
+// CAASpec names the CA that CAA records allow.
+type CAASpec struct {
+	// Issuer is the CA's issuer domain, as the CA documents it (letsencrypt.org for Let's Encrypt).
+	Issuer FQDN `json:"issuer"`
+	// AccountURI restricts issuance to one ACME account (RFC 8657 accounturi).
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && !self.contains(' ') && !self.contains(';') && !self.contains('\"')",message="must be an https:// URL without spaces, semicolons or quotes"
+	AccountURI string `json:"accountURI,omitempty"`
+	// ValidationMethods restricts the ACME challenges the CA may use (RFC 8657 validationmethods).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=3
+	ValidationMethods []ACMEChallenge `json:"validationMethods,omitempty"`
+}
+
+// ACMEChallenge names an ACME validation method.
+// +kubebuilder:validation:Enum=dns-01;http-01;tls-alpn-01
+type ACMEChallenge string
 
 // DNSView names a DNS view.
 // +kubebuilder:validation:Enum=internal;external

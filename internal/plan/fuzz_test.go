@@ -127,7 +127,7 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 	}
 	fqdn, ip := v1alpha1.FQDN(value), v1alpha1.IPv4Address(value)
 	name := "fuzz"
-	switch field % 34 {
+	switch field % 35 {
 	case 0:
 		ocs().PoolFQDN = fqdn
 	case 1:
@@ -202,6 +202,8 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 		ocs().CommunicatorWebAccess = &v1alpha1.CWASpec{FQDN: fqdn, IP: "10.0.0.40", InternalIP: ip}
 	case 33:
 		exchange().ExternalIP = ip
+	case 34:
+		s.DNS.CAA = &v1alpha1.CAASpec{Issuer: fqdn, AccountURI: value}
 	}
 	switch which % 8 {
 	case 0:

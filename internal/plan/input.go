@@ -36,6 +36,7 @@ type input struct {
 	issued      time.Time // the issue date (IssuedOn); zero when not given
 	acme        bool      // the public issuer is an ACME CA (PublicACME)
 	acmeProfile string    // its profile
+	caa         *v1alpha1.CAASpec
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
@@ -47,6 +48,7 @@ func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
 		certs:      spec.Certificates,
 		ttl:        spec.DNS.TTL,
 		zones:      lowerAll(spec.DNS.Zones),
+		caa:        spec.DNS.CAA,
 	}
 	if in.ttl <= 0 {
 		in.ttl = defaultTTL

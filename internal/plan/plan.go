@@ -26,7 +26,7 @@ func Compute(name string, spec *v1alpha1.UCDeploymentSpec, opts ...Option) Plan 
 		o(in)
 	}
 	groups, duplicates := distinctSubjects(append(internalGroups(in), publicGroups(in)...))
-	d := &draft{in: in, groups: groups, duplicates: duplicates, dns: dnsRecords(in)}
+	d := &draft{in: in, groups: groups, duplicates: duplicates, dns: dnsRecords(in, groups)}
 
 	p := Plan{
 		Certificates: make([]Certificate, 0, len(d.groups)),

@@ -75,8 +75,9 @@ func (s *recordSet) addSRV(view, name, path string, port int32, target, rule str
 	s.add(view, name, path, "SRV", fmt.Sprintf("0 0 %d %s.", port, target), rule)
 }
 
-// dnsRecords computes the records of both views (§1.4, §2.2), sorted and without duplicates.
-func dnsRecords(in *input) *recordSet {
+// dnsRecords computes the records of both views (§1.4, §2.2) and the CAA records of the public
+// certificates' zones (R-PKI-05), sorted and without duplicates.
+func dnsRecords(in *input, groups []*group) *recordSet {
 	s := &recordSet{ttl: in.ttl}
 	if in.ocs != nil {
 		ocsInternalRecords(in, s)
@@ -99,6 +100,7 @@ func dnsRecords(in *input) *recordSet {
 	if in.exchange != nil {
 		exchangeRecords(in, s)
 	}
+	caaRecords(in, groups, s)
 	s.outsideZones = assignZones(in, s.records)
 	s.records = dropLoneInternalAutodiscover(s.records)
 	slices.SortFunc(s.records, func(a, b Record) int {
@@ -242,34 +244,43 @@ func isInternalAutodiscover(r Record) bool {
 // or the default list of hostedZones). A record under no hosted zone goes into its parent domain;
 // assignZones returns those records' owner names when the zones were listed in the spec.
 func assignZones(in *input, records []Record) (outside []string) {
-	zones := map[string]bool{}
-	for _, z := range hostedZones(in) {
-		zones[z] = true
-	}
+	zones := hostedZoneSet(in)
 	for i := range records {
 		r := &records[i]
-		r.Zone = ""
-		// The longest hosted zone the name is in: walk its suffixes, longest first.
-		for n := r.Name; ; {
-			if zones[n] {
-				r.Zone = n
-				break
-			}
-			dot := strings.IndexByte(n, '.')
-			if dot < 0 {
-				break
-			}
-			n = n[dot+1:]
-		}
-		if r.Zone == "" {
-			r.Zone = parent(r.Name)
-			if len(in.zones) > 0 {
-				outside = append(outside, r.Name)
-			}
+		var hosted bool
+		r.Zone, hosted = zones.zoneOf(r.Name)
+		if !hosted && len(in.zones) > 0 {
+			outside = append(outside, r.Name)
 		}
 	}
 	slices.Sort(outside)
 	return slices.Compact(outside)
+}
+
+// zoneSet is a set of hosted zones.
+type zoneSet map[string]bool
+
+// hostedZoneSet is hostedZones as a set.
+func hostedZoneSet(in *input) zoneSet {
+	zones := zoneSet{}
+	for _, z := range hostedZones(in) {
+		zones[z] = true
+	}
+	return zones
+}
+
+// zoneOf returns the longest hosted zone name is in, or its parent domain (hosted false).
+func (zones zoneSet) zoneOf(name string) (zone string, hosted bool) {
+	for n := name; ; {
+		if zones[n] {
+			return n, true
+		}
+		dot := strings.IndexByte(n, '.')
+		if dot < 0 {
+			return parent(name), false
+		}
+		n = n[dot+1:]
+	}
 }
 
 // hostedZones are the zones the DNS servers host: spec.dns.zones when given, otherwise the SIP

@@ -31,10 +31,10 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 		switch {
 		case apierrors.IsNotFound(err):
 			where := "cluster-wide"
-			if issuerKind(ref) == cmapi.IssuerKind {
+			if ref.KindOrDefault() == cmapi.IssuerKind {
 				where = "in namespace " + ucd.Namespace
 			}
-			problems = append(problems, fmt.Sprintf("%s %s does not exist %s", issuerKind(ref), ref.Name, where))
+			problems = append(problems, fmt.Sprintf("%s %s does not exist %s", ref.KindOrDefault(), ref.Name, where))
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("reading %s: %w", key, err)
@@ -48,7 +48,7 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 			}
 		}
 		if !ready {
-			problems = append(problems, fmt.Sprintf("%s %s is not Ready (%s)", issuerKind(ref), ref.Name, msg))
+			problems = append(problems, fmt.Sprintf("%s %s is not Ready (%s)", ref.KindOrDefault(), ref.Name, msg))
 		}
 	}
 	return problems, nil
@@ -58,12 +58,8 @@ func (r *UCDeploymentReconciler) issuerProblems(ctx context.Context, ucd *v1alph
 func neededIssuers(ucd *v1alpha1.UCDeployment, p plan.Plan) map[string]*v1alpha1.IssuerRef {
 	needed := map[string]*v1alpha1.IssuerRef{}
 	for _, c := range p.Certificates {
-		ref := ucd.Spec.Certificates.InternalIssuerRef
-		if c.Issuer == plan.IssuerPublic {
-			ref = ucd.Spec.Certificates.PublicIssuerRef
-		}
-		if ref != nil {
-			needed[issuerKind(ref)+"/"+ref.Name] = ref
+		if ref := ucd.Spec.Certificates.IssuerFor(c.Issuer); ref != nil {
+			needed[ref.KindOrDefault()+"/"+ref.Name] = ref
 		}
 	}
 	return needed
@@ -93,7 +89,7 @@ func (r *UCDeploymentReconciler) issuerRefusal(ucd *v1alpha1.UCDeployment, p pla
 
 // getIssuer reads the referenced Issuer (in ns) or ClusterIssuer.
 func (r *UCDeploymentReconciler) getIssuer(ctx context.Context, ns string, ref *v1alpha1.IssuerRef) (cmapi.GenericIssuer, error) {
-	if issuerKind(ref) == cmapi.IssuerKind {
+	if ref.KindOrDefault() == cmapi.IssuerKind {
 		iss := &cmapi.Issuer{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, iss); err != nil {
 			return nil, err
@@ -138,7 +134,7 @@ func (r *UCDeploymentReconciler) deploymentsForIssuer(ctx context.Context, obj c
 	for i := range list.Items {
 		c := list.Items[i].Spec.Certificates
 		for _, ref := range []*v1alpha1.IssuerRef{c.PublicIssuerRef, c.InternalIssuerRef} {
-			if ref != nil && ref.Name == obj.GetName() && issuerKind(ref) == kind {
+			if ref != nil && ref.Name == obj.GetName() && ref.KindOrDefault() == kind {
 				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 				break
 			}
@@ -155,12 +151,4 @@ func allReady(certs map[string]*cmapi.Certificate) bool {
 		}
 	}
 	return true
-}
-
-// issuerKind is the ref's kind with the API's default applied.
-func issuerKind(ref *v1alpha1.IssuerRef) string {
-	if ref.Kind == "" {
-		return cmapi.ClusterIssuerKind
-	}
-	return ref.Kind
 }

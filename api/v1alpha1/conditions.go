@@ -54,3 +54,33 @@ const (
 	// servers must import and bind the new certificate (R-K8S-03).
 	ReasonRenewed = "Renewed"
 )
+
+// Issuer classes: which CA signs a planned certificate (status.certificates[].issuer).
+const (
+	// IssuerClassPublic is a public CA, for the names the Internet sees.
+	IssuerClassPublic = "public"
+	// IssuerClassInternal is the enterprise CA, for names only domain members see.
+	IssuerClassInternal = "internal"
+)
+
+// DefaultIssuerKind is the kind of an IssuerRef that names none (the CRD's default).
+const DefaultIssuerKind = "ClusterIssuer"
+
+// KindOrDefault is the referenced kind: Issuer or ClusterIssuer, ClusterIssuer when unset.
+func (r *IssuerRef) KindOrDefault() string {
+	if r.Kind == "" {
+		return DefaultIssuerKind
+	}
+	return r.Kind
+}
+
+// IssuerFor returns the issuer reference of an issuer class, nil when the spec names none.
+func (c CertificatesSpec) IssuerFor(class string) *IssuerRef {
+	switch class {
+	case IssuerClassPublic:
+		return c.PublicIssuerRef
+	case IssuerClassInternal:
+		return c.InternalIssuerRef
+	}
+	return nil
+}

@@ -3,12 +3,14 @@
 // and returns byte-stable, sorted output. Each rule cites its id in docs/DOMAIN.md.
 package plan
 
+import "github.com/ucdeploy/ucdeploy/api/v1alpha1"
+
 // Issuer classes: which CA signs a certificate.
 const (
 	// IssuerPublic is a public CA: names the Internet sees.
-	IssuerPublic = "public"
+	IssuerPublic = v1alpha1.IssuerClassPublic
 	// IssuerInternal is the enterprise (internal) CA: names only domain members see.
-	IssuerInternal = "internal"
+	IssuerInternal = v1alpha1.IssuerClassInternal
 )
 
 // DNS views.

@@ -83,20 +83,8 @@ func PKCS12Profile(oldest v1alpha1.WindowsVersion) cmapi.PKCS12Profile {
 // UCDeployment API's default, which cert-manager would otherwise read as Issuer.
 func issuerRef(spec v1alpha1.CertificatesSpec, issuer string) cmmeta.IssuerReference {
 	ref := cmmeta.IssuerReference{Group: cmapi.SchemeGroupVersion.Group}
-	var from *v1alpha1.IssuerRef
-	switch issuer {
-	case plan.IssuerPublic:
-		from = spec.PublicIssuerRef
-	case plan.IssuerInternal:
-		from = spec.InternalIssuerRef
-	}
-	if from == nil {
-		return ref
-	}
-	ref.Name = from.Name
-	ref.Kind = from.Kind
-	if ref.Kind == "" {
-		ref.Kind = cmapi.ClusterIssuerKind
+	if from := spec.IssuerFor(issuer); from != nil {
+		ref.Name, ref.Kind = from.Name, from.KindOrDefault()
 	}
 	return ref
 }

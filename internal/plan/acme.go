@@ -35,10 +35,10 @@ func acmeNameLimit(profile string) int {
 	return 100
 }
 
-// publicGroups returns the planned certificates the public CA signs.
-func (d *draft) publicGroups() []*group {
+// publicOnly returns the certificates of groups that the public CA signs.
+func publicOnly(groups []*group) []*group {
 	var out []*group
-	for _, g := range d.groups {
+	for _, g := range groups {
 		if g.issuer == IssuerPublic {
 			out = append(out, g)
 		}
@@ -53,7 +53,7 @@ func checkACMENames(d *draft) []Finding {
 	}
 	limit := acmeNameLimit(d.in.acmeProfile)
 	var out []Finding
-	for _, g := range d.publicGroups() {
+	for _, g := range publicOnly(d.groups) {
 		if n := len(g.names.names); n > limit {
 			out = append(out, finding(SeverityError, CodeACMENameLimit, "spec.certificates.publicIssuerRef", "R-PKI-02",
 				"the %q certificate has %d names, but the ACME profile %s allows %d per certificate: use strategy PerRole, fewer domains, or the classic profile (100)", g.role, n, d.in.acmeProfile, limit))
@@ -65,7 +65,7 @@ func checkACMENames(d *draft) []Finding {
 // checkACMECommonName (R-PKI-06, UNCERTAIN, so a warning): the tlsserver and shortlived profiles
 // issue certificates without a subject, which OCS, Lync/SfB and Exchange SMTP rely on.
 func checkACMECommonName(d *draft) []Finding {
-	if !d.in.acme || d.in.acmeProfile == ACMEProfileClassic || len(d.publicGroups()) == 0 {
+	if !d.in.acme || d.in.acmeProfile == ACMEProfileClassic || len(publicOnly(d.groups)) == 0 {
 		return nil
 	}
 	return []Finding{finding(SeverityWarning, CodeACMEProfileWithoutCommonName, "spec.certificates.publicIssuerRef", "R-PKI-06",
@@ -78,7 +78,7 @@ func checkACMEClientAuth(d *draft) []Finding {
 	if !d.in.acme {
 		return nil
 	}
-	for _, g := range d.publicGroups() {
+	for _, g := range publicOnly(d.groups) {
 		for _, u := range g.usages {
 			if u == "client auth" {
 				return []Finding{finding(SeverityWarning, CodeClientAuthUnavailable, "spec.ocs.edge.publicIMConnectivity", "R-PKI-07",

@@ -28,10 +28,7 @@ func caaRecords(in *input, groups []*group, s *recordSet) {
 	zones := hostedZoneSet(in)
 	wild := map[string]bool{}
 	var apexes []string
-	for _, g := range groups {
-		if g.issuer != IssuerPublic {
-			continue
-		}
+	for _, g := range publicOnly(groups) {
 		for _, n := range g.names.names {
 			z, _ := zones.zoneOf(strings.TrimPrefix(n, "*."))
 			apexes = append(apexes, z)

@@ -212,7 +212,8 @@ func checkStrictDNSNames(d *draft) []Finding {
 	if !d.in.automaticSignIn() {
 		return nil
 	}
-	target, _, path := d.in.signInTarget()
+	t := d.in.signInTarget()
+	target, path := t.fqdn, t.fqdnPath
 	var out []Finding
 	for _, dom := range d.in.sipDomains {
 		if !inDomain(target, dom) {
@@ -369,8 +370,8 @@ func outlookAnywherePrincipal(d *draft) (string, bool) {
 		return "", false
 	}
 	ext := lower(x.ExternalFQDN)
-	for _, g := range d.groups {
-		if _, on := g.names.paths[ext]; on && g.issuer == IssuerPublic {
+	for _, g := range publicOnly(d.groups) {
+		if _, on := g.names.paths[ext]; on {
 			return g.commonName, g.commonName != ext
 		}
 	}

@@ -91,13 +91,18 @@ func (in *input) automaticSignIn() bool {
 	return in.ocs != nil && (in.ocs.AutomaticSignIn == nil || *in.ocs.AutomaticSignIn)
 }
 
-// signInTarget is the one server designated for sign-in (V10, S-OCS-AUTOSIGNIN), its IP and the
-// field it comes from.
-func (in *input) signInTarget() (fqdn, ip, path string) {
+// signInTarget is the one server designated for sign-in (V10, S-OCS-AUTOSIGNIN): its FQDN and
+// IP, and the fields they come from.
+type signInTarget struct {
+	fqdn, ip, fqdnPath, ipPath string
+}
+
+// signInTarget returns the Director when it is designated, otherwise the pool.
+func (in *input) signInTarget() signInTarget {
 	if in.ocs.AutomaticSignInTarget == v1alpha1.SignInDirector && in.ocs.Director != nil {
-		return lower(in.ocs.Director.FQDN), string(in.ocs.Director.IP), "spec.ocs.director.fqdn"
+		return signInTarget{lower(in.ocs.Director.FQDN), string(in.ocs.Director.IP), "spec.ocs.director.fqdn", "spec.ocs.director.ip"}
 	}
-	return lower(in.ocs.PoolFQDN), string(in.ocs.PoolIP), "spec.ocs.poolFQDN"
+	return signInTarget{lower(in.ocs.PoolFQDN), string(in.ocs.PoolIP), "spec.ocs.poolFQDN", "spec.ocs.poolIP"}
 }
 
 func (in *input) internalWebFQDN() string {

@@ -140,29 +140,19 @@ func ocsInternalRecords(in *input, s *recordSet) {
 		s.addA(ViewInternal, lower(d.FQDN), "spec.ocs.director.fqdn", string(d.IP), "spec.ocs.director.ip", "R-OCS-DIR")
 	}
 	if in.automaticSignIn() {
-		target, ip, path := in.signInTarget()
-		ipPath := addressPath(path)
+		t := in.signInTarget()
 		for i, d := range in.sipDomains {
 			domainPath := fmt.Sprintf("spec.sipDomains[%d]", i)
 			// V10: exactly one _sipinternaltls._tcp per SIP domain, to the one sign-in server.
-			s.addSRV(ViewInternal, "_sipinternaltls._tcp."+d, domainPath, 5061, target, "S-OCS-AUTOSIGNIN")
+			s.addSRV(ViewInternal, "_sipinternaltls._tcp."+d, domainPath, 5061, t.fqdn, "S-OCS-AUTOSIGNIN")
 			// Fallback A record for clients and phones that find no SRV (S-SCHERTZ-DNS, S-OCS-PHONE);
 			// sip.<domain> is on the sign-in server's certificate.
-			s.addA(ViewInternal, "sip."+d, domainPath, ip, ipPath, "S-OCS-PHONE")
+			s.addA(ViewInternal, "sip."+d, domainPath, t.ip, t.ipPath, "S-OCS-PHONE")
 		}
 	}
 	if e := in.edge; e != nil {
 		s.addA(ViewInternal, lower(e.InternalFQDN), "spec.ocs.edge.internalFQDN", string(e.InternalIP), "spec.ocs.edge.internalIP", "S-OCS-EDGEDNS")
 	}
-}
-
-// addressPath is the address field next to an FQDN field: spec.ocs.poolFQDN → spec.ocs.poolIP,
-// spec.ocs.director.fqdn → spec.ocs.director.ip.
-func addressPath(fqdnPath string) string {
-	if p, ok := strings.CutSuffix(fqdnPath, "FQDN"); ok {
-		return p + "IP"
-	}
-	return strings.TrimSuffix(fqdnPath, "fqdn") + "ip"
 }
 
 // edgeExternalRecords: remote access and federation SRVs per SIP domain, pointing at sip.<domain>

@@ -43,15 +43,9 @@ func checkPublicValidity(d *draft) []Finding {
 	if d.in.issued.IsZero() {
 		return nil
 	}
-	public := 0
-	for _, g := range d.groups {
-		if g.issuer == IssuerPublic {
-			public++
-		}
-	}
 	limit, since := maxValidityDays(d.in.issued)
 	days := validityDays(d.in.duration())
-	if public == 0 || days <= limit {
+	if len(publicOnly(d.groups)) == 0 || days <= limit {
 		return nil
 	}
 	rule := "no longer than 398 days"

@@ -3,18 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -167,21 +166,23 @@ func (e *exporter) one(ctx context.Context, ucd *v1alpha1.UCDeployment, c instal
 // build encodes tls.key, tls.crt (leaf and chain) and ca.crt as a PFX with the profile the oldest
 // importing Windows reads (R-K8S-01; LegacyDES when spec.certificates.pkcs12 is not set).
 func (e *exporter) build(ucd *v1alpha1.UCDeployment, s *corev1.Secret) ([]byte, error) {
-	key, err := parseKey(s.Data[corev1.TLSPrivateKeyKey])
+	key, err := pki.DecodePrivateKeyBytes(s.Data[corev1.TLSPrivateKeyKey])
 	if err != nil {
 		return nil, fmt.Errorf("the Secret %s: %s: %w", s.Name, corev1.TLSPrivateKeyKey, err)
 	}
-	chain, err := parseCertificates(s.Data[corev1.TLSCertKey])
-	if err != nil || len(chain) == 0 {
+	chain, err := pki.DecodeX509CertificateChainBytes(s.Data[corev1.TLSCertKey])
+	if err != nil {
 		return nil, fmt.Errorf("the Secret %s: %s holds no certificate: %v", s.Name, corev1.TLSCertKey, err)
 	}
-	cas, err := parseCertificates(s.Data[caKey])
-	if err != nil {
-		return nil, fmt.Errorf("the Secret %s: %s: %w", s.Name, caKey, err)
-	}
-	for _, ca := range cas {
-		if !containsCertificate(chain, ca) {
-			chain = append(chain, ca)
+	if len(s.Data[caKey]) > 0 { // ACME issuers leave ca.crt empty
+		cas, err := pki.DecodeX509CertificateSetBytes(s.Data[caKey])
+		if err != nil {
+			return nil, fmt.Errorf("the Secret %s: %s: %w", s.Name, caKey, err)
+		}
+		for _, ca := range cas {
+			if !slices.ContainsFunc(chain, ca.Equal) {
+				chain = append(chain, ca)
+			}
 		}
 	}
 	password, err := e.readPassword()
@@ -239,52 +240,4 @@ func (e *exporter) readPassword() ([]byte, error) {
 	}
 	e.password = pw
 	return pw, nil
-}
-
-// parseKey reads a PEM private key (PKCS#1, PKCS#8 or SEC 1).
-func parseKey(data []byte) (crypto.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParseECPrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("not a PKCS#8, PKCS#1 or SEC 1 private key: %w", err)
-	}
-	return k, nil
-}
-
-// parseCertificates reads every PEM certificate of data, in order.
-func parseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return out, nil
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-}
-
-func containsCertificate(chain []*x509.Certificate, c *x509.Certificate) bool {
-	for _, have := range chain {
-		if have.Equal(c) {
-			return true
-		}
-	}
-	return false
 }

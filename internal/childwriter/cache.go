@@ -1,0 +1,134 @@
+package childwriter
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+)
+
+// lastAppliedAnnotation is where `kubectl apply` (client-side) keeps a full copy of what it applied.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// digestsAnnotation marks a cached ConfigMap whose data values were replaced by their SHA-256
+// digests. Only cached copies carry it; the API server never sees it.
+const digestsAnnotation = "uc.ucdeploy.io/cached-data-digests"
+
+// CacheTransform is the cache's transform: before an object is stored it drops what the
+// controller never reads, which would otherwise be held for every cached object:
+//   - managedFields, except ucdeploy's own apply entry of a ConfigMap (DataUpToDate reads it);
+//   - kubectl's last-applied-configuration annotation (a second copy of the object);
+//   - a ConfigMap's data values, replaced by their digests: the controller only compares them
+//     with what it would write, which DataUpToDate answers from the digests.
+//
+// Cached objects are only read and compared, never written back, so nothing dropped here can
+// reach the API server.
+func CacheTransform(obj any) (any, error) {
+	o, ok := obj.(client.Object)
+	if !ok {
+		return obj, nil // a tombstone (DeletedFinalStateUnknown)
+	}
+	cm, isConfigMap := o.(*corev1.ConfigMap)
+	if mf := o.GetManagedFields(); len(mf) > 0 {
+		var kept []metav1.ManagedFieldsEntry
+		if isConfigMap {
+			if own, ok := ownApply(mf); ok {
+				kept = []metav1.ManagedFieldsEntry{own}
+			}
+		}
+		o.SetManagedFields(kept)
+	}
+	if a := o.GetAnnotations(); a[lastAppliedAnnotation] != "" {
+		delete(a, lastAppliedAnnotation)
+		o.SetAnnotations(a)
+	}
+	if isConfigMap {
+		digestData(cm)
+	}
+	return o, nil
+}
+
+// digestData replaces every data value of cm by its digest, once: an informer may hand the
+// transform an object it already transformed.
+func digestData(cm *corev1.ConfigMap) {
+	if len(cm.Data) == 0 || cm.Annotations[digestsAnnotation] != "" {
+		return
+	}
+	data := make(map[string]string, len(cm.Data))
+	for k, v := range cm.Data {
+		data[k] = digest(v)
+	}
+	cm.Data = data
+	annotations := make(map[string]string, len(cm.Annotations)+1)
+	maps.Copy(annotations, cm.Annotations)
+	annotations[digestsAnnotation] = "sha256"
+	cm.Annotations = annotations
+}
+
+func digest(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
+}
+
+// DataUpToDate reports whether every desired data key of a ConfigMap holds its desired value and
+// ucdeploy's apply owns no other key (a key dropped from the plan must be removed by an apply).
+// Keys another writer added are theirs: server-side apply keeps them, so they are no drift. live
+// may come from the cache (digested) or from the API server (in full).
+func DataUpToDate(desired, live *corev1.ConfigMap) bool {
+	digested := live.Annotations[digestsAnnotation] != ""
+	for k, v := range desired.Data {
+		if digested {
+			v = digest(v)
+		}
+		if lv, ok := live.Data[k]; !ok || lv != v {
+			return false
+		}
+	}
+	owned, ok := appliedDataKeys(live)
+	if !ok {
+		return false
+	}
+	for k := range owned {
+		if _, want := desired.Data[k]; !want {
+			return false
+		}
+	}
+	return true
+}
+
+// ownApply is ucdeploy's server-side apply entry among an object's managed fields.
+func ownApply(mf []metav1.ManagedFieldsEntry) (metav1.ManagedFieldsEntry, bool) {
+	for _, f := range mf {
+		if f.Manager == FieldOwner && f.Operation == metav1.ManagedFieldsOperationApply && f.FieldsV1 != nil {
+			return f, true
+		}
+	}
+	return metav1.ManagedFieldsEntry{}, false
+}
+
+// appliedDataKeys returns the data keys ucdeploy's apply owns, read from its managed-fields entry.
+func appliedDataKeys(cm *corev1.ConfigMap) (map[string]bool, bool) {
+	own, ok := ownApply(cm.ManagedFields)
+	if !ok {
+		return nil, false
+	}
+	var set fieldpath.Set
+	if err := set.FromJSON(bytes.NewReader(own.FieldsV1.GetRawBytes())); err != nil {
+		return nil, false
+	}
+	keys := map[string]bool{}
+	field := "data"
+	if data, ok := set.Children.Get(fieldpath.PathElement{FieldName: &field}); ok {
+		data.Members.Iterate(func(pe fieldpath.PathElement) {
+			if pe.FieldName != nil {
+				keys[*pe.FieldName] = true
+			}
+		})
+	}
+	return keys, true
+}

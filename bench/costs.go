@@ -9,7 +9,7 @@ import (
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/bench/workload"
-	"github.com/ucdeploy/ucdeploy/controllers"
+	"github.com/ucdeploy/ucdeploy/internal/childwriter"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -133,7 +133,7 @@ func childrenOf(ds []workload.Deployment) []client.Object {
 
 // applyObject creates obj with a server-side apply of the content the controller sends.
 func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
-	u, err := controllers.ApplyContent(obj)
+	u, err := childwriter.Content(obj)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
@@ -30,7 +32,7 @@ const DefaultDNSEndpointRecheck = 2 * time.Minute
 // cacheSyncTimeout bounds the wait for the DNSEndpoint cache's first list.
 const cacheSyncTimeout = 30 * time.Second
 
-// DNSEndpointKind knows whether external-dns's DNSEndpoint CRD is installed and, once it is,
+// DNSEndpointWatch knows whether external-dns's DNSEndpoint CRD is installed and, once it is,
 // reads DNSEndpoints from a label-scoped informer cache whose events trigger reconciles.
 //
 // The CRD is optional, so the kind cannot be part of the manager's cache, which must know every
@@ -41,7 +43,7 @@ const cacheSyncTimeout = 30 * time.Second
 // cache: a reconcile that changes nothing sends no request about them, as for the other
 // children. The cache and watch stay for the life of the process; after the CRD is removed, the
 // controller must be restarted to stop watching it.
-type DNSEndpointKind struct {
+type DNSEndpointWatch struct {
 	// Mapper tells whether the API server serves the kind.
 	Mapper meta.RESTMapper
 	// NewCache builds the cache DNSEndpoints are read from (label-scoped, like the manager's).
@@ -62,7 +64,7 @@ type DNSEndpointKind struct {
 }
 
 // recheck returns Recheck or its default.
-func (k *DNSEndpointKind) recheck() time.Duration {
+func (k *DNSEndpointWatch) recheck() time.Duration {
 	if k == nil || k.Recheck <= 0 {
 		return DefaultDNSEndpointRecheck
 	}
@@ -70,7 +72,7 @@ func (k *DNSEndpointKind) recheck() time.Duration {
 }
 
 // watching reports whether the DNSEndpoint cache is running and synced.
-func (k *DNSEndpointKind) watching() bool {
+func (k *DNSEndpointWatch) watching() bool {
 	if k == nil {
 		return false
 	}
@@ -81,7 +83,7 @@ func (k *DNSEndpointKind) watching() bool {
 
 // Reader returns the reader of DNSEndpoints, starting the cache and the watch the first time the
 // kind is found; nil and no error when the CRD is not installed.
-func (k *DNSEndpointKind) Reader(ctx context.Context) (client.Reader, error) {
+func (k *DNSEndpointWatch) Reader(ctx context.Context) (client.Reader, error) {
 	if k == nil || k.Mapper == nil {
 		return nil, nil
 	}
@@ -145,8 +147,8 @@ func newDNSEndpoint() *unstructured.Unstructured {
 type endpointsState int
 
 const (
-	// endpointsNotApplied: enabled but not (all) applied: the plan has errors, or an apply failed
-	// or met a foreign object.
+	// endpointsNotApplied: enabled but not (all) applied: the deployment is stalled, or an apply
+	// failed or met a foreign object.
 	endpointsNotApplied endpointsState = iota
 	// endpointsPublished: every selected view's DNSEndpoint matches the plan.
 	endpointsPublished
@@ -156,49 +158,81 @@ const (
 	endpointsPruned
 )
 
+// endpointsResult is what a reconcile did to, and knows of, a UCDeployment's DNSEndpoints.
+type endpointsResult struct {
+	state endpointsState
+	// names are the DNSEndpoints of the UCDeployment that exist, sorted.
+	names []string
+	applyResult
+}
+
 // applyDNSEndpoints applies the DNSEndpoints of the selected views and deletes the others this
 // UCDeployment controls. Nothing is read about DNSEndpoints while the feature is off and none was
 // ever published, unless their cache is running anyway (then reading is free).
-func (r *UCDeploymentReconciler) applyDNSEndpoints(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) error {
-	desired := render.DNSEndpoints(ucd, o.plan)
+func (r *UCDeploymentReconciler) applyDNSEndpoints(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) endpointsResult {
+	desired := render.DNSEndpoints(ucd, p)
 	enabled := len(desired) > 0
 	if !enabled && !r.DNSEndpoints.watching() && !publishedEndpoints(ucd) {
-		o.endpoints = endpointsPruned
-		return nil
+		return endpointsResult{state: endpointsPruned}
 	}
 	reader, err := r.DNSEndpoints.Reader(ctx)
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return endpointsResult{applyResult: applyResult{err: err}}
+	case reader == nil && enabled:
+		return endpointsResult{state: endpointsCRDMissing}
+	case reader == nil:
+		return endpointsResult{state: endpointsPruned} // nothing can exist without the CRD
 	}
-	if reader == nil {
-		// Nothing can exist without the CRD.
-		o.endpoints = endpointsPruned
-		if enabled {
-			o.endpoints = endpointsCRDMissing
+	res := endpointsResult{applyResult: r.applyChildren(ctx, reader, ucd, "DNSEndpoint", objects(desired), func() client.Object { return newDNSEndpoint() })}
+	pruned := r.pruneDNSEndpoints(ctx, reader, ucd, desired)
+	res.applyResult = res.join(pruned)
+	switch {
+	case enabled && res.ok():
+		res.state = endpointsPublished
+		for _, d := range desired {
+			res.names = append(res.names, d.GetName())
 		}
+	case !enabled && pruned.err == nil:
+		res.state = endpointsPruned
+	default:
+		res.names = liveEndpointNames(ctx, reader, ucd)
+	}
+	return res
+}
+
+// observeDNSEndpoints is what a stalled reconcile, which writes nothing, knows of the
+// DNSEndpoints: the names of those that exist.
+func (r *UCDeploymentReconciler) observeDNSEndpoints(ctx context.Context, ucd *v1alpha1.UCDeployment) endpointsResult {
+	if render.DNSEndpointViews(ucd) == nil && !r.DNSEndpoints.watching() && !publishedEndpoints(ucd) {
+		return endpointsResult{}
+	}
+	reader, err := r.DNSEndpoints.Reader(ctx)
+	if err != nil || reader == nil {
+		return endpointsResult{}
+	}
+	return endpointsResult{names: liveEndpointNames(ctx, reader, ucd)}
+}
+
+// liveEndpointNames lists the DNSEndpoints ucd controls, or none when they cannot be read.
+func liveEndpointNames(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment) []string {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(render.DNSEndpointListGVK)
+	if err := reader.List(ctx, list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
 		return nil
 	}
-	var errs []error
-	ok := true
-	for _, d := range desired {
-		n := len(o.conflicts)
-		err := r.applyOne(ctx, reader, ucd, o, d, newDNSEndpoint(), "DNSEndpoint")
-		ok = ok && err == nil && len(o.conflicts) == n
-		errs = append(errs, err)
+	var names []string
+	for i := range list.Items {
+		if isControlledBy(&list.Items[i], ucd) && list.Items[i].GetDeletionTimestamp().IsZero() {
+			names = append(names, list.Items[i].GetName())
+		}
 	}
-	pruneErr := r.pruneDNSEndpoints(ctx, reader, ucd, desired)
-	errs = append(errs, pruneErr)
-	switch {
-	case enabled && ok:
-		o.endpoints = endpointsPublished
-	case !enabled && pruneErr == nil:
-		o.endpoints = endpointsPruned
-	}
-	return errors.Join(errs...)
+	slices.Sort(names)
+	return names
 }
 
 // pruneDNSEndpoints deletes the DNSEndpoints ucd controls that are not desired.
-func (r *UCDeploymentReconciler) pruneDNSEndpoints(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment, desired []*unstructured.Unstructured) error {
+func (r *UCDeploymentReconciler) pruneDNSEndpoints(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment, desired []*unstructured.Unstructured) applyResult {
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.GetName()] = true
@@ -206,8 +240,9 @@ func (r *UCDeploymentReconciler) pruneDNSEndpoints(ctx context.Context, reader c
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(render.DNSEndpointListGVK)
 	if err := reader.List(ctx, list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
-		return fmt.Errorf("listing DNSEndpoints: %w", err)
+		return applyResult{err: fmt.Errorf("listing DNSEndpoints: %w", err)}
 	}
+	var res applyResult
 	var errs []error
 	for i := range list.Items {
 		e := &list.Items[i]
@@ -216,12 +251,14 @@ func (r *UCDeploymentReconciler) pruneDNSEndpoints(ctx context.Context, reader c
 		}
 		uid := e.GetUID()
 		if err := r.Delete(ctx, e, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
+			res.failed = append(res.failed, "DNSEndpoint "+e.GetNamespace()+"/"+e.GetName())
 			errs = append(errs, fmt.Errorf("deleting DNSEndpoint %s: %w", e.GetName(), err))
 			continue
 		}
 		r.Recorder.Eventf(ucd, e, corev1.EventTypeNormal, "DeleteDNSEndpoint", "Delete", "deleted DNSEndpoint %s: %s", e.GetName(), pruneReason(ucd))
 	}
-	return errors.Join(errs...)
+	res.err = errors.Join(errs...)
+	return res
 }
 
 func pruneReason(ucd *v1alpha1.UCDeployment) string {
@@ -232,6 +269,9 @@ func pruneReason(ucd *v1alpha1.UCDeployment) string {
 }
 
 // publishedEndpoints reports whether the status says DNSEndpoints were published and not pruned.
+// It decides only whether to look for DNSEndpoints to prune while the feature is off and their
+// watch has not started (starting it costs a discovery call and a cache); what exists is then read
+// from the cluster, not from the status.
 func publishedEndpoints(ucd *v1alpha1.UCDeployment) bool {
 	return ucd.Status.DNS != nil && len(ucd.Status.DNS.DNSEndpoints) > 0 ||
 		meta.FindStatusCondition(ucd.Status.Conditions, v1alpha1.ConditionDNSEndpointsReady) != nil

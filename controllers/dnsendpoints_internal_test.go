@@ -29,7 +29,7 @@ func (m *countingMapper) RESTMapping(gk schema.GroupKind, versions ...string) (*
 func TestDNSEndpointDiscovery(t *testing.T) {
 	ctx := context.Background()
 	missing := &countingMapper{err: &meta.NoKindMatchError{GroupKind: schema.GroupKind{Group: "externaldns.k8s.io", Kind: "DNSEndpoint"}}}
-	k := &DNSEndpointKind{Mapper: missing, Recheck: 200 * time.Millisecond}
+	k := &DNSEndpointWatch{Mapper: missing, Recheck: 200 * time.Millisecond}
 	for range 3 {
 		if r, err := k.Reader(ctx); r != nil || err != nil {
 			t.Fatalf("CRD missing: reader %v, error %v; want neither", r, err)
@@ -47,7 +47,7 @@ func TestDNSEndpointDiscovery(t *testing.T) {
 	}
 
 	failing := &countingMapper{err: errors.New("connection refused")}
-	k = &DNSEndpointKind{Mapper: failing}
+	k = &DNSEndpointWatch{Mapper: failing}
 	for range 2 {
 		if _, err := k.Reader(ctx); err == nil {
 			t.Fatal("a discovery failure must be an error")
@@ -57,9 +57,9 @@ func TestDNSEndpointDiscovery(t *testing.T) {
 		t.Errorf("%d calls: a failure must not be cached", failing.calls)
 	}
 
-	var none *DNSEndpointKind
+	var none *DNSEndpointWatch
 	if r, err := none.Reader(ctx); r != nil || err != nil || none.watching() || none.recheck() != DefaultDNSEndpointRecheck {
-		t.Error("a nil DNSEndpointKind must read as CRD not installed")
+		t.Error("a nil DNSEndpointWatch must read as CRD not installed")
 	}
 }
 
@@ -75,13 +75,13 @@ func TestEndpointsCondition(t *testing.T) {
 		{endpointsPublished, nil, v1alpha1.ReasonEndpointsPublished},
 		{endpointsNotApplied, errors.New("boom"), v1alpha1.ReasonEndpointsNotPublished},
 	} {
-		o := &observation{endpoints: tc.state, endpointsErr: tc.err}
+		in := statusInput{applied: applied{ran: true, endpoints: endpointsResult{state: tc.state, applyResult: applyResult{err: tc.err}}}}
 		ucd := dnsEndpointUCD()
-		_, reason, msg := endpointsCondition(ucd, o)
+		_, reason, msg := endpointsCondition(ucd, in)
 		if reason != tc.reason || msg == "" {
 			t.Errorf("state %d: reason %s (%q), want %s", tc.state, reason, msg, tc.reason)
 		}
-		st := desiredStatus(ucd, o)
+		st := desiredStatus(ucd, in)
 		if r := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); r == nil || (tc.state != endpointsNotApplied && r.Reason != v1alpha1.ReasonSucceeded) {
 			t.Errorf("state %d: Ready %+v; only an apply error may affect it", tc.state, r)
 		}

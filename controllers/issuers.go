@@ -11,6 +11,7 @@ import (
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -118,7 +119,27 @@ func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v
 	return []plan.Option{plan.PublicACME(iss.GetSpec().ACME.Profile)}
 }
 
-// deploymentsForIssuer maps an Issuer or ClusterIssuer event to the UCDeployments that reference it.
+// issuerIndex is the UCDeployment field index of the issuers a deployment names, as
+// "Kind/name" (issuerKeys).
+const issuerIndex = "spec.certificates.issuerRefs"
+
+// issuerKeys is issuerIndex's value for a UCDeployment.
+func issuerKeys(obj client.Object) []string {
+	ucd, ok := obj.(*v1alpha1.UCDeployment)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, ref := range []*v1alpha1.IssuerRef{ucd.Spec.Certificates.PublicIssuerRef, ucd.Spec.Certificates.InternalIssuerRef} {
+		if ref != nil {
+			keys = append(keys, ref.KindOrDefault()+"/"+ref.Name)
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
+}
+
+// deploymentsForIssuer maps an Issuer or ClusterIssuer event to the UCDeployments that reference
+// it, found through issuerIndex (an Issuer only in its own namespace).
 func (r *UCDeploymentReconciler) deploymentsForIssuer(ctx context.Context, obj client.Object) []reconcile.Request {
 	kind := cmapi.ClusterIssuerKind
 	var opts []client.ListOption
@@ -127,18 +148,13 @@ func (r *UCDeploymentReconciler) deploymentsForIssuer(ctx context.Context, obj c
 		opts = append(opts, client.InNamespace(obj.GetNamespace()))
 	}
 	var list v1alpha1.UCDeploymentList
-	if err := r.List(ctx, &list, opts...); err != nil {
+	if err := r.List(ctx, &list, append(opts, client.MatchingFields{issuerIndex: kind + "/" + obj.GetName()})...); err != nil {
+		logf.FromContext(ctx).Error(err, "listing the UCDeployments of an issuer", "issuer", kind+"/"+obj.GetName())
 		return nil
 	}
-	var out []reconcile.Request
+	out := make([]reconcile.Request, 0, len(list.Items))
 	for i := range list.Items {
-		c := list.Items[i].Spec.Certificates
-		for _, ref := range []*v1alpha1.IssuerRef{c.PublicIssuerRef, c.InternalIssuerRef} {
-			if ref != nil && ref.Name == obj.GetName() && ref.KindOrDefault() == kind {
-				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-				break
-			}
-		}
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 	}
 	return out
 }

@@ -15,41 +15,41 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// observation is what one reconcile learnt: the plan, the live Certificates by name, and which
-// children could not be applied.
-type observation struct {
-	plan          plan.Plan
-	certificates  map[string]*cmapi.Certificate
-	conflicts     []string // "Kind namespace/name" of foreign objects holding a child's name
-	created       []string // "Kind name" of the children this reconcile created
-	updated       []string // and of those it updated
-	applyErr      error
-	dnsApplied    bool
-	endpoints     endpointsState // what became of the DNSEndpoints
-	endpointsErr  error          // why they could not be applied, when that is an error
-	issuers       []string       // issuers the certificates need that are missing or not Ready
-	issuerRefusal string         // why the allow-list refuses issuers the certificates name, or ""
+// statusInput is everything the status is computed from: the plan, what this reconcile's writes
+// did, and what it observed of the children and issuers. Nothing in it comes from the previous
+// status.
+type statusInput struct {
+	plan plan.Plan
+	// issuerRefusal says why the allow-list refuses issuers the certificates name, or "".
+	issuerRefusal string
+	// applied is what the writes did; its zero value when the plan's errors or issuerRefusal held
+	// them back.
+	applied applied
+	// certificates are the live planned Certificates this UCDeployment controls, by name.
+	certificates map[string]*cmapi.Certificate
+	// issuerProblems describe the issuers the certificates need that are missing or not Ready.
+	issuerProblems []string
 }
 
-// desiredStatus computes the status from the observation; conditions keep their
-// lastTransitionTime when their status does not change (meta.SetStatusCondition).
-func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploymentStatus {
+// desiredStatus computes the status from in; conditions keep their lastTransitionTime when their
+// status does not change (meta.SetStatusCondition), the one thing carried over from ucd.Status.
+func desiredStatus(ucd *v1alpha1.UCDeployment, in statusInput) v1alpha1.UCDeploymentStatus {
 	st := v1alpha1.UCDeploymentStatus{
 		ObservedGeneration: ucd.Generation,
 		Conditions:         append([]metav1.Condition(nil), ucd.Status.Conditions...),
 	}
-	certs := certificateStatuses(ucd, o)
+	certs := certificateStatuses(ucd, in)
 	st.Certificates = certs.statuses
 	st.CertificatesReady = fmt.Sprintf("%d/%d", certs.ready, certs.total)
-	st.DNS = dnsStatus(ucd, o)
+	st.DNS = dnsStatus(ucd, in)
 	st.InstallConfigMap = render.InstallConfigMapName(ucd.Name)
-	st.Findings, st.FindingsSummary = findings(o.plan.Findings)
+	st.Findings, st.FindingsSummary = findings(in.plan.Findings)
 
 	c := conditions{list: &st.Conditions, generation: ucd.Generation}
-	c.setCertificatesReady(o, certs)
-	c.setDNSRecordsReady(o, st.DNS)
-	c.setDNSEndpointsReady(ucd, o)
-	c.setReady(readiness(o, certs, st.DNS.Records))
+	c.setCertificatesReady(in, certs)
+	c.setDNSRecordsReady(in, st.DNS)
+	c.setDNSEndpointsReady(ucd, in)
+	c.setReady(readiness(in, certs, st.DNS.Records))
 	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
 	return st
 }
@@ -69,10 +69,10 @@ func (c certificateSummary) notReady() string {
 }
 
 // certificateStatuses joins every planned certificate with its live Certificate.
-func certificateStatuses(ucd *v1alpha1.UCDeployment, o *observation) certificateSummary {
-	s := certificateSummary{total: len(o.plan.Certificates)}
-	for _, pc := range o.plan.Certificates {
-		cs := certificateStatus(pc, o.certificates[pc.Name])
+func certificateStatuses(ucd *v1alpha1.UCDeployment, in statusInput) certificateSummary {
+	s := certificateSummary{total: len(in.plan.Certificates)}
+	for _, pc := range in.plan.Certificates {
+		cs := certificateStatus(pc, in.certificates[pc.Name])
 		keystoreHint(ucd, &cs)
 		if cs.Ready {
 			s.ready++
@@ -83,15 +83,15 @@ func certificateStatuses(ucd *v1alpha1.UCDeployment, o *observation) certificate
 }
 
 // dnsStatus counts the planned records of each view and names where they are published.
-func dnsStatus(ucd *v1alpha1.UCDeployment, o *observation) *v1alpha1.DNSStatus {
-	internal, external := len(o.plan.RecordsFor(plan.ViewInternal)), len(o.plan.RecordsFor(plan.ViewExternal))
+func dnsStatus(ucd *v1alpha1.UCDeployment, in statusInput) *v1alpha1.DNSStatus {
+	internal, external := len(in.plan.RecordsFor(plan.ViewInternal)), len(in.plan.RecordsFor(plan.ViewExternal))
 	return &v1alpha1.DNSStatus{
 		Records:           int32(internal + external),
 		InternalRecords:   int32(internal),
 		ExternalRecords:   int32(external),
 		InternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewInternal),
 		ExternalConfigMap: render.ConfigMapName(ucd.Name, plan.ViewExternal),
-		DNSEndpoints:      endpointNames(ucd, o),
+		DNSEndpoints:      in.applied.endpoints.names,
 	}
 }
 
@@ -109,21 +109,21 @@ func (c conditions) remove(typ string) { meta.RemoveStatusCondition(c.list, typ)
 
 // setCertificatesReady: True when cert-manager reports every certificate Ready; False naming the
 // issuers that block issuance, or else the certificates still waiting.
-func (c conditions) setCertificatesReady(o *observation, certs certificateSummary) {
+func (c conditions) setCertificatesReady(in statusInput, certs certificateSummary) {
 	if certs.allReady() {
 		c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, v1alpha1.ReasonCertificatesReady, fmt.Sprintf("%d/%d certificates ready", certs.ready, certs.total))
 		return
 	}
-	if len(o.issuers) > 0 {
-		c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonIssuerNotReady, issuerMessage(o.issuers, certs.notReady()))
+	if len(in.issuerProblems) > 0 {
+		c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonIssuerNotReady, issuerMessage(in.issuerProblems, certs.notReady()))
 		return
 	}
 	c.set(v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonCertificatesNotReady, certs.notReady())
 }
 
 // setDNSRecordsReady: True when this reconcile found or made the DNS ConfigMaps up to date.
-func (c conditions) setDNSRecordsReady(o *observation, dns *v1alpha1.DNSStatus) {
-	if o.dnsApplied {
+func (c conditions) setDNSRecordsReady(in statusInput, dns *v1alpha1.DNSStatus) {
+	if in.applied.ran && in.applied.dnsConfigMaps.ok() {
 		c.set(v1alpha1.ConditionDNSRecordsReady, metav1.ConditionTrue, v1alpha1.ReasonRecordsPublished,
 			fmt.Sprintf("%d records in ConfigMaps %s and %s", dns.Records, dns.InternalConfigMap, dns.ExternalConfigMap))
 		return
@@ -132,12 +132,12 @@ func (c conditions) setDNSRecordsReady(o *observation, dns *v1alpha1.DNSStatus) 
 }
 
 // setDNSEndpointsReady: present only while spec.dns.dnsEndpoint is enabled.
-func (c conditions) setDNSEndpointsReady(ucd *v1alpha1.UCDeployment, o *observation) {
+func (c conditions) setDNSEndpointsReady(ucd *v1alpha1.UCDeployment, in statusInput) {
 	if render.DNSEndpointViews(ucd) == nil {
 		c.remove(v1alpha1.ConditionDNSEndpointsReady)
 		return
 	}
-	status, reason, msg := endpointsCondition(ucd, o)
+	status, reason, msg := endpointsCondition(ucd, in)
 	c.set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
 }
 
@@ -152,40 +152,41 @@ type ready struct {
 type readyBlocker struct {
 	reason  string
 	stalled bool
-	block   func(o *observation, certs certificateSummary) (string, bool)
+	block   func(in statusInput, certs certificateSummary) (string, bool)
 }
 
 // readyBlockers are tried in order: the first that applies decides Ready (Flux's summarised
 // Ready, Cluster API's ordered conditions). The stalled ones come first: nothing else matters
 // until they are fixed.
 var readyBlockers = []readyBlocker{
-	{v1alpha1.ReasonPlanHasErrors, true, func(o *observation, _ certificateSummary) (string, bool) {
-		return planErrorMessage(o.plan.Findings), o.plan.HasErrors()
+	{v1alpha1.ReasonPlanHasErrors, true, func(in statusInput, _ certificateSummary) (string, bool) {
+		return planErrorMessage(in.plan.Findings), in.plan.HasErrors()
 	}},
-	{v1alpha1.ReasonIssuerNotAllowed, true, func(o *observation, _ certificateSummary) (string, bool) {
-		return o.issuerRefusal, o.issuerRefusal != ""
+	{v1alpha1.ReasonIssuerNotAllowed, true, func(in statusInput, _ certificateSummary) (string, bool) {
+		return in.issuerRefusal, in.issuerRefusal != ""
 	}},
-	{v1alpha1.ReasonNameConflict, true, func(o *observation, _ certificateSummary) (string, bool) {
-		return "names already taken by objects this UCDeployment does not control (left untouched): " + strings.Join(o.conflicts, ", "), len(o.conflicts) > 0
+	{v1alpha1.ReasonNameConflict, true, func(in statusInput, _ certificateSummary) (string, bool) {
+		conflicts := in.applied.all().conflicts
+		return "names already taken by objects this UCDeployment does not control (left untouched): " + joinRefs(conflicts), len(conflicts) > 0
 	}},
-	{v1alpha1.ReasonApplyFailed, false, func(o *observation, _ certificateSummary) (string, bool) {
-		if o.applyErr == nil {
-			return "", false
+	{v1alpha1.ReasonApplyFailed, false, func(in statusInput, _ certificateSummary) (string, bool) {
+		if err := in.applied.all().err; err != nil {
+			return err.Error(), true
 		}
-		return o.applyErr.Error(), true
+		return "", false
 	}},
-	{v1alpha1.ReasonIssuerNotReady, false, func(o *observation, certs certificateSummary) (string, bool) {
-		return issuerMessage(o.issuers, certs.notReady()), !certs.allReady() && len(o.issuers) > 0
+	{v1alpha1.ReasonIssuerNotReady, false, func(in statusInput, certs certificateSummary) (string, bool) {
+		return issuerMessage(in.issuerProblems, certs.notReady()), !certs.allReady() && len(in.issuerProblems) > 0
 	}},
-	{v1alpha1.ReasonCertificatesNotReady, false, func(_ *observation, certs certificateSummary) (string, bool) {
+	{v1alpha1.ReasonCertificatesNotReady, false, func(_ statusInput, certs certificateSummary) (string, bool) {
 		return certs.notReady(), !certs.allReady()
 	}},
 }
 
 // readiness is the Ready verdict of an observation: the first blocker that applies, or success.
-func readiness(o *observation, certs certificateSummary, records int32) ready {
+func readiness(in statusInput, certs certificateSummary, records int32) ready {
 	for _, b := range readyBlockers {
-		if msg, blocked := b.block(o, certs); blocked {
+		if msg, blocked := b.block(in, certs); blocked {
 			return ready{reason: b.reason, message: msg, stalled: b.stalled}
 		}
 	}
@@ -297,43 +298,25 @@ func findings(fs []plan.Finding) ([]v1alpha1.Finding, string) {
 	return out, strings.Join(parts, ", ")
 }
 
-// endpointNames is status.dns.dnsEndpoints: the DNSEndpoints published in this reconcile, none
-// once they are pruned or cannot exist, and otherwise (not applied this time) what it was.
-func endpointNames(ucd *v1alpha1.UCDeployment, o *observation) []string {
-	switch o.endpoints {
-	case endpointsPublished:
-		var names []string
-		for _, view := range render.DNSEndpointViews(ucd) {
-			names = append(names, render.DNSEndpointName(ucd.Name, view))
-		}
-		return names
-	case endpointsPruned, endpointsCRDMissing:
-		return nil
-	}
-	if ucd.Status.DNS == nil {
-		return nil
-	}
-	return ucd.Status.DNS.DNSEndpoints
-}
-
 // endpointsCondition is the DNSEndpointsReady condition of an enabled spec.dns.dnsEndpoint.
-func endpointsCondition(ucd *v1alpha1.UCDeployment, o *observation) (metav1.ConditionStatus, string, string) {
+func endpointsCondition(ucd *v1alpha1.UCDeployment, in statusInput) (metav1.ConditionStatus, string, string) {
 	gvk := render.DNSEndpointGVK
+	e := in.applied.endpoints
 	switch {
-	case o.endpoints == endpointsPublished:
+	case e.state == endpointsPublished:
 		n := 0
 		for _, view := range render.DNSEndpointViews(ucd) {
-			n += len(render.Endpoints(o.plan.RecordsFor(view)))
+			n += len(render.Endpoints(in.plan.RecordsFor(view)))
 		}
-		return metav1.ConditionTrue, v1alpha1.ReasonEndpointsPublished, fmt.Sprintf("%d endpoints in DNSEndpoints %s", n, strings.Join(endpointNames(ucd, o), ", "))
-	case o.endpoints == endpointsCRDMissing:
+		return metav1.ConditionTrue, v1alpha1.ReasonEndpointsPublished, fmt.Sprintf("%d endpoints in DNSEndpoints %s", n, strings.Join(e.names, ", "))
+	case e.state == endpointsCRDMissing:
 		return metav1.ConditionFalse, v1alpha1.ReasonCRDNotInstalled, fmt.Sprintf(
 			"the %s CRD (%s, from external-dns) is not installed, so no DNSEndpoint is published; the records are in the DNS ConfigMaps. "+
 				"Install the CRD, or disable spec.dns.dnsEndpoint; this is checked again every few minutes", gvk.Kind, gvk.GroupVersion())
-	case o.plan.HasErrors():
-		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, "the plan has errors; the DNSEndpoints are left as they are"
-	case o.endpointsErr != nil:
-		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, o.endpointsErr.Error()
+	case !in.applied.ran:
+		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, "nothing new is applied while the deployment is stalled; the DNSEndpoints are left as they are"
+	case e.err != nil:
+		return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, e.err.Error()
 	}
 	return metav1.ConditionFalse, v1alpha1.ReasonEndpointsNotPublished, "the DNSEndpoints are not up to date"
 }

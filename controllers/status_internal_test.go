@@ -17,24 +17,28 @@ func TestReadiness(t *testing.T) {
 	planError := plan.Plan{Findings: []plan.Finding{{Severity: plan.SeverityError, Code: plan.CodeAVAuthenticationPort, Path: "spec.ocs.edge.avAuthenticationPort", Message: "443"}}}
 	waiting := certificateSummary{ready: 1, total: 2, statuses: []v1alpha1.CertificateStatus{{Name: "c-pool", Ready: true}, {Name: "c-edge", Message: "issuing"}}}
 	allReady := certificateSummary{ready: 2, total: 2}
+	conflict := applied{ran: true, dnsConfigMaps: applyResult{conflicts: []string{"ConfigMap uc/c-dns-internal"}}}
+	failed := applied{ran: true, certificates: applyResult{failed: []string{"Certificate uc/c-pool"}, err: errors.New("boom")}}
+	both := applied{ran: true, certificates: failed.certificates, dnsConfigMaps: conflict.dnsConfigMaps}
 	for _, tc := range []struct {
 		name    string
-		o       observation
+		in      statusInput
 		certs   certificateSummary
 		reason  string
 		stalled bool
 	}{
-		{"everything done", observation{}, allReady, v1alpha1.ReasonSucceeded, false},
-		{"a plan error beats everything", observation{plan: planError, issuerRefusal: "x", conflicts: []string{"ConfigMap a/b"}, applyErr: errors.New("boom")}, waiting, v1alpha1.ReasonPlanHasErrors, true},
-		{"a refused issuer beats a conflict", observation{issuerRefusal: "ClusterIssuer x is not allowed", conflicts: []string{"ConfigMap a/b"}}, allReady, v1alpha1.ReasonIssuerNotAllowed, true},
-		{"a name conflict stalls", observation{conflicts: []string{"ConfigMap uc/c-dns-internal"}, applyErr: errors.New("boom")}, allReady, v1alpha1.ReasonNameConflict, true},
-		{"an apply error progresses (it is retried)", observation{applyErr: errors.New("boom"), issuers: []string{"ClusterIssuer x"}}, waiting, v1alpha1.ReasonApplyFailed, false},
-		{"a missing issuer is named before the certificates", observation{issuers: []string{"ClusterIssuer late-ca does not exist"}}, waiting, v1alpha1.ReasonIssuerNotReady, false},
-		{"a missing issuer with every certificate ready does not block", observation{issuers: []string{"ClusterIssuer x"}}, allReady, v1alpha1.ReasonSucceeded, false},
-		{"certificates still issuing", observation{}, waiting, v1alpha1.ReasonCertificatesNotReady, false},
+		{"everything done", statusInput{applied: applied{ran: true}}, allReady, v1alpha1.ReasonSucceeded, false},
+		{"a plan error beats everything", statusInput{plan: planError, issuerRefusal: "x", applied: both}, waiting, v1alpha1.ReasonPlanHasErrors, true},
+		{"a refused issuer beats a conflict", statusInput{issuerRefusal: "ClusterIssuer x is not allowed", applied: conflict}, allReady, v1alpha1.ReasonIssuerNotAllowed, true},
+		{"a name conflict stalls", statusInput{applied: both}, allReady, v1alpha1.ReasonNameConflict, true},
+		{"an apply error progresses (it is retried)", statusInput{applied: failed, issuerProblems: []string{"ClusterIssuer x"}}, waiting, v1alpha1.ReasonApplyFailed, false},
+		{"a DNSEndpoint apply error counts too", statusInput{applied: applied{ran: true, endpoints: endpointsResult{applyResult: failed.certificates}}}, allReady, v1alpha1.ReasonApplyFailed, false},
+		{"a missing issuer is named before the certificates", statusInput{issuerProblems: []string{"ClusterIssuer late-ca does not exist"}}, waiting, v1alpha1.ReasonIssuerNotReady, false},
+		{"a missing issuer with every certificate ready does not block", statusInput{issuerProblems: []string{"ClusterIssuer x"}}, allReady, v1alpha1.ReasonSucceeded, false},
+		{"certificates still issuing", statusInput{}, waiting, v1alpha1.ReasonCertificatesNotReady, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := readiness(&tc.o, tc.certs, 7)
+			r := readiness(tc.in, tc.certs, 7)
 			if r.reason != tc.reason || r.stalled != tc.stalled || r.message == "" {
 				t.Errorf("readiness = %+v; want reason %s, stalled %v and a message", r, tc.reason, tc.stalled)
 			}

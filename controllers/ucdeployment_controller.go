@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -30,13 +29,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/childwriter"
 	"github.com/ucdeploy/ucdeploy/internal/metrics"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
-
-// FieldOwner is the server-side apply field manager of every object ucdeploy writes.
-const FieldOwner = "ucdeploy"
 
 // conflictRetry is how often a NameConflict is looked at again: the foreign object is not in the
 // (label-scoped) cache, so its deletion raises no event.
@@ -49,8 +46,8 @@ type UCDeploymentReconciler struct {
 	// APIReader reads from the API server directly; used only to tell a missing child from a
 	// foreign object the label-scoped cache cannot see.
 	APIReader client.Reader
-	// Patcher sends the children's server-side applies and the status patches.
-	Patcher *Patcher
+	// Writer sends the children's server-side applies and the status patches.
+	Writer *childwriter.Writer
 	// AllowedClusterIssuers, when not empty, are the only ClusterIssuers a UCDeployment may name:
 	// one naming another is stalled (IssuerNotAllowed) and nothing new is applied for it.
 	AllowedClusterIssuers []string
@@ -58,7 +55,10 @@ type UCDeploymentReconciler struct {
 	Recorder events.EventRecorder
 	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
 	// CRD as not installed.
-	DNSEndpoints *DNSEndpointKind
+	DNSEndpoints *DNSEndpointWatch
+
+	// generations remembers which generation of each UCDeployment this process has applied.
+	generations appliedGenerations
 }
 
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
@@ -67,138 +67,108 @@ type UCDeploymentReconciler struct {
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one UCDeployment's children and status in line with its spec.
+// Reconcile brings one UCDeployment's children and status in line with its spec: plan, apply,
+// observe, then a status computed from those three alone.
 func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
 	ucd := &v1alpha1.UCDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, ucd); err != nil {
 		if apierrors.IsNotFound(err) {
-			metrics.Forget(req.Namespace, req.Name)
+			r.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ucd.DeletionTimestamp.IsZero() {
-		metrics.Forget(ucd.Namespace, ucd.Name)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil // owner references let the garbage collector remove the children
 	}
 
-	// R-PKI-01 judges the public certificates' lifetime on the day they are issued: today. An
-	// ACME public issuer adds the rules of its profile.
-	opts := append([]plan.Option{plan.IssuedOn(time.Now())}, r.publicIssuerOptions(ctx, ucd)...)
-	start := time.Now()
-	o := &observation{plan: plan.Compute(ucd.Name, &ucd.Spec, opts...)}
-	metrics.ObservePlan(time.Since(start))
-	o.issuerRefusal = r.issuerRefusal(ucd, o.plan)
+	in := statusInput{plan: r.plan(ctx, ucd)}
+	in.issuerRefusal = r.issuerRefusal(ucd, in.plan)
 	// With a plan error or a refused issuer, apply nothing new; existing children and their
 	// Secrets stay as they are.
-	switch {
-	case o.plan.HasErrors():
-		if !stalledOn(ucd, v1alpha1.ReasonPlanHasErrors) {
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonPlanHasErrors, "Plan", planErrorMessage(o.plan.Findings))
-		}
-	case o.issuerRefusal != "":
-		if !stalledOn(ucd, v1alpha1.ReasonIssuerNotAllowed) {
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonIssuerNotAllowed, "Plan", o.issuerRefusal)
-		}
-	default:
-		r.applyAll(ctx, ucd, o)
+	if !in.plan.HasErrors() && in.issuerRefusal == "" {
+		in.applied = r.applyAll(ctx, ucd, in.plan)
+	} else {
+		in.applied.endpoints = r.observeDNSEndpoints(ctx, ucd)
 	}
-	if err := r.observeCertificates(ctx, ucd, o); err != nil {
+	if err := r.observe(ctx, ucd, &in); err != nil {
 		return ctrl.Result{}, err
 	}
-	if len(o.certificates) < len(o.plan.Certificates) || !allReady(o.certificates) {
-		var err error
-		if o.issuers, err = r.issuerProblems(ctx, ucd, o.plan); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	st := desiredStatus(ucd, o)
-	r.announceRenewals(ucd, o.plan, st.Certificates)
+
+	st := desiredStatus(ucd, in)
+	r.announce(ucd, in, st)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
 	if err := r.patchStatus(ctx, ucd, st); err != nil {
 		return ctrl.Result{}, err
 	}
-	switch {
-	case o.applyErr != nil:
-		log.Error(o.applyErr, "applying children")
-		return ctrl.Result{}, o.applyErr
-	case len(o.conflicts) > 0:
-		return ctrl.Result{RequeueAfter: conflictRetry}, nil
-	case o.endpoints == endpointsCRDMissing:
-		// No event tells when the CRD arrives: look again when the discovery answer expires.
-		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
-	}
-	return ctrl.Result{}, nil
+	return r.result(ctx, in.applied)
 }
 
-// applyAll applies the desired Certificates, ConfigMaps and DNSEndpoints and prunes the ones the
-// plan or the spec dropped.
-func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) {
-	var errs []error
-	desiredCerts := render.Certificates(ucd, o.plan)
-	for _, c := range desiredCerts {
-		errs = append(errs, r.applyOne(ctx, r.Client, ucd, o, c, &cmapi.Certificate{}, "Certificate"))
-	}
-	dnsOK := true
-	for _, cm := range render.ConfigMaps(ucd, o.plan) {
-		n := len(o.conflicts)
-		err := r.applyOne(ctx, r.Client, ucd, o, cm, &corev1.ConfigMap{}, "ConfigMap")
-		dnsOK = dnsOK && err == nil && len(o.conflicts) == n
-		errs = append(errs, err)
-	}
-	o.dnsApplied = dnsOK
-	errs = append(errs, r.applyOne(ctx, r.Client, ucd, o, render.InstallConfigMap(ucd, o.plan), &corev1.ConfigMap{}, "ConfigMap"))
-	errs = append(errs, r.prune(ctx, ucd, desiredCerts))
-	if err := r.applyDNSEndpoints(ctx, ucd, o); err != nil {
-		o.endpointsErr = err
-		errs = append(errs, err)
-	}
-	o.applyErr = errors.Join(errs...)
-	// One event per reconcile that changed something, not one per child: per-child events were
-	// almost half of the manager's writes (docs/performance.md, "Round 1").
-	if len(o.created) > 0 {
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, "Created", "Apply", "created %s", strings.Join(o.created, ", "))
-	}
-	if len(o.updated) > 0 {
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, "Updated", "Apply", "updated %s to match the plan", strings.Join(o.updated, ", "))
-	}
+// plan runs the planner. R-PKI-01 judges the public certificates' lifetime on the day they are
+// issued: today. An ACME public issuer adds the rules of its profile.
+func (r *UCDeploymentReconciler) plan(ctx context.Context, ucd *v1alpha1.UCDeployment) plan.Plan {
+	opts := append([]plan.Option{plan.IssuedOn(time.Now())}, r.publicIssuerOptions(ctx, ucd)...)
+	start := time.Now()
+	p := plan.Compute(ucd.Name, &ucd.Spec, opts...)
+	metrics.ObservePlan(time.Since(start))
+	return p
 }
 
-// applyOne applies one child, reading the live object through reader, and records events and
-// conflicts.
-func (r *UCDeploymentReconciler) applyOne(ctx context.Context, reader client.Reader, ucd *v1alpha1.UCDeployment, o *observation, desired, live client.Object, kind string) error {
-	outcome, err := r.applyChild(ctx, reader, ucd, desired, live)
-	if err != nil {
-		r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonApplyFailed, "Apply", "%s %s: %v", kind, desired.GetName(), err)
-		return err
-	}
-	switch outcome {
-	case childCreated:
-		o.created = append(o.created, kind+" "+desired.GetName())
-	case childUpdated:
-		o.updated = append(o.updated, kind+" "+desired.GetName())
-	case childConflict:
-		ref := fmt.Sprintf("%s %s/%s", kind, desired.GetNamespace(), desired.GetName())
-		o.conflicts = append(o.conflicts, ref)
-		if !stalledOn(ucd, v1alpha1.ReasonNameConflict) { // one event per occurrence, not one per retry
-			r.Recorder.Eventf(ucd, nil, corev1.EventTypeWarning, v1alpha1.ReasonNameConflict, "Apply",
-				"%s exists and is not controlled by this UCDeployment; left untouched", ref)
-		}
-	}
-	return nil
+// applied is what one reconcile's writes did, by kind of child.
+type applied struct {
+	// ran is false when the plan's errors or a refused issuer held every write back.
+	ran                                      bool
+	certificates, dnsConfigMaps, installData applyResult
+	pruned                                   applyResult
+	endpoints                                endpointsResult
 }
 
-// prune deletes the Certificates this UCDeployment controls that the plan no longer contains. The
-// two DNS ConfigMaps always exist, so they are never pruned.
-func (r *UCDeploymentReconciler) prune(ctx context.Context, ucd *v1alpha1.UCDeployment, desired []*cmapi.Certificate) error {
+// all is every write's result together.
+func (a applied) all() applyResult {
+	return a.certificates.join(a.dnsConfigMaps).join(a.installData).join(a.pruned).join(a.endpoints.applyResult)
+}
+
+// applyAll applies the desired Certificates, ConfigMaps and DNSEndpoints and prunes the
+// Certificates the plan dropped.
+func (r *UCDeploymentReconciler) applyAll(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) applied {
+	desiredCerts := render.Certificates(ucd, p)
+	a := applied{
+		ran:           true,
+		certificates:  r.applyChildren(ctx, r.Client, ucd, "Certificate", objects(desiredCerts), func() client.Object { return &cmapi.Certificate{} }),
+		dnsConfigMaps: r.applyChildren(ctx, r.Client, ucd, "ConfigMap", objects(render.ConfigMaps(ucd, p)), newConfigMap),
+		installData:   r.applyChildren(ctx, r.Client, ucd, "ConfigMap", objects([]*corev1.ConfigMap{render.InstallConfigMap(ucd, p)}), newConfigMap),
+		pruned:        r.pruneCertificates(ctx, ucd, desiredCerts),
+		endpoints:     r.applyDNSEndpoints(ctx, ucd, p),
+	}
+	if a.all().err == nil {
+		r.generations.record(ucd)
+	}
+	return a
+}
+
+func newConfigMap() client.Object { return &corev1.ConfigMap{} }
+
+// objects returns xs as client.Objects.
+func objects[T client.Object](xs []T) []client.Object {
+	out := make([]client.Object, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// pruneCertificates deletes the Certificates this UCDeployment controls that the plan no longer
+// contains. The DNS and install ConfigMaps always exist, so they are never pruned.
+func (r *UCDeploymentReconciler) pruneCertificates(ctx context.Context, ucd *v1alpha1.UCDeployment, desired []*cmapi.Certificate) applyResult {
 	want := make(map[string]bool, len(desired))
 	for _, c := range desired {
 		want[c.Name] = true
 	}
 	var list cmapi.CertificateList
 	if err := r.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
-		return fmt.Errorf("listing Certificates: %w", err)
+		return applyResult{err: fmt.Errorf("listing Certificates: %w", err)}
 	}
+	var res applyResult
 	var errs []error
 	for i := range list.Items {
 		c := &list.Items[i]
@@ -206,18 +176,21 @@ func (r *UCDeploymentReconciler) prune(ctx context.Context, ucd *v1alpha1.UCDepl
 			continue
 		}
 		if err := r.Delete(ctx, c, client.Preconditions{UID: &c.UID}); err != nil && !apierrors.IsNotFound(err) {
+			res.failed = append(res.failed, "Certificate "+c.Namespace+"/"+c.Name)
 			errs = append(errs, fmt.Errorf("deleting Certificate %s: %w", c.Name, err))
 			continue
 		}
 		r.Recorder.Eventf(ucd, c, corev1.EventTypeNormal, "DeleteCertificate", "Delete", "deleted Certificate %s: no longer in the plan", c.Name)
 	}
-	return errors.Join(errs...)
+	res.err = errors.Join(errs...)
+	return res
 }
 
-// observeCertificates reads the live planned Certificates this UCDeployment controls.
-func (r *UCDeploymentReconciler) observeCertificates(ctx context.Context, ucd *v1alpha1.UCDeployment, o *observation) error {
-	o.certificates = map[string]*cmapi.Certificate{}
-	for _, pc := range o.plan.Certificates {
+// observe reads the planned Certificates this UCDeployment controls and, while some are not
+// Ready, the issuers they need.
+func (r *UCDeploymentReconciler) observe(ctx context.Context, ucd *v1alpha1.UCDeployment, in *statusInput) error {
+	in.certificates = map[string]*cmapi.Certificate{}
+	for _, pc := range in.plan.Certificates {
 		c := &cmapi.Certificate{}
 		err := r.Get(ctx, client.ObjectKey{Namespace: ucd.Namespace, Name: pc.Name}, c)
 		if apierrors.IsNotFound(err) {
@@ -227,10 +200,38 @@ func (r *UCDeploymentReconciler) observeCertificates(ctx context.Context, ucd *v
 			return fmt.Errorf("reading Certificate %s: %w", pc.Name, err)
 		}
 		if isControlledBy(c, ucd) {
-			o.certificates[pc.Name] = c
+			in.certificates[pc.Name] = c
 		}
 	}
-	return nil
+	if len(in.certificates) == len(in.plan.Certificates) && allReady(in.certificates) {
+		return nil
+	}
+	var err error
+	in.issuerProblems, err = r.issuerProblems(ctx, ucd, in.plan)
+	return err
+}
+
+// result is what the reconcile asks of the queue: a retry with backoff after a failed write, a
+// look again later at a name conflict or a missing DNSEndpoint CRD, and otherwise nothing.
+func (r *UCDeploymentReconciler) result(ctx context.Context, a applied) (ctrl.Result, error) {
+	all := a.all()
+	switch {
+	case all.err != nil:
+		logf.FromContext(ctx).Error(all.err, "applying children")
+		return ctrl.Result{}, all.err
+	case len(all.conflicts) > 0:
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	case a.endpoints.state == endpointsCRDMissing:
+		// No event tells when the CRD arrives: look again when the discovery answer expires.
+		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// forget drops what the process keeps about a UCDeployment that is gone.
+func (r *UCDeploymentReconciler) forget(key types.NamespacedName) {
+	metrics.Forget(key.Namespace, key.Name)
+	r.generations.forget(key)
 }
 
 // patchStatus writes the status only when it changed.
@@ -244,23 +245,7 @@ func (r *UCDeploymentReconciler) patchStatus(ctx context.Context, ucd *v1alpha1.
 	if err != nil {
 		return fmt.Errorf("computing the status patch: %w", err)
 	}
-	err = r.Patcher.patch(ctx, patchRequest{
-		gvk: v1alpha1.GroupVersion.WithKind("UCDeployment"), namespace: ucd.Namespace, name: ucd.Name,
-		subresource: "status", pt: types.MergePatchType, data: data,
-	})
-	if err != nil {
-		return fmt.Errorf("patching status: %w", err)
-	}
-	return nil
-}
-
-func stalledOn(ucd *v1alpha1.UCDeployment, reason string) bool {
-	for _, c := range ucd.Status.Conditions {
-		if c.Type == v1alpha1.ConditionStalled && c.Reason == reason && c.ObservedGeneration == ucd.Generation {
-			return true
-		}
-	}
-	return false
+	return r.Writer.PatchStatus(ctx, ucd, data)
 }
 
 // statusChanged passes updates whose status differs. A status write of ours therefore triggers
@@ -319,8 +304,11 @@ type Options struct {
 
 // SetupWithManager registers the reconciler: UCDeployments on generation changes, and the
 // Certificates and ConfigMaps they own (drift, deletion, readiness). The DNSEndpoints they own
-// are watched from the moment their CRD is found (DNSEndpointKind).
+// are watched from the moment their CRD is found (DNSEndpointWatch).
 func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.UCDeployment{}, issuerIndex, issuerKeys); err != nil {
+		return fmt.Errorf("indexing UCDeployments by issuer: %w", err)
+	}
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged))).
 		Watches(&cmapi.Certificate{}, settling{

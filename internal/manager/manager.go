@@ -24,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ucdeploy/ucdeploy/controllers"
+	"github.com/ucdeploy/ucdeploy/internal/childwriter"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
@@ -54,6 +55,9 @@ type Options struct {
 	// DNSEndpointRecheck is how long "external-dns's DNSEndpoint CRD is not installed" is trusted
 	// before discovery is asked again (zero: controllers.DefaultDNSEndpointRecheck).
 	DNSEndpointRecheck time.Duration
+	// DecodingWrites sends the controller's writes through controller-runtime's client, which
+	// decodes every answer, instead of the raw requests of internal/childwriter.
+	DecodingWrites bool
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -70,6 +74,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "how often every UCDeployment is reconciled without an event")
 	fs.DurationVar(&o.DNSEndpointRecheck, "dnsendpoint-crd-recheck", controllers.DefaultDNSEndpointRecheck,
 		"how often to look again for external-dns's DNSEndpoint CRD while it is not installed")
+	fs.BoolVar(&o.DecodingWrites, "decoding-writes", false, "send writes through controller-runtime's client, decoding every answer "+
+		"(slower; for diagnosing the raw write path)")
 }
 
 // nameList is a flag holding a comma-separated list of names.
@@ -105,7 +111,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	cacheOpts := cache.Options{
 		SyncPeriod:       &o.SyncPeriod,
-		DefaultTransform: trimForCache, // transform.go
+		DefaultTransform: childwriter.CacheTransform,
 		ByObject: map[client.Object]cache.ByObject{
 			&cmapi.Certificate{}: {Label: managed},
 			&corev1.ConfigMap{}:  {Label: managed},
@@ -130,18 +136,18 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	patcher, err := controllers.NewPatcher(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper())
+	writer, err := childwriter.New(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper(), mgr.GetClient(), childwriter.Options{Decoding: o.DecodingWrites})
 	if err != nil {
 		return nil, err
 	}
 	r := &controllers.UCDeploymentReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Patcher:   patcher,
+		Writer:    writer,
 		// The allow-list is sorted so that messages list it in a stable order.
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
-		DNSEndpoints: &controllers.DNSEndpointKind{
+		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,
 			// external-dns's DNSEndpoint CRD is optional, so its kind cannot be in the manager's

@@ -820,11 +820,12 @@ func floorStatus(ucd *v1alpha1.UCDeployment, p plan.Plan) v1alpha1.UCDeploymentS
 			Message: "floor", ObservedGeneration: ucd.Generation, LastTransitionTime: now})
 	}
 	for _, c := range p.Certificates {
-		st.Certificates = append(st.Certificates, v1alpha1.CertificateStatus{Name: c.Name, Role: c.Role, Issuer: c.Issuer,
-			CommonName: c.CommonName, DNSNames: c.DNSNames, SecretName: c.SecretName, Ready: true})
+		cs := c.StatusEntry()
+		cs.Ready = true
+		st.Certificates = append(st.Certificates, cs)
 	}
 	for _, f := range p.Findings {
-		st.Findings = append(st.Findings, v1alpha1.Finding{Severity: f.Severity, Code: f.Code, Path: f.Path, Message: f.Message, Rule: f.Rule})
+		st.Findings = append(st.Findings, f.API())
 	}
 	return st
 }

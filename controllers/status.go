@@ -216,10 +216,7 @@ func (c conditions) setReady(r ready) {
 
 // certificateStatus joins a planned certificate with what cert-manager reports.
 func certificateStatus(pc plan.Certificate, live *cmapi.Certificate) v1alpha1.CertificateStatus {
-	cs := v1alpha1.CertificateStatus{
-		Name: pc.Name, Role: pc.Role, Issuer: pc.Issuer, CommonName: pc.CommonName,
-		DNSNames: pc.DNSNames, SecretName: pc.SecretName,
-	}
+	cs := pc.StatusEntry()
 	if live == nil {
 		cs.Message = "Certificate not created yet"
 		return cs
@@ -279,7 +276,7 @@ func findings(fs []plan.Finding) ([]v1alpha1.Finding, string) {
 	out := make([]v1alpha1.Finding, 0, len(fs))
 	count := map[string]int{}
 	for _, f := range fs {
-		out = append(out, v1alpha1.Finding{Severity: f.Severity, Code: f.Code, Path: f.Path, Message: f.Message, Rule: f.Rule})
+		out = append(out, f.API())
 		count[f.Severity]++
 	}
 	var parts []string

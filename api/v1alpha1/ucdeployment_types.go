@@ -604,9 +604,15 @@ type CertificateStatus struct {
 	Issuer string `json:"issuer"`
 	// CommonName is the subject CN.
 	CommonName string `json:"commonName"`
-	// DNSNames are the subject alternative names, CN first.
+	// DNSNameCount is the number of subject alternative names; the names themselves are in the
+	// Certificate's spec.dnsNames and in `ucdeploy plan` (the status stays small: it is written
+	// at every change).
+	DNSNameCount int32 `json:"dnsNameCount"`
+	// Services are where the certificate is bound, in the product's own words
+	// (Enable-ExchangeCertificate -Services, Set-CsCertificate -Type); see the install ConfigMap.
+	// +optional
 	// +listType=atomic
-	DNSNames []string `json:"dnsNames"`
+	Services []string `json:"services,omitempty"`
 	// SecretName holds the issued key pair.
 	SecretName string `json:"secretName"`
 	// Ready is true when cert-manager reports the certificate Ready.

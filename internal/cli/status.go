@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/clientcmd"
@@ -155,7 +156,7 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 		if cs.Revision != nil {
 			rev = strconv.Itoa(int(*cs.Revision))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, rev, cs.CommonName, expiry, strings.Join(cs.DNSNames, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, rev, cs.CommonName, expiry, sans(ctx, c, d.Namespace, cs))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -189,4 +190,15 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 		fmt.Fprintf(w, "finding %s %s (%s) at %s: %s\n", f.Severity, f.Code, f.Rule, f.Path, f.Message)
 	}
 	return nil
+}
+
+// sans lists a certificate's subject alternative names from its Certificate's spec (the status
+// carries only their number), or says how many there are when the Certificate cannot be read (a
+// user allowed to read UCDeployments may not be allowed to read Certificates).
+func sans(ctx context.Context, c client.Reader, namespace string, cs v1alpha1.CertificateStatus) string {
+	cert := &cmapi.Certificate{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: cs.Name}, cert); err != nil {
+		return fmt.Sprintf("%d names", cs.DNSNameCount)
+	}
+	return strings.Join(cert.Spec.DNSNames, ", ")
 }

@@ -52,7 +52,7 @@ func TestKstatusLifecycle(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 2, SyncPeriod: time.Minute}
-	l, err := lab.Start(ctx, lab.Options{Manager: &opts, ManagerUser: true, Log: t.Logf})
+	l, err := lab.Start(ctx, lab.Options{Manager: &lab.ManagerOptions{Options: opts, InProcess: true, AsUser: true}, Log: t.Logf})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}

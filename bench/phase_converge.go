@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// convergence is what one converge phase measured.
+type convergence struct {
+	certificates      int
+	seconds           float64
+	certsExistSeconds float64
+	writes            Writes
+	reconciles        float64
+	reconcileSeconds  float64
+	baseline, peak    memory
+	idle              *idleResult
+	cpu               CPU
+}
+
+// converge runs the manager, creates n UCDeployments in namespaces <prefix>-*, and waits until
+// every one is Ready; with idle > 0 it then restarts the manager with the short sync period and
+// counts its writes for idle. Everything it created is deleted again.
+func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Duration) (*convergence, error) {
+	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	if err != nil {
+		return nil, err
+	}
+	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	mgr, err := e.startManager(ctx, prefix, prefix, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if mgr != nil {
+			_ = mgr.stop()
+		}
+	}()
+
+	res := &convergence{}
+	objs, ucdKeys, certKeys := objectsOf(ds)
+	res.certificates = len(certKeys)
+	ready, certsExist := newTracker(ucdKeys, ucdReady), newTracker(certKeys, exists)
+	e.watch.track(false, ready)
+	e.watch.track(true, certsExist)
+	defer e.watch.untrack(ready)
+	defer e.watch.untrack(certsExist)
+
+	writes0 := e.managerWrites.Writes()
+	reconciles0, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
+	busy0, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", `controller="ucdeployment"`)
+	res.baseline = mgr.resetPeaks()
+	clock := e.clock(mgr)
+	cpu0 := clock.read()
+	t0 := time.Now()
+	if err := e.createAll(ctx, objs, nil); err != nil {
+		return nil, err
+	}
+	done, err := ready.wait(ctx, e.cfg.Timeout, "UCDeployments Ready")
+	if err != nil {
+		return nil, err
+	}
+	res.seconds = done.Sub(t0).Seconds()
+	res.cpu = clock.read().Sub(cpu0)
+	certsDone, err := certsExist.wait(ctx, time.Second, "Certificates exist")
+	if err != nil {
+		return nil, err
+	}
+	res.certsExistSeconds = certsDone.Sub(t0).Seconds()
+	// Trailing writes (events are sent asynchronously) belong to convergence too.
+	if err := e.quiet(ctx, &e.managerWrites, 2*time.Second, 30*time.Second); err != nil {
+		return nil, err
+	}
+	res.writes = e.managerWrites.Writes().Sub(writes0)
+	reconciles, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
+	res.reconciles = reconciles - reconciles0
+	busy, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", `controller="ucdeployment"`)
+	res.reconcileSeconds = busy - busy0
+	res.peak = mgr.memory()
+	err = mgr.stop()
+	mgr = nil
+	if err != nil {
+		return nil, err
+	}
+
+	if idle > 0 {
+		if res.idle, err = e.idle(ctx, prefix, n, idle); err != nil {
+			return nil, fmt.Errorf("idle: %w", err)
+		}
+	}
+	return res, nil
+}

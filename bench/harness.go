@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -21,9 +22,9 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// deployments generates the N deployments of a phase in namespaces <prefix>-0 ... and creates
-// the namespaces.
-func (e *env) deployments(ctx context.Context, prefix string, n int) ([]workload.Deployment, []string, error) {
+// deployments generates the n deployments of a phase in namespaces <prefix>-0 ..., creates the
+// namespaces, and returns the deployments with the function that deletes what the phase created.
+func (e *env) deployments(ctx context.Context, prefix string, n int) ([]workload.Deployment, func(), error) {
 	namespaces := workload.Namespaces(prefix, e.cfg.Namespaces)
 	for _, ns := range namespaces {
 		if err := e.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -31,7 +32,25 @@ func (e *env) deployments(ctx context.Context, prefix string, n int) ([]workload
 		}
 	}
 	ds, err := workload.Generate(e.samples, n, namespaces)
-	return ds, namespaces, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds, func() { e.cleanUp(context.WithoutCancel(ctx), namespaces) }, nil
+}
+
+// managedDeployments is deployments with a manager started for the phase; the returned function
+// stops the manager too.
+func (e *env) managedDeployments(ctx context.Context, prefix string, n int) ([]workload.Deployment, *benchManager, func(), error) {
+	ds, cleanUp, err := e.deployments(ctx, prefix, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mgr, err := e.startManager(ctx, prefix, prefix, 0)
+	if err != nil {
+		cleanUp()
+		return nil, nil, nil, err
+	}
+	return ds, mgr, func() { _ = mgr.stop(); cleanUp() }, nil
 }
 
 // createAll creates objs with e.cfg.Creators goroutines through the harness's client, calling
@@ -150,23 +169,18 @@ func (e *env) sentinel(ctx context.Context, tag string) error {
 
 // quiet waits until p has seen no write for window, at most timeout.
 func (e *env) quiet(ctx context.Context, p *writeCounter, window, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	last := p.Writes().Total
 	lastChange := time.Now()
-	for time.Since(lastChange) < window {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("writes did not stop within %s", timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, false, func(context.Context) (bool, error) {
 		if w := p.Writes().Total; w != last {
 			last, lastChange = w, time.Now()
 		}
+		return time.Since(lastChange) >= window, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("writes did not stop within %s", timeout)
 	}
-	return nil
+	return err
 }
 
 // cleanUp deletes what a phase created in namespaces, all namespaces at once: the namespaces

@@ -23,20 +23,11 @@ type convergence struct {
 // every one is Ready; with idle > 0 it then restarts the manager with the short sync period and
 // counts its writes for idle. Everything it created is deleted again.
 func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Duration) (*convergence, error) {
-	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	ds, mgr, stop, err := e.managedDeployments(ctx, prefix, n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
-	mgr, err := e.startManager(ctx, prefix, prefix, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if mgr != nil {
-			_ = mgr.stop()
-		}
-	}()
+	defer stop()
 
 	res := &convergence{}
 	objs, ucdKeys, certKeys := objectsOf(ds)
@@ -78,9 +69,7 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 	busy, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", `controller="ucdeployment"`)
 	res.reconcileSeconds = busy - busy0
 	res.peak = mgr.memory()
-	err = mgr.stop()
-	mgr = nil
-	if err != nil {
+	if err := mgr.stop(); err != nil {
 		return nil, err
 	}
 

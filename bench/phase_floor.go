@@ -28,11 +28,11 @@ type floorResult struct {
 // its status once (one PUT). The stand-in marks those Certificates Ready exactly as in the
 // converge phase, so the floor does the same cluster-side work minus the controller's own.
 func (e *env) floor(ctx context.Context, prefix string, n int) (*floorResult, error) {
-	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	ds, cleanUp, err := e.deployments(ctx, prefix, n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	defer cleanUp()
 	objs, _, certKeys := objectsOf(ds)
 	certsReady := newTracker(certKeys, certReady)
 	e.watch.track(true, certsReady)

@@ -29,11 +29,11 @@ type shimResult struct {
 // (its DNS names as hosts, its secret name), and waits until every Certificate ingress-shim makes
 // from them exists.
 func (e *env) ingressShim(ctx context.Context, prefix string, n int) (*shimResult, error) {
-	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	ds, cleanUp, err := e.deployments(ctx, prefix, n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	defer cleanUp()
 	shim, err := startCertManager(ctx, e.shimProxy.Kubeconfig, ingressShimControllers, e.cfg.Concurrency,
 		filepath.Join(e.dir, fmt.Sprintf("ingress-shim-%s.log", prefix)))
 	if err != nil {

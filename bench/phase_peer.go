@@ -17,16 +17,11 @@ type peerResult struct {
 // server), and the time runs from the first create until every planned Certificate exists. The
 // manager still writes its ConfigMaps, status and events meanwhile: that is its job.
 func (e *env) oursAsPeer(ctx context.Context, prefix string, n int) (*peerResult, error) {
-	ds, namespaces, err := e.deployments(ctx, prefix, n)
+	ds, mgr, stop, err := e.managedDeployments(ctx, prefix, n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
-	mgr, err := e.startManager(ctx, prefix, prefix, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = mgr.stop() }()
+	defer stop()
 	objs, _, certKeys := objectsOf(ds)
 	seconds, cpu, err := e.untilCertificatesExist(ctx, objs, certKeys, mgr, "ucdeploy's Certificates exist")
 	if err != nil {

@@ -31,11 +31,11 @@ type RequestCost struct {
 // ingress-shim make, for the objects of n generated deployments. It explains the ratios: where
 // the peer is cheaper, this says which of our writes cost what.
 func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
-	ds, namespaces, err := e.deployments(ctx, "rc", n)
+	ds, cleanUp, err := e.deployments(ctx, "rc", n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	defer cleanUp()
 	posted, applied := childrenOf(ds), childrenOf(ds)
 	for _, o := range applied {
 		o.SetName(o.GetName() + "-a")

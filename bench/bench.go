@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/bench/workload"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
@@ -328,68 +327,44 @@ func standInServes(prefixes ...string) func(string) bool {
 	}
 }
 
-// row measures one N: convergence (with the idle window), the floor and the peer.
+// rowFiller is a phase's result, which fills its columns of a row.
+type rowFiller interface{ fill(row *Row) }
+
+// rowPhase is one phase of a row.
+type rowPhase struct {
+	name, note, prefix string // note follows the name in the progress line
+	skip               bool
+	run                func(ctx context.Context, prefix string, n int) (rowFiller, error)
+}
+
+// row measures one N: convergence (with the idle window), the floor and the peers, in that
+// order (the floor's and the peers' ratios read the columns before theirs).
 func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	row := &Row{N: n, Namespaces: e.cfg.Namespaces, LoadAverageStart: loadAverage()}
-	e.log("N=%d: converge", n)
-	conv, err := e.converge(ctx, fmt.Sprintf("cv%d", n), n, e.idleWindow(n))
-	if err != nil {
-		return nil, fmt.Errorf("converge: %w", err)
-	}
-	row.Certificates, row.ConfigMaps = conv.certificates, workload.ConfigMapsPerDeployment*n
-	row.ConvergeSeconds = conv.seconds
-	row.CertificatesExistSeconds = conv.certsExistSeconds
-	row.Writes = conv.writes
-	row.WritesPerDeployment = float64(conv.writes.Total) / float64(n)
-	row.ObjectWritesPerDeployment = float64(conv.writes.Objects()) / float64(n)
-	row.MinimumWritesPerDeployment = float64(conv.certificates+2*n+n) / float64(n)
-	row.Reconciles = conv.reconciles
-	row.ReconcileSeconds = conv.reconcileSeconds
-	row.ConvergeCPU = conv.cpu
-	row.ManagerBaselineRSSBytes, row.ManagerPeakRSSBytes = conv.baseline.rss, conv.peak.peakRSS
-	row.ManagerHighWaterRSSBytes = conv.peak.hwm
-	row.ManagerBaselineHeapBytes, row.ManagerPeakHeapBytes = conv.baseline.heap, conv.peak.peakHeap
-	row.RSSBytesPerDeployment = float64(conv.peak.peakRSS-conv.baseline.rss) / float64(n)
-	row.HeapBytesPerDeployment = float64(conv.peak.peakHeap-conv.baseline.heap) / float64(n)
-	if conv.idle != nil {
-		row.IdleWindowSeconds = conv.idle.window.Seconds()
-		row.IdleWrites = &conv.idle.writes.Total
-		row.IdleReconciles = conv.idle.reconciles
-		row.RestartWrites = &conv.idle.restartWrites.Total
-		row.RestartPeakRSSBytes = conv.idle.peakRSS
-	}
-
-	if !e.cfg.SkipFloor {
-		e.log("N=%d: floor", n)
-		floor, err := e.floor(ctx, fmt.Sprintf("fl%d", n), n)
-		if err != nil {
-			return nil, fmt.Errorf("floor: %w", err)
+	for _, ph := range []rowPhase{
+		{"converge", "", "cv", false, func(ctx context.Context, prefix string, n int) (rowFiller, error) {
+			return e.converge(ctx, prefix, n, e.idleWindow(n))
+		}},
+		{"floor", "", "fl", e.cfg.SkipFloor, func(ctx context.Context, prefix string, n int) (rowFiller, error) {
+			return e.floor(ctx, prefix, n)
+		}},
+		{"ucdeploy as a peer", " (no stand-in, until its Certificates exist)", "op", e.cfg.SkipIngressShim,
+			func(ctx context.Context, prefix string, n int) (rowFiller, error) {
+				return e.oursAsPeer(ctx, prefix, n)
+			}},
+		{"ingress-shim", "", "pe", e.cfg.SkipIngressShim, func(ctx context.Context, prefix string, n int) (rowFiller, error) {
+			return e.ingressShim(ctx, prefix, n)
+		}},
+	} {
+		if ph.skip {
+			continue
 		}
-		row.FloorSeconds = floor.seconds
-		row.FloorWrites = floor.writes
-		row.FloorCPU = floor.cpu
-		row.ConvergeOverFloor = row.ConvergeSeconds / row.FloorSeconds
-	}
-
-	if !e.cfg.SkipIngressShim {
-		e.log("N=%d: ucdeploy as a peer (no stand-in, until its Certificates exist)", n)
-		peer, err := e.oursAsPeer(ctx, fmt.Sprintf("op%d", n), n)
+		e.log("N=%d: %s%s", n, ph.name, ph.note)
+		res, err := ph.run(ctx, fmt.Sprintf("%s%d", ph.prefix, n), n)
 		if err != nil {
-			return nil, fmt.Errorf("ucdeploy as a peer: %w", err)
+			return nil, fmt.Errorf("%s: %w", ph.name, err)
 		}
-		row.OursAsPeerSeconds = peer.seconds
-		row.OursAsPeerCPU = peer.cpu
-		row.OursSecondsPerCertificate = peer.seconds / float64(peer.certificates)
-		e.log("N=%d: ingress-shim", n)
-		shim, err := e.ingressShim(ctx, fmt.Sprintf("pe%d", n), n)
-		if err != nil {
-			return nil, fmt.Errorf("ingress-shim: %w", err)
-		}
-		row.IngressShimSeconds = shim.seconds
-		row.IngressShimWrites = shim.writes
-		row.IngressShimCPU = shim.cpu
-		row.IngressShimSecondsPerCertificate = shim.seconds / float64(shim.certificates)
-		row.OursOverIngressShim = row.OursSecondsPerCertificate / row.IngressShimSecondsPerCertificate
+		res.fill(row)
 	}
 	row.LoadAverageEnd = loadAverage()
 	e.log("N=%d: converge %.2fs (certificates exist %.2fs), floor %.2fs (x%.2f), ingress-shim %.2fs; writes/deployment %.2f (minimum %.2f)",
@@ -398,6 +373,7 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	return row, nil
 }
 
+// idleWindow is the idle window measured at n.
 func (e *env) idleWindow(n int) time.Duration {
 	if n == e.cfg.IdleN {
 		return e.cfg.Idle

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ucdeploy/ucdeploy/bench/workload"
 )
 
 // convergence is what one converge phase measured.
@@ -79,4 +81,32 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 		}
 	}
 	return res, nil
+}
+
+// fill fills the convergence columns of row, and the idle columns when an idle window was
+// measured.
+func (c *convergence) fill(row *Row) {
+	n := row.N
+	row.Certificates, row.ConfigMaps = c.certificates, workload.ConfigMapsPerDeployment*n
+	row.ConvergeSeconds = c.seconds
+	row.CertificatesExistSeconds = c.certsExistSeconds
+	row.Writes = c.writes
+	row.WritesPerDeployment = float64(c.writes.Total) / float64(n)
+	row.ObjectWritesPerDeployment = float64(c.writes.Objects()) / float64(n)
+	row.MinimumWritesPerDeployment = float64(c.certificates+2*n+n) / float64(n)
+	row.Reconciles = c.reconciles
+	row.ReconcileSeconds = c.reconcileSeconds
+	row.ConvergeCPU = c.cpu
+	row.ManagerBaselineRSSBytes, row.ManagerPeakRSSBytes = c.baseline.rss, c.peak.peakRSS
+	row.ManagerHighWaterRSSBytes = c.peak.hwm
+	row.ManagerBaselineHeapBytes, row.ManagerPeakHeapBytes = c.baseline.heap, c.peak.peakHeap
+	row.RSSBytesPerDeployment = float64(c.peak.peakRSS-c.baseline.rss) / float64(n)
+	row.HeapBytesPerDeployment = float64(c.peak.peakHeap-c.baseline.heap) / float64(n)
+	if c.idle != nil {
+		row.IdleWindowSeconds = c.idle.window.Seconds()
+		row.IdleWrites = &c.idle.writes.Total
+		row.IdleReconciles = c.idle.reconciles
+		row.RestartWrites = &c.idle.restartWrites.Total
+		row.RestartPeakRSSBytes = c.idle.peakRSS
+	}
 }

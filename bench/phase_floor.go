@@ -119,3 +119,11 @@ func floorStatus(ucd *v1alpha1.UCDeployment, p plan.Plan) v1alpha1.UCDeploymentS
 	}
 	return st
 }
+
+// fill fills the floor's columns of row; the ratio reads the convergence columns.
+func (f *floorResult) fill(row *Row) {
+	row.FloorSeconds = f.seconds
+	row.FloorWrites = f.writes
+	row.FloorCPU = f.cpu
+	row.ConvergeOverFloor = row.ConvergeSeconds / row.FloorSeconds
+}

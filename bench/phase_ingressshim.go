@@ -81,3 +81,12 @@ func ingressOf(d workload.Deployment) *networkingv1.Ingress {
 	}
 	return ing
 }
+
+// fill fills ingress-shim's columns of row; the ratio reads ucdeploy's peer columns.
+func (s *shimResult) fill(row *Row) {
+	row.IngressShimSeconds = s.seconds
+	row.IngressShimWrites = s.writes
+	row.IngressShimCPU = s.cpu
+	row.IngressShimSecondsPerCertificate = s.seconds / float64(s.certificates)
+	row.OursOverIngressShim = row.OursSecondsPerCertificate / row.IngressShimSecondsPerCertificate
+}

@@ -31,3 +31,10 @@ func (e *env) oursAsPeer(ctx context.Context, prefix string, n int) (*peerResult
 	// Let the manager finish before the namespaces are deleted under it.
 	return res, e.quiet(ctx, &e.managerWrites, 2*time.Second, 60*time.Second)
 }
+
+// fill fills ucdeploy's columns of the peer comparison.
+func (p *peerResult) fill(row *Row) {
+	row.OursAsPeerSeconds = p.seconds
+	row.OursAsPeerCPU = p.cpu
+	row.OursSecondsPerCertificate = p.seconds / float64(p.certificates)
+}

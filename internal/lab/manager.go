@@ -17,15 +17,10 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
-// A ucdeploy manager runs in one of two ways, chosen by ManagerOptions.InProcess:
-//   - in this process, through internal/manager, as the tests of controllers/ and `make demo` run
-//     it: fast to start, and its cache is in reach of a debugger;
-//   - as the ucdeploy binary in a process of its own, as in production: controller-runtime
-//     refuses a second controller of the same name in one process, only a process can really be
-//     killed, and only a process's memory and CPU can be measured. It talks to the API server
-//     through a Proxy in this process, which holds its credentials.
-// Either way it runs as the administrator or as the least-privilege user of config/rbac, and
-// every request it sends passes through the caller's transport wrapper.
+// A manager runs in process (fast to start; the controllers' tests and `make demo`) or as the
+// ucdeploy binary behind a Proxy (as in production: it can be killed, measured, and run twice,
+// which controller-runtime refuses in one process); either way as the administrator or the
+// least-privilege user, with every request through the caller's transport wrapper.
 
 const (
 	// managerUser is the API user a manager runs as with ManagerOptions.AsUser.
@@ -188,16 +183,6 @@ func (m *Manager) end(sig syscall.Signal) error {
 
 // Exited is closed once the manager has exited.
 func (m *Manager) Exited() <-chan struct{} { return m.exited }
-
-// ExitErr is why the manager exited; nil while it runs.
-func (m *Manager) ExitErr() error {
-	select {
-	case <-m.exited:
-		return m.waitErr
-	default:
-		return nil
-	}
-}
 
 // LogTail returns at most the last n lines of the manager's log.
 func (m *Manager) LogTail(n int) string { return tail(m.LogPath, n) }

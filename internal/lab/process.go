@@ -82,8 +82,8 @@ func (l *Lab) runProcess(m *Manager, cfg *rest.Config, o ManagerOptions) error {
 // signal to the test's process group, Ctrl-C, does not reach it before the lab stops it in
 // order) that the kernel kills when this process dies without stopping the lab. (Strictly, when
 // the OS thread that started it exits; Go only ends threads of goroutines that exit while locked
-// to them, which the lab does not do.) Once the process has exited and logFile is closed, done
-// runs with cmd.Wait's error and the returned channel closes.
+// to them, which the lab does not do.) Once the process has exited, done runs with cmd.Wait's
+// error; then logFile is closed and the returned channel closes.
 func startProcess(cmd *exec.Cmd, logFile *os.File, done func(waitErr error)) (<-chan struct{}, error) {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -93,9 +93,8 @@ func startProcess(cmd *exec.Cmd, logFile *os.File, done func(waitErr error)) (<-
 	}
 	exited := make(chan struct{})
 	go func() {
-		err := cmd.Wait()
+		done(cmd.Wait())
 		_ = logFile.Close()
-		done(err)
 		close(exited)
 	}()
 	return exited, nil

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"time"
 
+	apiutil "github.com/cert-manager/cert-manager/pkg/api/util"
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	ingressshim "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/ingresses"
@@ -19,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/internal/lab"
@@ -88,27 +90,16 @@ func createIssuers(ctx context.Context, c client.Client, names ...string) error 
 			return err
 		}
 	}
-	deadline := time.Now().Add(time.Minute)
 	for _, name := range names {
-		for {
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			iss := &cmapi.ClusterIssuer{}
-			if err := c.Get(ctx, client.ObjectKey{Name: name}, iss); err == nil {
-				ready := false
-				for _, cond := range iss.Status.Conditions {
-					ready = ready || cond.Type == cmapi.IssuerConditionReady && cond.Status == cmmeta.ConditionTrue
-				}
-				if ready {
-					break
-				}
+			if err := c.Get(ctx, client.ObjectKey{Name: name}, iss); err != nil {
+				return false, nil
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("ClusterIssuer %s not Ready within a minute", name)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
+			return apiutil.IssuerHasCondition(iss, cmapi.IssuerCondition{Type: cmapi.IssuerConditionReady, Status: cmmeta.ConditionTrue}), nil
+		})
+		if err != nil {
+			return fmt.Errorf("ClusterIssuer %s not Ready within a minute: %w", name, err)
 		}
 	}
 	return nil

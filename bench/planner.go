@@ -2,23 +2,22 @@ package bench
 
 import (
 	"runtime"
-	"testing"
 	"time"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/bench/workload"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/plan/plantest"
 )
 
 // PlannerDomains are the domain counts of the planner rows.
 var PlannerDomains = []int{1, 10, 100}
 
 // Planner measures plan.Compute as internal/plan's BenchmarkCompute does: the Enterprise spec of
-// workload.EnterpriseSpec with 1, 10 and 100 SIP/SMTP domains, and every sample. With short it
-// runs each case for about 100 ms instead of testing.Benchmark's second.
+// plantest.EnterpriseSpec with 1, 10 and 100 SIP/SMTP domains, and every sample. With short it
+// runs each case for about 100 ms instead of a second.
 func Planner(samples []v1alpha1.UCDeployment, short bool) (domains, perSample []PlannerRow) {
 	for _, n := range PlannerDomains {
-		spec := workload.EnterpriseSpec(n)
+		spec := plantest.EnterpriseSpec(n)
 		row := measure(func() { plan.Compute("contoso-ee", spec) }, short)
 		row.Domains = n
 		domains = append(domains, row)
@@ -31,22 +30,19 @@ func Planner(samples []v1alpha1.UCDeployment, short bool) (domains, perSample []
 	return domains, perSample
 }
 
+// measure runs f repeatedly for a second (100 ms with short) and
+// returns its time and allocations per call.
 func measure(f func(), short bool) PlannerRow {
-	if !short {
-		r := testing.Benchmark(func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				f()
-			}
-		})
-		return PlannerRow{NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N), AllocsPerOp: r.AllocsPerOp(), BytesPerOp: r.AllocedBytesPerOp()}
+	window := time.Second
+	if short {
+		window = 100 * time.Millisecond
 	}
 	f() // warm up
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	n := 0
-	for time.Since(start) < 100*time.Millisecond {
+	for time.Since(start) < window {
 		f()
 		n++
 	}

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ucdeploy/ucdeploy/internal/lab"
-	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
 // Report is the JSON of a run (bench/results/latest.json).
@@ -161,18 +159,6 @@ func reportConfig(c Config) ReportConfig {
 		Creators: c.Creators, StandInWorkers: c.StandInWorkers, Namespaces: c.Namespaces, ManagerArgs: c.ManagerArgs,
 		ManagerEnv: c.ManagerEnv, ManagerBinary: c.ManagerBinary,
 	}
-}
-
-// defaultConcurrency is the manager's own default for --max-concurrent-reconciles.
-func defaultConcurrency() int {
-	fs := flag.NewFlagSet("ucdeploy", flag.ContinueOnError)
-	var o manager.Options
-	o.BindFlags(fs)
-	n, err := strconv.Atoi(fs.Lookup("max-concurrent-reconciles").DefValue)
-	if err != nil || n < 1 {
-		return 1
-	}
-	return n
 }
 
 func machine() Machine {

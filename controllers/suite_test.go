@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"context"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -53,21 +52,16 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	metricsAddr, err := freeAddr()
-	if err != nil {
-		log.Printf("choosing the metrics port: %v", err)
-		return 1
-	}
-	metricsURL = "http://" + metricsAddr + "/metrics"
-	opts := manager.Options{MetricsAddr: metricsAddr, ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second,
+	opts := manager.Options{ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second,
 		DNSEndpointRecheck: time.Second,
 		// The ClusterIssuers the tests name; TestRefusedClusterIssuer names another.
 		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"}}
+	var err error
 	testLab, err = lab.Start(context.Background(), lab.Options{
-		Manager:          &opts,
-		ManagerUser:      true, // bound only to config/rbac's ClusterRole
-		ManagerTransport: func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} },
-		Log:              log.Printf,
+		Manager: &lab.ManagerOptions{Options: opts, InProcess: true, ServeMetrics: true,
+			AsUser:    true, // bound only to config/rbac's ClusterRole
+			Transport: func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} }},
+		Log: log.Printf,
 	})
 	if err != nil {
 		log.Printf("starting the lab: %v", err)
@@ -78,23 +72,12 @@ func run(m *testing.M) int {
 			log.Printf("stopping the lab: %v", err)
 		}
 	}()
-	k8s = testLab.Client
+	k8s, metricsURL = testLab.Client, testLab.Manager.MetricsURL()
 	if err := labtest.StandInIssuers(context.Background(), k8s, lab.PublicIssuer, lab.InternalIssuer); err != nil {
 		log.Print(err)
 		return 1
 	}
 	return m.Run()
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago: controller-runtime
-// needs a concrete port to serve metrics on, and cannot report the one ":0" would pick.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // namespace creates a fresh namespace for one test.

@@ -23,7 +23,37 @@ import (
 )
 
 func main() {
-	cfg := bench.DefaultConfig()
+	cfg, out := parseFlags()
+	start := time.Now()
+	cfg.Log = func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	ctrl.SetLogger(logr.Discard())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	report.WriteTable(os.Stdout)
+	if out == "" {
+		root, err := lab.RepoRoot()
+		if err != nil {
+			fatalf("%v", err)
+		}
+		out = filepath.Join(root, "bench", "results")
+	}
+	dated, err := report.WriteJSON(out)
+	if err != nil {
+		fatalf("writing results: %v", err)
+	}
+	fmt.Printf("results: %s and %s\n", filepath.Join(out, "latest.json"), dated)
+}
+
+// parseFlags returns the configuration the flags ask for and the results directory ("" for
+// bench/results in the repository).
+func parseFlags() (bench.Config, string) {
 	short := flag.Bool("short", false, "CI size: N=20, a 5 s idle window, real issuance of 8")
 	ns := flag.String("n", "", "comma-separated numbers of UCDeployments (default 100,500,1000)")
 	idle := flag.Duration("idle", 0, "idle window at the idle N (default 60s; 5s with -short)")
@@ -41,18 +71,12 @@ func main() {
 	skip := flag.String("skip", "", "comma-separated phases to leave out: floor, ingress-shim, planner (experiments only)")
 	flag.Parse()
 
+	cfg := bench.DefaultConfig()
 	if *short {
 		cfg = bench.ShortConfig()
 	}
 	if *ns != "" {
-		cfg.Ns = nil
-		for f := range strings.SplitSeq(*ns, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				fatalf("-n: %q is not a positive number", f)
-			}
-			cfg.Ns = append(cfg.Ns, n)
-		}
+		cfg.Ns = parseNs(*ns)
 	}
 	if *idle > 0 {
 		cfg.Idle = *idle
@@ -80,7 +104,26 @@ func main() {
 	cfg.TraceWrites = *trace
 	cfg.KeepLogs = true
 	cfg.ManagerBinary = *bin
-	for f := range strings.SplitSeq(*skip, ",") {
+	parseSkip(&cfg, *skip)
+	return cfg, *out
+}
+
+// parseNs parses -n.
+func parseNs(list string) []int {
+	var out []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fatalf("-n: %q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// parseSkip sets the Skip fields of cfg that -skip names.
+func parseSkip(cfg *bench.Config, list string) {
+	for f := range strings.SplitSeq(list, ",") {
 		switch strings.TrimSpace(f) {
 		case "":
 		case "floor":
@@ -93,32 +136,6 @@ func main() {
 			fatalf("-skip: unknown phase %q", f)
 		}
 	}
-	start := time.Now()
-	cfg.Log = func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	ctrl.SetLogger(logr.Discard())
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	report, err := bench.Run(ctx, cfg)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	report.WriteTable(os.Stdout)
-	dir := *out
-	if dir == "" {
-		root, err := lab.RepoRoot()
-		if err != nil {
-			fatalf("%v", err)
-		}
-		dir = filepath.Join(root, "bench", "results")
-	}
-	dated, err := report.WriteJSON(dir)
-	if err != nil {
-		fatalf("writing results: %v", err)
-	}
-	fmt.Printf("results: %s and %s\n", filepath.Join(dir, "latest.json"), dated)
 }
 
 func fatalf(format string, args ...any) {

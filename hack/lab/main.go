@@ -55,9 +55,9 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	l, err := lab.Start(ctx, lab.Options{
 		GarbageCollector: true,
 		CertManager:      true,
-		Manager:          &manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute},
-		ManagerUser:      true,
-		Log:              say,
+		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
+			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute}},
+		Log: say,
 	})
 	if err != nil {
 		return err

@@ -1,14 +1,12 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -59,88 +57,24 @@ func startGarbageCollector(ctx context.Context, l *Lab) error {
 		// --authorization-kubeconfig are needed.
 		"--secure-port=0",
 	)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group, so that a signal to the test's process group (Ctrl-C) does
-		// not reach it before the lab stops it in order.
-		Setpgid: true,
-		// Killed by the kernel when this process dies without stopping the lab. (Strictly, when
-		// the OS thread that started it exits; Go only ends threads of goroutines that exit while
-		// locked to them, which the lab does not do.)
-		Pdeathsig: syscall.SIGKILL,
-	}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
+	var waitErr error
+	exited, err := startProcess(cmd, logFile, func(err error) { waitErr = err })
+	if err != nil {
 		return fmt.Errorf("starting %s: %w", bin, err)
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		_ = logFile.Close()
-		close(exited)
-	}()
 	l.onStop(func() error { return stopProcessGroup(cmd.Process.Pid, exited, gcStopTimeout) })
 	l.opts.Log("kube-controller-manager (garbage collector) started, pid %d, log %s", cmd.Process.Pid, logPath)
 
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(gcStartTimeout)
-	for {
-		data, _ := os.ReadFile(logPath)
-		if bytes.Contains(data, []byte(gcReadyLine)) {
-			l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("kube-controller-manager exited (%v); last lines of %s:\n%s", waitErr, logPath, tail(logPath, 20))
-		case <-deadline:
-			return fmt.Errorf("kube-controller-manager did not log %q within %s; last lines of %s:\n%s", gcReadyLine, gcStartTimeout, logPath, tail(logPath, 20))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+	wctx, cancel := context.WithTimeout(ctx, gcStartTimeout)
+	defer cancel()
+	switch err := poll(wctx, 100*time.Millisecond, exited, fileContains(logPath, gcReadyLine)); {
+	case errors.Is(err, errExited):
+		return fmt.Errorf("kube-controller-manager exited (%v); last lines of %s:\n%s", waitErr, logPath, tail(logPath, 20))
+	case err != nil && ctx.Err() == nil:
+		return fmt.Errorf("kube-controller-manager did not log %q within %s; last lines of %s:\n%s", gcReadyLine, gcStartTimeout, logPath, tail(logPath, 20))
+	case err != nil:
+		return err
 	}
-}
-
-// stopProcessGroup sends SIGTERM to the process group pgid, waits up to timeout for exited to
-// close, then sends SIGKILL and waits again.
-func stopProcessGroup(pgid int, exited <-chan struct{}, timeout time.Duration) error {
-	select {
-	case <-exited:
-		return nil
-	default:
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stopping process group %d: %w", pgid, err)
-	}
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(timeout):
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("killing process group %d: %w", pgid, err)
-	}
-	select {
-	case <-exited:
-		return fmt.Errorf("process group %d ignored SIGTERM for %s and was killed", pgid, timeout)
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("process group %d survived SIGKILL", pgid)
-	}
-}
-
-// tail returns at most the last n lines of the file at path.
-func tail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
+	l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))
+	return nil
 }

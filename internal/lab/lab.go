@@ -8,11 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -21,7 +21,6 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ucdeploy/ucdeploy/internal/manager"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
@@ -39,13 +38,8 @@ type Options struct {
 	// CertManager runs cert-manager's controllers in process and creates the lab CAs
 	// (ClusterIssuers public-ca and corp-ca).
 	CertManager bool
-	// Manager starts the ucdeploy manager with these options; nil starts none.
-	Manager *manager.Options
-	// ManagerUser runs the manager as a user bound only to config/rbac's ClusterRole instead of
-	// as an administrator.
-	ManagerUser bool
-	// ManagerTransport wraps the manager's HTTP transport (tests count its requests); nil leaves it.
-	ManagerTransport func(http.RoundTripper) http.RoundTripper
+	// Manager starts a ucdeploy manager (Lab.Manager) with these options; nil starts none.
+	Manager *ManagerOptions
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
 }
@@ -60,10 +54,14 @@ type Lab struct {
 	Dir string
 	// Root is the repository root.
 	Root string
+	// Manager is the manager Options.Manager asked for; nil without.
+	Manager *Manager
 
 	env     *envtest.Environment
 	opts    Options
 	cancel  context.CancelFunc
+	ctl     control
+	stopsMu sync.Mutex
 	stops   []func() error
 	started []string
 }
@@ -95,7 +93,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 			err = errors.Join(err, l.Stop())
 		}
 	}()
-	l.stops = append(l.stops, func() error { return os.RemoveAll(dir) })
+	l.onStop(func() error { return os.RemoveAll(dir) })
 	if err := l.logControllerRuntime(); err != nil {
 		return nil, err
 	}
@@ -114,7 +112,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
 	}
-	l.stops = append(l.stops, l.env.Stop)
+	l.onStop(l.env.Stop)
 	l.Config = cfg
 	opts.Log("control plane up in %s", time.Since(start).Round(time.Millisecond))
 
@@ -127,7 +125,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
-	l.stops = append(l.stops, func() error { cancel(); return nil })
+	l.onStop(func() error { cancel(); return nil })
 
 	for _, part := range l.parts() {
 		if err := part.start(runCtx, l); err != nil {
@@ -154,13 +152,18 @@ func (l *Lab) parts() []part {
 		ps = append(ps, part{"cert-manager", startCertManager})
 	}
 	if l.opts.Manager != nil {
-		ps = append(ps, part{"the ucdeploy manager", startManager})
+		ps = append(ps, part{"the ucdeploy manager", func(ctx context.Context, l *Lab) (err error) {
+			l.Manager, err = l.StartManager(ctx, *l.opts.Manager)
+			return err
+		}})
 	}
 	return ps
 }
 
 // Stop stops everything the lab started, newest first, and removes its directory.
 func (l *Lab) Stop() error {
+	l.stopsMu.Lock()
+	defer l.stopsMu.Unlock()
 	var errs []error
 	for i := len(l.stops) - 1; i >= 0; i-- {
 		errs = append(errs, l.stops[i]())
@@ -173,7 +176,7 @@ func (l *Lab) Stop() error {
 // and the clients') to controller-runtime.log in the lab directory. Left unset, it prints a
 // warning with a goroutine stack to the terminal half a minute after first use.
 func (l *Lab) logControllerRuntime() error {
-	f, err := os.Create(filepath.Join(l.Dir, "controller-runtime.log"))
+	f, err := os.Create(l.controllerRuntimeLog())
 	if err != nil {
 		return fmt.Errorf("creating the controller-runtime log: %w", err)
 	}
@@ -183,7 +186,11 @@ func (l *Lab) logControllerRuntime() error {
 }
 
 // onStop registers f to run when the lab stops.
-func (l *Lab) onStop(f func() error) { l.stops = append(l.stops, f) }
+func (l *Lab) onStop(f func() error) {
+	l.stopsMu.Lock()
+	defer l.stopsMu.Unlock()
+	l.stops = append(l.stops, f)
+}
 
 // AddUser creates an API user with the given groups and returns its client configuration and
 // the path of a kubeconfig file for it.

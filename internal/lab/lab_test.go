@@ -1,9 +1,10 @@
-package lab
+package lab_test
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,13 +18,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 )
 
 // TestLab starts a lab with the garbage collector and cert-manager and checks both really work.
 // It fails, rather than skips, when the control-plane binaries are missing.
 func TestLab(t *testing.T) {
 	start := time.Now()
-	l, err := Start(t.Context(), Options{GarbageCollector: true, CertManager: true, Log: t.Logf})
+	l, err := lab.Start(t.Context(), lab.Options{GarbageCollector: true, CertManager: true, Log: t.Logf})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}
@@ -50,8 +54,8 @@ func TestLab(t *testing.T) {
 			dnsNames      []string
 			issuerCN      string
 		}{
-			{InternalIssuer, PublicIssuer, []string{"pool01.contoso.local", "sip.contoso.com"}, "UC Lab Enterprise CA"},
-			{PublicIssuer, InternalIssuer, []string{"sip.contoso.com"}, "UC Lab Public CA"},
+			{lab.InternalIssuer, lab.PublicIssuer, []string{"pool01.contoso.local", "sip.contoso.com"}, "UC Lab Enterprise CA"},
+			{lab.PublicIssuer, lab.InternalIssuer, []string{"sip.contoso.com"}, "UC Lab Public CA"},
 		} {
 			t.Run(tc.issuer, func(t *testing.T) {
 				testCertificate(t, l, tc.issuer, tc.other, tc.dnsNames, tc.issuerCN)
@@ -69,7 +73,7 @@ func TestLab(t *testing.T) {
 				Spec: cmapi.CertificateSpec{
 					SecretName: "gc-owner-tls",
 					DNSNames:   []string{"gc.contoso.local"},
-					IssuerRef:  cmmeta.IssuerReference{Name: InternalIssuer, Kind: cmapi.ClusterIssuerKind, Group: "cert-manager.io"},
+					IssuerRef:  cmmeta.IssuerReference{Name: lab.InternalIssuer, Kind: cmapi.ClusterIssuerKind, Group: "cert-manager.io"},
 				},
 			},
 		}
@@ -95,12 +99,12 @@ func TestLab(t *testing.T) {
 			if err := l.Client.Delete(ctx, owner); err != nil {
 				t.Fatalf("deleting owner: %v", err)
 			}
-			poll(t, 30*time.Second, "dependent "+dependent.Name+" to be garbage-collected", func() (bool, string) {
+			labtest.Eventually(t, 30*time.Second, "dependent "+dependent.Name+" garbage-collected", func() error {
 				err := l.Client.Get(ctx, client.ObjectKeyFromObject(dependent), &corev1.ConfigMap{})
 				if apierrors.IsNotFound(err) {
-					return true, ""
+					return nil
 				}
-				return false, "still there"
+				return fmt.Errorf("still there (%v)", err)
 			})
 			t.Logf("%s's dependent collected %s after the owner was deleted", gvk.Kind, time.Since(deleted).Round(time.Millisecond))
 		}
@@ -109,7 +113,7 @@ func TestLab(t *testing.T) {
 
 // testCertificate issues a leaf from issuer and checks its names and that it verifies against
 // issuer's CA only.
-func testCertificate(t *testing.T, l *Lab, issuer, other string, dnsNames []string, issuerCN string) {
+func testCertificate(t *testing.T, l *lab.Lab, issuer, other string, dnsNames []string, issuerCN string) {
 	ctx := t.Context()
 	crt := &cmapi.Certificate{
 		ObjectMeta: metav1.ObjectMeta{Name: "leaf-" + issuer, Namespace: "default"},
@@ -123,16 +127,20 @@ func testCertificate(t *testing.T, l *Lab, issuer, other string, dnsNames []stri
 	if err := l.Client.Create(ctx, crt); err != nil {
 		t.Fatalf("creating Certificate: %v", err)
 	}
-	poll(t, 30*time.Second, "Certificate "+crt.Name+" to be Ready", func() (bool, string) {
+	labtest.Eventually(t, 30*time.Second, "Certificate "+crt.Name+" Ready", func() error {
 		if err := l.Client.Get(ctx, client.ObjectKeyFromObject(crt), crt); err != nil {
-			return false, err.Error()
+			return err
 		}
 		for _, c := range crt.Status.Conditions {
-			if c.Type == cmapi.CertificateConditionReady {
-				return c.Status == cmmeta.ConditionTrue, string(c.Status) + " " + c.Reason + ": " + c.Message
+			if c.Type != cmapi.CertificateConditionReady {
+				continue
 			}
+			if c.Status == cmmeta.ConditionTrue {
+				return nil
+			}
+			return fmt.Errorf("%s %s: %s", c.Status, c.Reason, c.Message)
 		}
-		return false, "no Ready condition"
+		return errors.New("no Ready condition")
 	})
 	t.Logf("Certificate from %s Ready %s after create", issuer, time.Since(start).Round(time.Millisecond))
 
@@ -180,25 +188,6 @@ func testCertificate(t *testing.T, l *Lab, issuer, other string, dnsNames []stri
 		opts.Roots = otherPool
 		if _, err := leaf.Verify(opts); err == nil {
 			t.Errorf("leaf of %s verifies for %s against %s's CA", issuer, name, other)
-		}
-	}
-}
-
-// poll calls cond every 20 ms until it returns true, failing the test after timeout with the
-// last state cond reported.
-func poll(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	defer cancel()
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, state)
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/plan/plantest"
 )
 
-// BenchmarkCompute plans the full design of base() (pool, Director, Edge, reverse proxy, CWA,
+// BenchmarkCompute plans plantest.EnterpriseSpec (pool, Director, Edge, reverse proxy, CWA,
 // Exchange 2010, certificates per role) with 1, 10 and 100 SIP and SMTP domains, and each of the
-// samples. `make bench` measures the planner on its own workload (bench.Planner).
+// samples. `make bench` measures the same cases (bench.Planner).
 func BenchmarkCompute(b *testing.B) {
 	for _, domains := range []int{1, 10, 100} {
-		spec := withDomains(base(), domains)
+		spec := plantest.EnterpriseSpec(domains)
 		b.Run(fmt.Sprintf("domains=%d", domains), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -28,15 +28,4 @@ func BenchmarkCompute(b *testing.B) {
 			}
 		})
 	}
-}
-
-// withDomains gives s n SIP domains and the same n SMTP domains.
-func withDomains(s *v1alpha1.UCDeploymentSpec, n int) *v1alpha1.UCDeploymentSpec {
-	domains := []v1alpha1.FQDN{"contoso.com"}
-	for i := 1; i < n; i++ {
-		domains = append(domains, v1alpha1.FQDN(fmt.Sprintf("d%03d.contoso.com", i)))
-	}
-	s.SIPDomains = domains
-	s.Exchange.SMTPDomains = domains
-	return s
 }

@@ -76,6 +76,12 @@ var rules = []rule{
 		forbid: []string{"sigs.k8s.io/", "k8s.io/client-go", "github.com/cert-manager/", "internal/", "controllers", "bench"}},
 	{packages: "internal/plan", why: "the planner is pure: the spec in, a plan out",
 		forbid: []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "net/http", "os/exec", "internal/", "controllers", "bench"}},
+	{packages: "internal/plan/plantest", why: "the planner's test designs are as pure as the planner",
+		forbid: []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "net/http", "os/exec", "internal/", "controllers", "bench"}},
+	{packages: "bench", why: "the benchmark's production code does not link the testing package",
+		forbid: []string{"testing"}},
+	{packages: "bench/", why: "the benchmark's production code does not link the testing package",
+		forbid: []string{"testing"}},
 	{packages: "internal/zone", why: "zone files are rendered from the plan alone",
 		forbid: []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "net/http", "os/exec", "internal/render", "internal/cli", "internal/lab", "internal/manager", "controllers", "bench"}},
 	{packages: "internal/render", why: "rendering is pure: objects and text from the plan",
@@ -131,14 +137,15 @@ func TestImportsRunDownwards(t *testing.T) {
 }
 
 // TestPlannerTestsStandAlone: the planner's tests import neither the benchmark nor the lab, so
-// that the pure core is tested without the harness.
+// that the pure core is tested without the harness; only the API and the planner's own test
+// designs (plantest, which the benchmark plans too).
 func TestPlannerTestsStandAlone(t *testing.T) {
 	p, ok := listPackages(t)["internal/plan"]
 	if !ok {
 		t.Fatal("go list does not know internal/plan")
 	}
 	for _, imp := range local(append(slices.Clone(p.TestImports), p.XTestImports...)) {
-		if imp != "api/v1alpha1" && imp != "internal/plan" {
+		if imp != "api/v1alpha1" && imp != "internal/plan" && imp != "internal/plan/plantest" {
 			t.Errorf("internal/plan's tests import %s", imp)
 		}
 	}
@@ -158,6 +165,9 @@ func TestRulesCatchAViolation(t *testing.T) {
 		{"api/v1alpha1", "sigs.k8s.io/controller-runtime/pkg/scheme", true},
 		{"internal/cli", "internal/manager", true},
 		{"internal/lab", "controllers", true},
+		{"bench", "testing", true},
+		{"bench/workload", "testing", true},
+		{"internal/plan/plantest", "internal/render", true},
 	} {
 		hit := false
 		for _, r := range rules {

@@ -34,9 +34,9 @@ func TestRealIssuance(t *testing.T) {
 	l, err := lab.Start(ctx, lab.Options{
 		GarbageCollector: true,
 		CertManager:      true,
-		Manager:          &manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour},
-		ManagerUser:      true,
-		Log:              func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
+		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
+			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour}},
+		Log: func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
 	})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -63,7 +64,7 @@ func testDrift(t *testing.T) {
 	startManager(t, managerOptions(ns), rec)
 	u := deployment(sample(t, "contoso-se"), ns, "contoso-se")
 	create(t, u)
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	pool := plannedCert(t, u, plan.RolePool)
 	poolKey := client.ObjectKey{Namespace: ns, Name: pool.Name}
 
@@ -99,7 +100,7 @@ func testDrift(t *testing.T) {
 			c.Spec.DNSNames = []string{"evil.example.com"}
 			c.Spec.IssuerRef = cmmeta.IssuerReference{Name: lab.PublicIssuer, Kind: cmapi.ClusterIssuerKind, Group: "cert-manager.io"}
 		})
-		eventually(t, statusTimeout, "spec reverted", func() error {
+		labtest.Eventually(t, statusTimeout, "spec reverted", func() error {
 			c := &cmapi.Certificate{}
 			if err := k8s.Get(ctx, poolKey, c); err != nil {
 				return err
@@ -110,7 +111,7 @@ func testDrift(t *testing.T) {
 			return nil
 		})
 		o.observe("dnsNames and issuerRef reverted")
-		eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+		labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 		o.observe("Secret holds the planned SANs, verified against the internal CA; UCDeployment Ready")
 		waitQuiet(t, rec, quietWindow, statusTimeout)
 		o.observe("then the manager stops writing")
@@ -140,7 +141,7 @@ func testDrift(t *testing.T) {
 		if len(edited) == 0 {
 			t.Fatalf("%s has no zone file to edit", key.Name)
 		}
-		eventually(t, statusTimeout, "ConfigMap reverted", func() error {
+		labtest.Eventually(t, statusTimeout, "ConfigMap reverted", func() error {
 			cm := &corev1.ConfigMap{}
 			if err := k8s.Get(ctx, key, cm); err != nil {
 				return err
@@ -190,7 +191,7 @@ func deleteAndRecover(t *testing.T, u *v1alpha1.UCDeployment, pc plan.Certificat
 			t.Fatal(err)
 		}
 	}
-	eventually(t, convergeTimeout, "Certificate recreated and Ready", func() error {
+	labtest.Eventually(t, convergeTimeout, "Certificate recreated and Ready", func() error {
 		c := &cmapi.Certificate{}
 		if err := k8s.Get(ctx, key, c); err != nil {
 			return err
@@ -234,7 +235,7 @@ func deleteAndRecover(t *testing.T, u *v1alpha1.UCDeployment, pc plan.Certificat
 	}
 	// The recreated Certificate is Ready; the UCDeployment's status must follow. A longer wait
 	// would not help: when this fails the manager has nothing left to do.
-	if err := poll(ctx, statusTimeout, func() error { return converged(ctx, u.Namespace, true) }); err != nil {
+	if err := labtest.Poll(ctx, statusTimeout, func() error { return converged(ctx, u.Namespace, true) }); err != nil {
 		got, _ := getUCD(ctx, client.ObjectKeyFromObject(u))
 		var trace []string
 		for _, c := range rec.writes()[since:] {
@@ -301,7 +302,7 @@ func testForeignObject(t *testing.T) {
 	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", 3*time.Minute)
 	t.Logf("Ready %s after the foreign ConfigMap was deleted (the controller requeues conflicts after a minute)",
 		time.Since(deleted).Round(time.Second))
-	eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
 	o.observe("after the foreign ConfigMap was deleted: the controller created its own and became Ready with no change to the UCDeployment (conflict requeue)")
 }
 
@@ -335,7 +336,7 @@ func testMissingIssuer(t *testing.T) {
 
 	// Wait until the public certificates are issued and cert-manager has had its say on the
 	// others, then until the manager has nothing left to write.
-	eventually(t, convergeTimeout, "public certificates ready, internal ones reported", func() error {
+	labtest.Eventually(t, convergeTimeout, "public certificates ready, internal ones reported", func() error {
 		got, err := getUCD(ctx, key)
 		if err != nil {
 			return err
@@ -384,7 +385,7 @@ func testMissingIssuer(t *testing.T) {
 	created := time.Now()
 	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", convergeTimeout)
 	t.Logf("Ready %s after ClusterIssuer %s was created", time.Since(created).Round(time.Second), missing)
-	eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
 	o.observe("once ClusterIssuer %s (the enterprise CA's key) exists: Ready=True by itself, every certificate issued with the planned SANs", missing)
 }
 
@@ -447,7 +448,7 @@ func testAPIServerRestart(t *testing.T) {
 			if i == half {
 				<-stopping // the rest is created across the outage
 			}
-			err := poll(ctx, 2*time.Minute, func() error {
+			err := labtest.Poll(ctx, 2*time.Minute, func() error {
 				err := k8s.Create(ctx, u.DeepCopy())
 				if err != nil && !apierrors.IsAlreadyExists(err) { // AlreadyExists: created, response lost
 					failedCreates.Add(1)
@@ -484,7 +485,7 @@ func testAPIServerRestart(t *testing.T) {
 	t.Logf("%d create calls failed during the outage and were retried", failedCreates.Load())
 	o.observe("stopped while a reconcile was between writes (its Certificate write held, then sent to the stopped server), with %d of %d UCDeployments created; the other %d created across the outage by retrying", half, len(batch), len(batch)-half)
 
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	var list v1alpha1.UCDeploymentList
 	if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -541,9 +542,9 @@ func testManagerKilled(t *testing.T) {
 		}
 	}
 	o.observe("%d kills, each followed by updates with no manager running and a new manager", kills)
-	eventually(t, convergeTimeout, "converged", func() error { return converged(ctx, ns, false) })
+	labtest.Eventually(t, convergeTimeout, "converged", func() error { return converged(ctx, ns, false) })
 	o.observe("every status describes the last generation; Certificates and ConfigMaps are exactly the planned ones, each with one controller reference to an existing UCDeployment, no Secret shared")
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	o.observe("all Ready, each Secret with the SANs of the last update")
 }
 
@@ -557,9 +558,9 @@ func testLeaderElection(t *testing.T) {
 	opts := managerOptions(ns)
 	opts.LeaderElect, opts.LeaderElectionNamespace = true, "default"
 	recs := []*recorder{{}, {}}
-	ms := []*lab.ManagerProcess{startManager(t, opts, recs[0]), startManager(t, opts, recs[1])}
+	ms := []*lab.Manager{startManager(t, opts, recs[0]), startManager(t, opts, recs[1])}
 	leader := -1
-	eventually(t, statusTimeout, "a leader", func() error {
+	labtest.Eventually(t, statusTimeout, "a leader", func() error {
 		leader = -1
 		for i, rec := range recs {
 			if acquired(rec.writes()) {
@@ -581,7 +582,7 @@ func testLeaderElection(t *testing.T) {
 
 	u := deployment(sample(t, "contoso-se"), ns, "contoso-se")
 	create(t, u)
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	waitQuiet(t, recs[leader], quietWindow, statusTimeout)
 	lw, fw := byKind(recs[leader].writes(), true), byKind(recs[follower].writes(), false)
 	if lw[kindCertificate] == 0 || lw[kindConfigMap] == 0 || lw[kindUCDeployment] == 0 {
@@ -619,7 +620,7 @@ func testLeaderElection(t *testing.T) {
 	updateObj(t, client.ObjectKeyFromObject(u), &v1alpha1.UCDeployment{}, func(u *v1alpha1.UCDeployment) {
 		u.Spec.SIPDomains = append(u.Spec.SIPDomains, "northwind.com")
 	})
-	eventually(t, convergeTimeout, "converged and Ready after the change", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready after the change", func() error { return converged(ctx, ns, true) })
 	t.Logf("the change converged %s after the leader was stopped", time.Since(stopped).Round(time.Second))
 	taken := recs[follower].writes()[followerWrites:]
 	if !acquired(taken) || byKind(taken, true)[kindCertificate] == 0 {
@@ -654,7 +655,7 @@ func testInvalidSpec(t *testing.T) {
 	u := deployment(sample(t, "litware-seed"), ns, "litware-seed")
 	create(t, u)
 	key := client.ObjectKeyFromObject(u)
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	waitQuiet(t, rec, quietWindow, statusTimeout)
 	before := snapshot(t, u)
 
@@ -680,7 +681,7 @@ func testInvalidSpec(t *testing.T) {
 
 	updateObj(t, key, &v1alpha1.UCDeployment{}, func(u *v1alpha1.UCDeployment) { u.Spec.OCS.Edge.AVAuthenticationPort = 5062 })
 	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", statusTimeout)
-	eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
 	if diff := compareSnapshots(before, snapshot(t, u)); diff != "" {
 		t.Errorf("children changed when the spec was fixed: %s", diff)
 	} else {
@@ -737,7 +738,7 @@ func testConcurrentUpdates(t *testing.T) {
 	u := deployment(sample(t, "contoso-se"), ns, "contoso-se")
 	create(t, u)
 	key := client.ObjectKeyFromObject(u)
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	waitQuiet(t, rec, quietWindow, statusTimeout)
 	writesBefore := rec.count()
 
@@ -795,7 +796,7 @@ func testConcurrentUpdates(t *testing.T) {
 			final.Generation, final.Spec.SIPDomains, last.generation, last.domains)
 	}
 	o.observe("%d updates accepted (conflicts retried); the live spec is the last accepted one", writers*updates)
-	eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
+	labtest.Eventually(t, convergeTimeout, "converged and Ready", func() error { return converged(ctx, ns, true) })
 	pool := plannedCert(t, final, plan.RolePool)
 	if !slices.Contains(pool.DNSNames, "sip."+string(last.domains[1])) {
 		t.Fatalf("the planned pool certificate %v lacks the last SIP domain", pool.DNSNames)

@@ -26,7 +26,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -38,15 +37,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
@@ -215,9 +213,9 @@ const workersStarted = "Starting workers"
 // startManager starts a ucdeploy manager as the least-privilege user, recording its writes in rec,
 // and waits for its workers unless it runs for leadership. The test's cleanup stops it and, when
 // the test failed, logs the end of its log.
-func startManager(t *testing.T, opts manager.Options, rec *recorder) *lab.ManagerProcess {
+func startManager(t *testing.T, opts manager.Options, rec *recorder) *lab.Manager {
 	t.Helper()
-	m, err := testLab.StartManager(t.Context(), opts, rec.wrap, true)
+	m, err := testLab.StartManager(t.Context(), lab.ManagerOptions{Options: opts, AsUser: true, Transport: rec.wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +224,7 @@ func startManager(t *testing.T, opts manager.Options, rec *recorder) *lab.Manage
 			t.Errorf("stopping %s: %v", m.Name, err)
 		}
 		if t.Failed() {
-			t.Logf("last lines of %s (%s):\n%s", m.Name, m.LogPath, tailFile(m.LogPath, 30))
+			t.Logf("last lines of %s (%s):\n%s", m.Name, m.LogPath, m.LogTail(30))
 		}
 	})
 	if !opts.LeaderElect {
@@ -239,23 +237,11 @@ func startManager(t *testing.T, opts manager.Options, rec *recorder) *lab.Manage
 	return m
 }
 
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // waitQuiet waits for a window of the given length in which rec records no write (Lease renewals
 // aside).
 func waitQuiet(t *testing.T, rec *recorder, window, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, "no manager writes for "+window.String(), func() error {
+	labtest.Eventually(t, timeout, "no manager writes for "+window.String(), func() error {
 		before := rec.work()
 		time.Sleep(window)
 		if n := rec.work() - before; n > 0 {
@@ -268,40 +254,11 @@ func waitQuiet(t *testing.T, rec *recorder, window, timeout time.Duration) {
 // --- objects ---
 
 // namespace creates a fresh namespace for one test.
-func namespace(t *testing.T, prefix string) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatalf("creating namespace: %v", err)
-	}
-	return ns.Name
-}
+func namespace(t *testing.T, prefix string) string { return labtest.Namespace(t, k8s, prefix+"-") }
 
 // sample returns the sample named name from config/samples, decoded by the CLI's decoder.
 func sample(t *testing.T, name string) v1alpha1.UCDeployment {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testLab.Root, "config", "samples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds, err := decode.Decode(f, data)
-		if err != nil {
-			t.Fatalf("sample %s: %v", f, err)
-		}
-		for _, d := range ds {
-			if d.Name == name {
-				return d
-			}
-		}
-	}
-	t.Fatalf("no sample %s", name)
-	return v1alpha1.UCDeployment{}
+	return labtest.Sample(t, testLab.Root, name)
 }
 
 // deployment returns a copy of s named name in namespace ns, ready to create.
@@ -355,7 +312,7 @@ func conditionOf(u *v1alpha1.UCDeployment, typ string) *metav1.Condition {
 func waitCondition(t *testing.T, key client.ObjectKey, typ string, status metav1.ConditionStatus, reason string, timeout time.Duration) *v1alpha1.UCDeployment {
 	t.Helper()
 	var u *v1alpha1.UCDeployment
-	eventually(t, timeout, fmt.Sprintf("%s %s=%s/%s", key, typ, status, reason), func() error {
+	labtest.Eventually(t, timeout, fmt.Sprintf("%s %s=%s/%s", key, typ, status, reason), func() error {
 		var err error
 		if u, err = getUCD(context.Background(), key); err != nil {
 			return err
@@ -370,27 +327,6 @@ func waitCondition(t *testing.T, key client.ObjectKey, typ string, status metav1
 		return nil
 	})
 	return u
-}
-
-// eventually polls f until it returns nil, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	if err := poll(t.Context(), timeout, f); err != nil {
-		t.Fatalf("%s: not true after %s: %v", what, timeout, err)
-	}
-}
-
-// poll calls f every 200 ms until it returns nil; it returns f's last error after timeout.
-func poll(ctx context.Context, timeout time.Duration, f func() error) error {
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
-		last = f()
-		return last == nil, nil
-	})
-	if err != nil && last != nil {
-		return last
-	}
-	return err
 }
 
 // --- what converged means ---

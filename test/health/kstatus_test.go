@@ -5,6 +5,7 @@ package health_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
+	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the status fixtures in testdata/ from this run")
@@ -52,7 +54,7 @@ func TestKstatusLifecycle(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 2, SyncPeriod: time.Minute}
-	l, err := lab.Start(ctx, lab.Options{Manager: &opts, ManagerUser: true, Log: t.Logf})
+	l, err := lab.Start(ctx, lab.Options{Manager: &lab.ManagerOptions{Options: opts, InProcess: true, AsUser: true}, Log: t.Logf})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}
@@ -314,21 +316,16 @@ func paths(v any, path string, set map[string]bool) {
 // subresource, as cert-manager would (this lab runs no cert-manager).
 func (h *harness) markCertificatesReady(ucd *v1alpha1.UCDeployment) {
 	h.t.Helper()
-	ctx := context.Background()
-	var list cmapi.CertificateList
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if err := h.lab.Client.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{"uc.ucdeploy.io/deployment": ucd.Name}); err != nil {
-			h.t.Fatal(err)
+	labtest.Eventually(h.t, 30*time.Second, ucd.Name+" has Certificates", func() error {
+		var list cmapi.CertificateList
+		if err := h.lab.Client.List(context.Background(), &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
+			return err
 		}
-		if len(list.Items) > 0 || time.Now().After(deadline) {
-			break
+		if len(list.Items) == 0 {
+			return errors.New("none yet")
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(list.Items) == 0 {
-		h.t.Fatalf("%s has no Certificates", ucd.Name)
-	}
+		return nil
+	})
 	labtest.MarkCertificatesReady(h.t, h.lab.Client, ucd)
 }
 

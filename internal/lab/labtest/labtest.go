@@ -1,4 +1,4 @@
-// Package labtest holds the helpers the lab-based test suites share: waiting, namespaces,
+// Package labtest holds the helpers the lab-based test suites share: polling, namespaces,
 // samples, readiness of UCDeployments, and standing in for cert-manager's readiness controller.
 package labtest
 
@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,17 +25,23 @@ import (
 // Eventually polls f until it returns nil, failing the test with f's last error after timeout.
 func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %s: %v", what, timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := Poll(t.Context(), timeout, f); err != nil {
+		t.Fatalf("%s: not true after %s: %v", what, timeout, err)
 	}
+}
+
+// Poll calls f every 100 ms until it returns nil; it returns f's last error when timeout passes
+// or ctx ends first. Unlike Eventually it may run outside the test's goroutine.
+func Poll(ctx context.Context, timeout time.Duration, f func() error) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = f()
+		return last == nil, nil
+	})
+	if err != nil && last != nil {
+		return last
+	}
+	return err
 }
 
 // Namespace creates a fresh namespace with the given name prefix.

@@ -31,11 +31,11 @@ type RequestCost struct {
 // ingress-shim make, for the objects of n generated deployments. It explains the ratios: where
 // the peer is cheaper, this says which of our writes cost what.
 func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
-	ds, namespaces, err := e.deployments(ctx, "rc", n)
+	ds, cleanUp, err := e.deployments(ctx, "rc", n)
 	if err != nil {
 		return nil, err
 	}
-	defer e.cleanUp(context.WithoutCancel(ctx), namespaces)
+	defer cleanUp()
 	posted, applied := childrenOf(ds), childrenOf(ds)
 	for _, o := range applied {
 		o.SetName(o.GetName() + "-a")
@@ -77,13 +77,7 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 	get := func(obj client.Object) error {
 		return e.client.Get(ctx, client.ObjectKeyFromObject(obj), &v1alpha1.UCDeployment{})
 	}
-	var costs []RequestCost
-	for _, step := range []struct {
-		name    string
-		objs    *[]client.Object
-		prepare func() error // not measured
-		do      func(client.Object) error
-	}{
+	return e.measureRequests(ctx, []costStep{
 		{"create UCDeployment (POST)", &ucds, nil, create},
 		{"create Ingress (POST)", &ingresses, nil, create},
 		{"create Certificate and ConfigMap (POST)", &posted, nil, create},
@@ -91,7 +85,21 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 		{"UCDeployment status (merge patch)", &ucds, nil, patchStatus},
 		{"UCDeployment status (PUT)", &fresh, readAll, putStatus},
 		{"get UCDeployment", &ucds, nil, get},
-	} {
+	})
+}
+
+// costStep is one kind of request requestCosts measures: do, sent for each of objs.
+type costStep struct {
+	name    string
+	objs    *[]client.Object
+	prepare func() error // not measured
+	do      func(client.Object) error
+}
+
+// measureRequests runs the steps one after the other and measures each.
+func (e *env) measureRequests(ctx context.Context, steps []costStep) ([]RequestCost, error) {
+	var costs []RequestCost
+	for _, step := range steps {
 		if step.prepare != nil {
 			if err := step.prepare(); err != nil {
 				return nil, fmt.Errorf("%s: %w", step.name, err)

@@ -7,6 +7,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,9 @@ type Config struct {
 	IdleN int
 	// IdleSyncPeriod is the manager's --sync-period during idle windows.
 	IdleSyncPeriod time.Duration
+	// Runs is how many times convergence and the floor are measured at each N; the row holds the
+	// run with the median ratio.
+	Runs int
 	// RealN is the N of the run with real cert-manager issuance; 0 skips it.
 	RealN int
 	// CostsN is the number of deployments whose objects measure the cost of each kind of
@@ -79,6 +83,7 @@ func DefaultConfig() Config {
 		Idle:           60 * time.Second,
 		IdleOthers:     10 * time.Second,
 		IdleSyncPeriod: 5 * time.Second,
+		Runs:           3,
 		RealN:          100,
 		CostsN:         1000,
 		Concurrency:    lab.DefaultManagerOptions().MaxConcurrentReconciles,
@@ -97,6 +102,7 @@ func ShortConfig() Config {
 	c.Idle, c.IdleOthers = 5*time.Second, 0
 	c.IdleSyncPeriod = 2 * time.Second // so that the 5 s window sees resyncs
 	c.RealN = 8
+	c.Runs = 1
 	c.CostsN = 20
 	c.Timeout = 2 * time.Minute
 	c.PlannerShort = true
@@ -337,17 +343,14 @@ type rowPhase struct {
 	run                func(ctx context.Context, prefix string, n int) (rowFiller, error)
 }
 
-// row measures one N: convergence (with the idle window), the floor and the peers, in that
-// order (the floor's and the peers' ratios read the columns before theirs).
+// row measures one N: convergence (with the idle window) and the floor, Runs times, then the
+// peers (their ratios read the convergence columns).
 func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	row := &Row{N: n, Namespaces: e.cfg.Namespaces, LoadAverageStart: loadAverage()}
+	if err := e.convergeRuns(ctx, n, row); err != nil {
+		return nil, err
+	}
 	for _, ph := range []rowPhase{
-		{"converge", "", "cv", false, func(ctx context.Context, prefix string, n int) (rowFiller, error) {
-			return e.converge(ctx, prefix, n, e.idleWindow(n))
-		}},
-		{"floor", "", "fl", e.cfg.SkipFloor, func(ctx context.Context, prefix string, n int) (rowFiller, error) {
-			return e.floor(ctx, prefix, n)
-		}},
 		{"ucdeploy as a peer", " (no stand-in, until its Certificates exist)", "op", e.cfg.SkipIngressShim,
 			func(ctx context.Context, prefix string, n int) (rowFiller, error) {
 				return e.oursAsPeer(ctx, prefix, n)
@@ -371,6 +374,49 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 		n, row.ConvergeSeconds, row.CertificatesExistSeconds, row.FloorSeconds, row.ConvergeOverFloor, row.IngressShimSeconds,
 		row.WritesPerDeployment, row.MinimumWritesPerDeployment)
 	return row, nil
+}
+
+// convergeRuns measures convergence and the floor cfg.Runs times, alternating, and fills row from
+// the run whose ratio is the median; every run's ratio is in ConvergeOverFloorRuns. Only the first
+// convergence measures the idle window.
+func (e *env) convergeRuns(ctx context.Context, n int, row *Row) error {
+	type run struct {
+		conv  *convergence
+		floor *floorResult
+		ratio float64
+	}
+	var runs []run
+	for i := range max(e.cfg.Runs, 1) {
+		idle := time.Duration(0)
+		if i == 0 {
+			idle = e.idleWindow(n)
+		}
+		e.log("N=%d: converge (run %d)", n, i+1)
+		conv, err := e.converge(ctx, fmt.Sprintf("cv%d-%d", n, i), n, idle)
+		if err != nil {
+			return fmt.Errorf("converge: %w", err)
+		}
+		if i == 0 {
+			conv.fill(row) // the idle columns
+		}
+		r := run{conv: conv}
+		if !e.cfg.SkipFloor {
+			e.log("N=%d: floor (run %d)", n, i+1)
+			if r.floor, err = e.floor(ctx, fmt.Sprintf("fl%d-%d", n, i), n); err != nil {
+				return fmt.Errorf("floor: %w", err)
+			}
+			r.ratio = conv.seconds / r.floor.seconds
+			row.ConvergeOverFloorRuns = append(row.ConvergeOverFloorRuns, r.ratio)
+		}
+		runs = append(runs, r)
+	}
+	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(a.ratio, b.ratio) })
+	median := runs[len(runs)/2]
+	median.conv.fill(row)
+	if median.floor != nil {
+		median.floor.fill(row)
+	}
+	return nil
 }
 
 // idleWindow is the idle window measured at n.

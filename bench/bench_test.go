@@ -74,7 +74,7 @@ func TestBenchSmall(t *testing.T) {
 	if row.FloorWrites.Objects() != int64(row.Certificates+row.ConfigMaps+row.N) {
 		t.Errorf("the floor wrote %+v; want exactly its children and one status each", row.FloorWrites)
 	}
-	if ri := r.RealIssuance; ri == nil || ri.ConvergeSeconds <= 0 || ri.Certificates == 0 {
+	if ri := r.RealIssuance; ri == nil || ri.ConvergeSeconds <= 0 || ri.Certificates == 0 || ri.CertManagerAloneSeconds <= 0 || ri.OverCertManagerAlone <= 0 {
 		t.Errorf("real issuance not measured: %+v", ri)
 	}
 	if len(r.Planner) != len(PlannerDomains) || len(r.PlannerSamples) == 0 {

@@ -2,9 +2,14 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
 // realResult is the run with real cert-manager issuance.
@@ -23,11 +28,18 @@ func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 	if err := createIssuers(ctx, e.client, lab.PublicIssuer, lab.InternalIssuer); err != nil {
 		return nil, err
 	}
-	conv, err := e.converge(ctx, "ri", n, 0)
+	conv, err := e.converge(ctx, fmt.Sprintf("ri%d", n), n, 0)
 	if err != nil {
 		return nil, err
 	}
+	e.log("real issuance: N=%d, the same Certificates created directly for cert-manager alone", n)
+	alone, err := e.certManagerAlone(ctx, fmt.Sprintf("ca%d", n), n)
+	if err != nil {
+		return nil, fmt.Errorf("cert-manager alone: %w", err)
+	}
 	return &RealIssuance{
+		CertManagerAloneSeconds:  alone,
+		OverCertManagerAlone:     conv.seconds / alone,
 		N:                        n,
 		Certificates:             conv.certificates,
 		ConvergeSeconds:          conv.seconds,
@@ -39,4 +51,36 @@ func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 		ManagerPeakHeapBytes:     conv.peak.peakHeap,
 		CPU:                      conv.cpu,
 	}, nil
+}
+
+// certManagerAlone is the peer users compare real issuance with: the Certificates the n
+// deployments plan, created directly (no ucdeploy, no owner) by the same creators and issued by
+// the same cert-manager; it returns the seconds from the first create until every one is Ready
+// (its Secret written).
+func (e *env) certManagerAlone(ctx context.Context, prefix string, n int) (float64, error) {
+	ds, cleanUp, err := e.deployments(ctx, prefix, n)
+	if err != nil {
+		return 0, err
+	}
+	defer cleanUp()
+	_, _, keys := objectsOf(ds)
+	var certs []client.Object
+	for _, d := range ds {
+		for _, c := range render.Certificates(d.Object, d.Plan) {
+			c.OwnerReferences = nil
+			certs = append(certs, c)
+		}
+	}
+	ready := newTracker(keys, certReady)
+	e.watch.track(true, ready)
+	defer e.watch.untrack(ready)
+	t0 := time.Now()
+	if err := e.createAll(ctx, certs, nil); err != nil {
+		return 0, err
+	}
+	done, err := ready.wait(ctx, e.cfg.Timeout, "Certificates issued by cert-manager alone")
+	if err != nil {
+		return 0, err
+	}
+	return done.Sub(t0).Seconds(), nil
 }

@@ -50,6 +50,7 @@ type ReportConfig struct {
 	IdleOthersSeconds      float64  `json:"idleOthersSeconds"`
 	IdleN                  int      `json:"idleN"`
 	IdleSyncPeriodSeconds  float64  `json:"idleSyncPeriodSeconds"`
+	Runs                   int      `json:"runs"`
 	RealN                  int      `json:"realN"`
 	CostsN                 int      `json:"costsN"`
 	MaxConcurrentReconcile int      `json:"maxConcurrentReconciles"`
@@ -75,6 +76,8 @@ type Row struct {
 	// FloorSeconds: the same work done by a bare client (see floor).
 	FloorSeconds      float64 `json:"floorSeconds"`
 	ConvergeOverFloor float64 `json:"convergeOverFloor"`
+	// ConvergeOverFloorRuns is every run's ratio, in run order; ConvergeOverFloor is their median.
+	ConvergeOverFloorRuns []float64 `json:"convergeOverFloorRuns,omitempty"`
 
 	// IngressShimSeconds: first Ingress created to every Certificate of ingress-shim existing.
 	IngressShimSeconds float64 `json:"ingressShimSeconds"`
@@ -131,7 +134,12 @@ type Row struct {
 
 // RealIssuance is the run with cert-manager's controllers issuing every Certificate.
 type RealIssuance struct {
-	N                        int     `json:"n"`
+	N int `json:"n"`
+	// CertManagerAloneSeconds: the same Certificates created directly and issued by the same
+	// cert-manager, first create to every one Ready; OverCertManagerAlone is ConvergeSeconds
+	// (ucdeploy's apply to every UCDeployment Ready) over it.
+	CertManagerAloneSeconds  float64 `json:"certManagerAloneSeconds"`
+	OverCertManagerAlone     float64 `json:"overCertManagerAlone"`
 	Certificates             int     `json:"certificates"`
 	ConvergeSeconds          float64 `json:"convergeSeconds"`
 	CertificatesExistSeconds float64 `json:"certificatesExistSeconds"`
@@ -155,7 +163,7 @@ type PlannerRow struct {
 func reportConfig(c Config) ReportConfig {
 	return ReportConfig{
 		Ns: c.Ns, IdleSeconds: c.Idle.Seconds(), IdleOthersSeconds: c.IdleOthers.Seconds(), IdleN: c.IdleN,
-		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), RealN: c.RealN, CostsN: c.CostsN, MaxConcurrentReconcile: c.Concurrency,
+		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), Runs: c.Runs, RealN: c.RealN, CostsN: c.CostsN, MaxConcurrentReconcile: c.Concurrency,
 		Creators: c.Creators, StandInWorkers: c.StandInWorkers, Namespaces: c.Namespaces, ManagerArgs: c.ManagerArgs,
 		ManagerEnv: c.ManagerEnv, ManagerBinary: c.ManagerBinary,
 	}
@@ -275,8 +283,10 @@ func (r *Report) WriteTable(out io.Writer) {
 	}
 	w.Flush()
 	if ri := r.RealIssuance; ri != nil {
-		fmt.Fprintf(out, "\nreal issuance: N=%d, %d certificates issued by cert-manager, converged in %.2f s (%.3f s/cert), writes/ucd %.2f, peak RSS %.1f MiB\n",
-			ri.N, ri.Certificates, ri.ConvergeSeconds, ri.SecondsPerCertificate, ri.WritesPerDeployment, mib(ri.ManagerPeakRSSBytes))
+		fmt.Fprintf(out, "\nreal issuance: N=%d, %d certificates issued by cert-manager, converged in %.2f s (%.3f s/cert), writes/ucd %.2f, peak RSS %.1f MiB; "+
+			"cert-manager alone %.2f s (x%.2f)\n",
+			ri.N, ri.Certificates, ri.ConvergeSeconds, ri.SecondsPerCertificate, ri.WritesPerDeployment, mib(ri.ManagerPeakRSSBytes),
+			ri.CertManagerAloneSeconds, ri.OverCertManagerAlone)
 	}
 	if len(r.RequestCosts) > 0 {
 		fmt.Fprintln(out)

@@ -98,10 +98,24 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	st := desiredStatus(ucd, in)
 	r.announce(ucd, in, st)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
+	if justCreated(in) {
+		// The status would only say that Certificates created a moment ago are not issued yet;
+		// issuance usually completes within the settle time, so the status is written once, then
+		// (docs/performance.md, "Round 3"). Should it take longer, this reconcile's requeue writes
+		// the progress.
+		return ctrl.Result{RequeueAfter: certificateSettle}, nil
+	}
 	if err := r.patchStatus(ctx, ucd, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	return r.result(ctx, in.applied)
+}
+
+// justCreated reports whether this reconcile created Certificates and everything else went as
+// planned: the status would then describe a moment that passes within certificateSettle.
+func justCreated(in statusInput) bool {
+	all := in.applied.all()
+	return len(in.applied.certificates.created) > 0 && all.ok() && in.issuerRefusal == "" && !in.plan.HasErrors()
 }
 
 // plan runs the planner. R-PKI-01 judges the public certificates' lifetime on the day they are

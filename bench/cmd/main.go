@@ -59,6 +59,7 @@ func parseFlags() (bench.Config, string) {
 	idle := flag.Duration("idle", 0, "idle window at the idle N (default 60s; 5s with -short)")
 	idleOthers := flag.Duration("idle-others", -1, "idle window at every other N (default 10s; 0 skips)")
 	idleN := flag.Int("idle-n", 0, "N of the long idle window (default: the largest)")
+	runs := flag.Int("runs", 0, "times convergence and the floor are measured at each N; the row holds the median (default 3; 1 with -short)")
 	realN := flag.Int("real-n", -1, "N of the run with real cert-manager issuance (default 100; 0 skips)")
 	costsN := flag.Int("costs-n", -1, "deployments whose objects measure the API server's cost of each kind of request (default 1000; 0 skips)")
 	concurrency := flag.Int("concurrency", 0, "the manager's --max-concurrent-reconciles, also the floor's and ingress-shim's workers (default: the manager's default)")
@@ -85,6 +86,9 @@ func parseFlags() (bench.Config, string) {
 		cfg.IdleOthers = *idleOthers
 	}
 	cfg.IdleN = *idleN
+	if *runs > 0 {
+		cfg.Runs = *runs
+	}
 	if *realN >= 0 {
 		cfg.RealN = *realN
 	}

@@ -161,11 +161,11 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 	case 13:
 		exchange().LegacyFQDN = fqdn
 	case 14:
-		ocs().Director = &v1alpha1.Server{FQDN: fqdn, IP: "10.0.0.30"}
+		ocs().Director = &v1alpha1.DirectorSpec{FQDN: fqdn, IP: "10.0.0.30"}
 	case 15:
 		ocs().CommunicatorWebAccess = &v1alpha1.CWASpec{FQDN: fqdn, ServerFQDN: fqdn, IP: "10.0.0.40"}
 	case 16:
-		ocs().ReverseProxy = &v1alpha1.Server{FQDN: fqdn, IP: ip}
+		ocs().ReverseProxy = &v1alpha1.ReverseProxySpec{FQDN: fqdn, IP: ip}
 	case 17:
 		ocs().InternalWebFQDN = fqdn
 	case 18:

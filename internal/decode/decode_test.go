@@ -365,7 +365,7 @@ func invalidCases(t testing.TB) []invalidCase {
 				"mobility needs version Lync2010 or later", "hybrid needs version Lync2010 or later"},
 		},
 		{
-			name: "officeOnlineServer with Lync 2010, communicatorWebAccess after OCS 2007 R2",
+			name:  "officeOnlineServer with Lync 2010, communicatorWebAccess after OCS 2007 R2",
 			input: mutate(t, "    edition: Enterprise\n", "    version: Lync2010\n    edition: Enterprise\n    officeOnlineServer: {internalFQDN: oos.contoso.com}\n"),
 			want: []string{"spec.ocs: Invalid value: officeOnlineServer needs version Lync2013 or later",
 				"communicatorWebAccess needs version OCS2007R2"},

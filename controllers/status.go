@@ -217,7 +217,7 @@ func (c conditions) setReady(r ready) {
 func certificateStatus(pc plan.Certificate, live *cmapi.Certificate) v1alpha1.CertificateStatus {
 	cs := v1alpha1.CertificateStatus{
 		Name: pc.Name, Role: pc.Role, Issuer: pc.Issuer, CommonName: pc.CommonName,
-		DNSNames: pc.DNSNames, SecretName: pc.SecretName,
+		DNSNames: pc.DNSNames, SecretName: pc.SecretName, Services: pc.Services,
 	}
 	if live == nil {
 		cs.Message = "Certificate not created yet"

@@ -749,6 +749,12 @@ type CertificateStatus struct {
 	DNSNames []string `json:"dnsNames"`
 	// SecretName holds the issued key pair.
 	SecretName string `json:"secretName"`
+	// Services are where the certificate is bound, in the product's own words: Set-CsCertificate
+	// -Type values for Lync and Skype for Business (Default, WebServicesInternal, ...),
+	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP).
+	// +optional
+	// +listType=atomic
+	Services []string `json:"services,omitempty"`
 	// Ready is true when cert-manager reports the certificate Ready.
 	Ready bool `json:"ready"`
 	// NotAfter is the expiry of the issued certificate.

@@ -52,6 +52,11 @@ func (in *CertificateStatus) DeepCopyInto(out *CertificateStatus) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.Services != nil {
+		in, out := &in.Services, &out.Services
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.NotAfter != nil {
 		in, out := &in.NotAfter, &out.NotAfter
 		*out = (*in).DeepCopy()

@@ -239,3 +239,19 @@ func TestSfBFindings(t *testing.T) {
 		}
 	})
 }
+
+// TestCloudConsolidation (R-SFB-12): in Hybrid mode every external record still points on
+// premises, and the Edge certificate carries sip.<d> for every online SIP domain but
+// *.onmicrosoft.com.
+func TestCloudConsolidation(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.Hybrid, OnlineSIPDomains: []v1alpha1.FQDN{"contoso.co.uk", "contoso.onmicrosoft.com"}}
+	p := Compute("c", s)
+	names := cert(t, p, RoleEdgeExternal).DNSNames
+	if !slices.Contains(names, "sip.contoso.co.uk") || slices.Contains(names, "sip.contoso.onmicrosoft.com") {
+		t.Errorf("edge names %v: want sip.contoso.co.uk and no onmicrosoft.com name", names)
+	}
+	if !hasRecord(p, ViewExternal, "_sip._tls.contoso.com", "SRV", "0 0 443 sip.contoso.com.") {
+		t.Error("the hybrid deployment's _sip._tls no longer points on premises")
+	}
+}

@@ -47,9 +47,10 @@ func publicListeners(in *input) []listener {
 			out = append(out, listener{service: service, fqdn: fqdn, ip: ip, fqdnPath: fqdnPath, ipPath: ipPath, ports: []int32{443}})
 		}
 	}
-	if in.ocs != nil {
+	if in.onPremises() {
 		if rp := in.ocs.ReverseProxy; rp != nil {
-			web("reverse proxy", lower(rp.FQDN), string(rp.IP), "spec.ocs.reverseProxy.fqdn", "spec.ocs.reverseProxy.ip")
+			name, path := in.externalWeb() // the published name: externalWebFQDN from Lync 2010 on
+			web("reverse proxy", name, string(rp.IP), path, "spec.ocs.reverseProxy.ip")
 		}
 		if c := in.ocs.CommunicatorWebAccess; c != nil {
 			web("Communicator Web Access", lower(c.FQDN), string(c.IP), "spec.ocs.communicatorWebAccess.fqdn", "spec.ocs.communicatorWebAccess.ip")

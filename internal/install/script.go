@@ -105,7 +105,7 @@ func sfbBind(t Target, _ []string) []string {
 	}
 	out := []string{
 		`$types = @(` + strings.Join(quoted, ", ") + `)`,
-		`$bound = @(Get-CsCertificate` + identity + ` | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })`,
+		`$bound = @(Get-CsCertificate | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })`,
 		`$missing = @($types | Where-Object { $bound -notcontains $_ })`,
 		`if ($missing.Count -eq 0) {`,
 		`    Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"`,

@@ -48,7 +48,7 @@ switch ($Target) {
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
         $types = @('OAuthTokenIssuer')
-        $bound = @(Get-CsCertificate -Identity global | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })
+        $bound = @(Get-CsCertificate | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })
         $missing = @($types | Where-Object { $bound -notcontains $_ })
         if ($missing.Count -eq 0) {
             Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"

@@ -73,9 +73,13 @@ func TestSamples(t *testing.T) {
 				t.Errorf("status summary %q records %d findings %d; plan has %d certificates, %d records, %d findings",
 					done.Status.CertificatesReady, done.Status.DNS.Records, len(done.Status.Findings), n, len(p.DNSRecords), len(p.Findings))
 			}
-			for _, cs := range done.Status.Certificates {
+			for i, cs := range done.Status.Certificates {
 				if !cs.Ready || cs.NotAfter == nil || cs.RenewalTime == nil {
 					t.Errorf("certificate status %+v: want ready with notAfter and renewalTime", cs)
+				}
+				// The bindings in the product's own words (R-SFB-03, Exchange -Services).
+				if i < n && (cs.Name != p.Certificates[i].Name || !slices.Equal(cs.Services, p.Certificates[i].Services)) {
+					t.Errorf("certificate status %s services %v; plan %s %v", cs.Name, cs.Services, p.Certificates[i].Name, p.Certificates[i].Services)
 				}
 			}
 			kubectlWait(t, ucd)

@@ -41,8 +41,9 @@ type UCDeploymentSpec struct {
 	// +kubebuilder:validation:MaxItems=250
 	SIPDomains []FQDN `json:"sipDomains,omitempty"`
 
-	// OCS describes the Office Communications Server 2007 R2 deployment. Absent for an
-	// Exchange-only deployment.
+	// OCS describes the deployment of the product family Office Communications Server 2007 R2,
+	// Lync Server 2010/2013 and Skype for Business Server 2015/2019/SE (ocs.version says which).
+	// Absent for an Exchange-only deployment.
 	// +optional
 	OCS *OCSSpec `json:"ocs,omitempty"`
 
@@ -62,12 +63,39 @@ type UCDeploymentSpec struct {
 	DNS DNSSpec `json:"dns,omitempty"`
 }
 
-// OCSVersion names an Office Communications Server release.
-// +kubebuilder:validation:Enum=OCS2007R2
+// OCSVersion names a release of the family Office Communications Server, Lync Server, Skype for
+// Business Server.
+// +kubebuilder:validation:Enum=OCS2007R2;Lync2010;Lync2013;SfB2015;SfB2019;SfBSE
 type OCSVersion string
 
-// OCS2007R2 is Office Communications Server 2007 R2.
-const OCS2007R2 OCSVersion = "OCS2007R2"
+const (
+	// OCS2007R2 is Office Communications Server 2007 R2.
+	OCS2007R2 OCSVersion = "OCS2007R2"
+	// Lync2010 is Lync Server 2010.
+	Lync2010 OCSVersion = "Lync2010"
+	// Lync2013 is Lync Server 2013.
+	Lync2013 OCSVersion = "Lync2013"
+	// SfB2015 is Skype for Business Server 2015, the last release with XMPP federation.
+	SfB2015 OCSVersion = "SfB2015"
+	// SfB2019 is Skype for Business Server 2019.
+	SfB2019 OCSVersion = "SfB2019"
+	// SfBSE is Skype for Business Server Subscription Edition, planned like 2019 (R-SFB-02).
+	SfBSE OCSVersion = "SfBSE"
+)
+
+// HybridMode says where the users of a Lync/Skype for Business deployment are homed.
+// +kubebuilder:validation:Enum=OnPremises;Hybrid;TeamsOnly
+type HybridMode string
+
+const (
+	// OnPremises: every user is homed on premises.
+	OnPremises HybridMode = "OnPremises"
+	// Hybrid: users are split between the pools and Microsoft 365; every external record still
+	// points on premises (DOMAIN-CURRENT.md §1.6).
+	Hybrid HybridMode = "Hybrid"
+	// TeamsOnly: no user remains on premises; DNS points at Microsoft 365 (R-SFB-11).
+	TeamsOnly HybridMode = "TeamsOnly"
+)
 
 // OCSEdition is the OCS edition: a single Standard Edition server or an Enterprise pool.
 // +kubebuilder:validation:Enum=Standard;Enterprise
@@ -91,11 +119,23 @@ const (
 	SignInDirector SignInTarget = "Director"
 )
 
-// OCSSpec describes an OCS 2007 R2 deployment.
+// OCSSpec describes a deployment of the family OCS 2007 R2, Lync Server 2010/2013 and Skype for
+// Business Server 2015/2019/SE. The fields marked "Lync2010 on" are rejected on OCS2007R2.
 // +kubebuilder:validation:XValidation:rule="self.edition == 'Enterprise' || !has(self.frontEnds)",message="frontEnds is only valid with edition Enterprise: a Standard Edition deployment is a single server (poolFQDN)"
 // +kubebuilder:validation:XValidation:rule="!has(self.automaticSignInTarget) || self.automaticSignInTarget != 'Director' || has(self.director)",message="automaticSignInTarget Director needs a director"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.externalWebFQDN)",message="externalWebFQDN needs version Lync2010 or later: OCS 2007 R2 names its external web farm with reverseProxy.fqdn"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.simpleURLs)",message="simpleURLs needs version Lync2010 or later: OCS 2007 R2 has no simple URLs"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.mobility)",message="mobility needs version Lync2010 or later: OCS 2007 R2 has no mobility service (lyncdiscover)"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.hybrid)",message="hybrid needs version Lync2010 or later"
+// +kubebuilder:validation:XValidation:rule="!(self.version in ['OCS2007R2', 'Lync2010']) || !has(self.officeOnlineServer)",message="officeOnlineServer needs version Lync2013 or later: earlier releases do not use Office Web Apps/Office Online Server"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.director) || !has(self.director.externalWebFQDN)",message="director.externalWebFQDN needs version Lync2010 or later: an OCS 2007 R2 Director has no external web services"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.edge) || !has(self.edge.xmppFQDN)",message="edge.xmppFQDN needs version SfB2015: OCS 2007 R2 has no XMPP federation on the Edge"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.reverseProxy) || has(self.reverseProxy.fqdn)",message="reverseProxy.fqdn is required with version OCS2007R2: it is the external web farm FQDN"
+// +kubebuilder:validation:XValidation:rule="self.version == 'OCS2007R2' || !has(self.communicatorWebAccess)",message="communicatorWebAccess needs version OCS2007R2: Lync Server 2010 replaced Communicator Web Access"
+// +kubebuilder:validation:XValidation:rule="!has(self.reverseProxy) || has(self.reverseProxy.fqdn) || has(self.externalWebFQDN)",message="a reverseProxy needs externalWebFQDN (or reverseProxy.fqdn): the name the reverse proxy publishes"
 type OCSSpec struct {
-	// Version is the OCS release. Only OCS2007R2 is supported.
+	// Version is the release: OCS2007R2, Lync2010, Lync2013, SfB2015, SfB2019 or SfBSE
+	// (Skype for Business Server Subscription Edition).
 	// +optional
 	// +kubebuilder:default=OCS2007R2
 	Version OCSVersion `json:"version,omitempty"`
@@ -141,15 +181,41 @@ type OCSSpec struct {
 
 	// Director is an optional Director server in front of the pool.
 	// +optional
-	Director *Server `json:"director,omitempty"`
+	Director *DirectorSpec `json:"director,omitempty"`
 
 	// Edge is the consolidated Edge Server (Access, Web Conferencing and A/V Edge).
 	// +optional
 	Edge *EdgeSpec `json:"edge,omitempty"`
 
-	// ReverseProxy publishes the external web farm (address book, meeting content, device updates).
+	// ReverseProxy publishes the external web farm (address book, meeting content, device
+	// updates); from Lync2010 on also the simple URLs, lyncdiscover and Office Online Server.
 	// +optional
-	ReverseProxy *Server `json:"reverseProxy,omitempty"`
+	ReverseProxy *ReverseProxySpec `json:"reverseProxy,omitempty"`
+
+	// ExternalWebFQDN is the pool's external web services FQDN, published by the reverse proxy
+	// (Lync2010 on). It is the subject of the reverse proxy certificate.
+	// +optional
+	ExternalWebFQDN FQDN `json:"externalWebFQDN,omitempty"`
+
+	// SimpleURLs are the hosts of the Meet, Dialin and Admin simple URLs (Lync2010 on).
+	// +optional
+	SimpleURLs *SimpleURLsSpec `json:"simpleURLs,omitempty"`
+
+	// Mobility publishes lyncdiscover.<domain> (external) and lyncdiscoverinternal.<domain>
+	// (internal) for every SIP domain and puts them on the web certificates (Lync2010 CU4 on).
+	// Unset means true from Lync2013 on and false on Lync2010.
+	// +optional
+	Mobility *bool `json:"mobility,omitempty"`
+
+	// OfficeOnlineServer is the Office Web Apps / Office Online Server farm used for
+	// PowerPoint sharing in meetings (Lync2013 on).
+	// +optional
+	OfficeOnlineServer *OfficeOnlineServerSpec `json:"officeOnlineServer,omitempty"`
+
+	// Hybrid says where users are homed: on premises, split with Microsoft 365, or all in Teams
+	// (Lync2010 on; DOMAIN-CURRENT.md §1.6).
+	// +optional
+	Hybrid *SfBHybridSpec `json:"hybrid,omitempty"`
 
 	// CommunicatorWebAccess is the Communicator Web Access (2007 R2) site.
 	// +optional
@@ -165,7 +231,77 @@ type Server struct {
 	IP IPv4Address `json:"ip,omitempty"`
 }
 
-// EdgeSpec describes an OCS 2007 R2 consolidated Edge Server.
+// DirectorSpec is a Director: a server (or pool) that authenticates external users before the pool.
+type DirectorSpec struct {
+	// FQDN is the Director's fully qualified domain name.
+	FQDN FQDN `json:"fqdn"`
+	// IP is the Director's IPv4 address; without it no A record is produced.
+	// +optional
+	IP IPv4Address `json:"ip,omitempty"`
+	// ExternalWebFQDN is the Director's external web services FQDN, published by the reverse
+	// proxy on a listener of its own (Lync2010 on). It must differ from ocs.externalWebFQDN.
+	// +optional
+	ExternalWebFQDN FQDN `json:"externalWebFQDN,omitempty"`
+}
+
+// ReverseProxySpec is the reverse proxy that publishes the web services to the Internet.
+type ReverseProxySpec struct {
+	// FQDN is the published external web farm name. Required with OCS2007R2; from Lync2010 on
+	// the reverse proxy publishes ocs.externalWebFQDN and this may stay empty.
+	// +optional
+	FQDN FQDN `json:"fqdn,omitempty"`
+	// IP is the public address of the published web services, simple URLs, lyncdiscover and
+	// Office Online Server.
+	// +optional
+	IP IPv4Address `json:"ip,omitempty"`
+}
+
+// SimpleURLsSpec names the hosts of the simple URLs (DOMAIN-CURRENT.md §1.5, R-SFB-09).
+type SimpleURLsSpec struct {
+	// Meet are the Meet URL hosts, one per SIP domain. Default: meet.<each SIP domain>.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=250
+	Meet []FQDN `json:"meet,omitempty"`
+	// Dialin is the Dialin URL host, one per organisation. Default: dialin.<primary SIP domain>.
+	// +optional
+	Dialin FQDN `json:"dialin,omitempty"`
+	// Admin is the optional Admin URL host; internal only, never published outside.
+	// +optional
+	Admin FQDN `json:"admin,omitempty"`
+}
+
+// OfficeOnlineServerSpec is an Office Online Server (Office Web Apps Server) farm.
+type OfficeOnlineServerSpec struct {
+	// InternalFQDN is the farm FQDN (New-OfficeWebAppsFarm -InternalUrl).
+	InternalFQDN FQDN `json:"internalFQDN"`
+	// InternalIP is the farm's server or load balancer address.
+	// +optional
+	InternalIP IPv4Address `json:"internalIP,omitempty"`
+	// ExternalFQDN is the public farm name (-ExternalUrl), published by the reverse proxy.
+	// +optional
+	ExternalFQDN FQDN `json:"externalFQDN,omitempty"`
+	// ExternalIP is the public address of externalFQDN; it defaults to reverseProxy.ip.
+	// +optional
+	ExternalIP IPv4Address `json:"externalIP,omitempty"`
+}
+
+// SfBHybridSpec describes the hybrid state of a Lync/Skype for Business deployment.
+type SfBHybridSpec struct {
+	// Mode is OnPremises, Hybrid or TeamsOnly. TeamsOnly plans exactly Microsoft's four online
+	// records per SIP domain and no on-premises Lync/SfB record or certificate (R-SFB-11).
+	// +optional
+	// +kubebuilder:default=OnPremises
+	Mode HybridMode `json:"mode,omitempty"`
+	// OnlineSIPDomains are the SIP domains of the Microsoft 365 tenant (cloud consolidation):
+	// each gets sip.<domain> on the Edge certificate, *.onmicrosoft.com excepted (R-SFB-12).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=250
+	OnlineSIPDomains []FQDN `json:"onlineSIPDomains,omitempty"`
+}
+
+// EdgeSpec describes a consolidated Edge Server.
 type EdgeSpec struct {
 	// InternalFQDN is the FQDN of the edge's internal interface.
 	InternalFQDN FQDN `json:"internalFQDN"`
@@ -210,6 +346,10 @@ type EdgeSpec struct {
 	// usage to the Access Edge certificate, which AOL requires.
 	// +optional
 	PublicIMConnectivity bool `json:"publicIMConnectivity,omitempty"`
+	// XMPPFQDN is the XMPP federation name (xmpp.<domain>). XMPP works on SfB2015 only; Skype
+	// for Business Server 2019 and SE removed it (R-SFB-01).
+	// +optional
+	XMPPFQDN FQDN `json:"xmppFQDN,omitempty"`
 }
 
 // CWASpec describes a Communicator Web Access site.
@@ -608,13 +748,14 @@ type CertificateStatus struct {
 	// Certificate's spec.dnsNames and in `ucdeploy plan` (the status stays small: it is written
 	// at every change).
 	DNSNameCount int32 `json:"dnsNameCount"`
-	// Services are where the certificate is bound, in the product's own words
-	// (Enable-ExchangeCertificate -Services, Set-CsCertificate -Type); see the install ConfigMap.
+	// SecretName holds the issued key pair.
+	SecretName string `json:"secretName"`
+	// Services are where the certificate is bound, in the product's own words: Set-CsCertificate
+	// -Type values for Lync and Skype for Business (Default, WebServicesInternal, ...),
+	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP).
 	// +optional
 	// +listType=atomic
 	Services []string `json:"services,omitempty"`
-	// SecretName holds the issued key pair.
-	SecretName string `json:"secretName"`
 	// Ready is true when cert-manager reports the certificate Ready.
 	Ready bool `json:"ready"`
 	// NotAfter is the expiry of the issued certificate.
@@ -668,8 +809,8 @@ type Finding struct {
 	Rule string `json:"rule,omitempty"`
 }
 
-// UCDeployment turns a description of an OCS 2007 R2 and Exchange 2007/2010 deployment into
-// cert-manager Certificates and DNS record sets.
+// UCDeployment turns a description of an OCS 2007 R2, Lync or Skype for Business Server and
+// Exchange 2007 to SE deployment into cert-manager Certificates and DNS record sets.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ucd,categories=ucdeploy

@@ -354,6 +354,40 @@ func invalidCases(t testing.TB) []invalidCase {
 			want:  []string{"spec.exchange: Invalid value: casArrayFQDN needs version 2010"},
 		},
 		{
+			name:  "externalWebFQDN with OCS 2007 R2",
+			input: mutate(t, "    poolIP: 10.0.0.10\n", "    poolIP: 10.0.0.10\n    externalWebFQDN: web.contoso.com\n"),
+			want:  []string{"spec.ocs: Invalid value: externalWebFQDN needs version Lync2010 or later"},
+		},
+		{
+			name:  "simpleURLs, mobility and hybrid with OCS 2007 R2",
+			input: mutate(t, "    poolIP: 10.0.0.10\n", "    poolIP: 10.0.0.10\n    simpleURLs: {dialin: dialin.contoso.com}\n    mobility: true\n    hybrid: {mode: Hybrid}\n"),
+			want: []string{"spec.ocs: Invalid value: simpleURLs needs version Lync2010 or later",
+				"mobility needs version Lync2010 or later", "hybrid needs version Lync2010 or later"},
+		},
+		{
+			name:  "officeOnlineServer with Lync 2010, communicatorWebAccess after OCS 2007 R2",
+			input: mutate(t, "    edition: Enterprise\n", "    version: Lync2010\n    edition: Enterprise\n    officeOnlineServer: {internalFQDN: oos.contoso.com}\n"),
+			want: []string{"spec.ocs: Invalid value: officeOnlineServer needs version Lync2013 or later",
+				"communicatorWebAccess needs version OCS2007R2"},
+		},
+		{
+			name:  "director.externalWebFQDN and edge.xmppFQDN with OCS 2007 R2",
+			input: mutate(t, "      avIP: 131.107.155.30\n", "      avIP: 131.107.155.30\n      xmppFQDN: xmpp.contoso.com\n    director: {fqdn: dir01.contoso.com, externalWebFQDN: webdir.contoso.com}\n"),
+			want: []string{"spec.ocs: Invalid value: director.externalWebFQDN needs version Lync2010 or later",
+				"edge.xmppFQDN needs version SfB2015"},
+		},
+		{
+			name:  "reverseProxy without fqdn with OCS 2007 R2",
+			input: mutate(t, "reverseProxy: {fqdn: webext.contoso.com, ip: 131.107.155.40}", "reverseProxy: {ip: 131.107.155.40}"),
+			want: []string{"spec.ocs: Invalid value: reverseProxy.fqdn is required with version OCS2007R2",
+				"a reverseProxy needs externalWebFQDN (or reverseProxy.fqdn)"},
+		},
+		{
+			name:  "unknown hybrid mode",
+			input: mutate(t, "    edition: Enterprise\n", "    version: SfB2019\n    edition: Enterprise\n    hybrid: {mode: Cloud}\n"),
+			want:  []string{`spec.ocs.hybrid.mode: Unsupported value: "Cloud": supported values: "OnPremises", "Hybrid", "TeamsOnly"`},
+		},
+		{
 			name:  "ocs without SIP domains",
 			input: mutate(t, "  sipDomains: [contoso.com, fabrikam.com]\n", ""),
 			want:  []string{"spec: Invalid value: sipDomains must list at least one SIP domain when ocs is set"},

@@ -31,6 +31,12 @@ const (
 	Exchange2007 Product = "Exchange2007"
 	// Exchange2010 is Exchange Server 2010 (Import-ExchangeCertificate -FileData).
 	Exchange2010 Product = "Exchange2010"
+	// SkypeForBusiness is Lync Server 2010/2013 or Skype for Business Server 2015/2019/SE: imported
+	// into the machine store, bound with Set-CsCertificate -Type (DOMAIN-CURRENT.md §1.3, R-SFB-03).
+	SkypeForBusiness Product = "SkypeForBusiness"
+	// OfficeOnlineServer is an Office Web Apps / Office Online Server farm: imported with a unique
+	// friendly name that Set-OfficeWebAppsFarm -CertificateName selects; never bound by hand.
+	OfficeOnlineServer Product = "OfficeOnlineServer"
 	// ReverseProxy is the reverse proxy that publishes the OCS web farm and CWA (ISA Server 2006 or
 	// Forefront TMG in this era): imported into the machine store, selected on the web listener.
 	ReverseProxy Product = "ReverseProxy"
@@ -76,7 +82,8 @@ type Target struct {
 	// Note says what the server list cannot: a name that is a published name, not a computer, or
 	// a list the spec leaves empty.
 	Note string `json:"note,omitempty"`
-	// Services are what the certificate is bound to (Exchange -Services values).
+	// Services are what the certificate is bound to there: Exchange -Services values, or
+	// Set-CsCertificate -Type values.
 	Services []string `json:"services,omitempty"`
 }
 

@@ -106,7 +106,7 @@ func TestEveryRoleHasAPlace(t *testing.T) {
 	for _, role := range []string{
 		plan.RolePool, plan.RoleDirector, plan.RoleEdgeInternal, plan.RoleAVAuthentication, plan.RoleCWAInternal,
 		plan.RoleExchangeInternal, plan.RoleUnified, plan.RoleAccessEdge, plan.RoleWebConferencing,
-		plan.RoleReverseProxy, plan.RoleCWA, plan.RoleExchange,
+		plan.RoleReverseProxy, plan.RoleCWA, plan.RoleExchange, plan.RoleEdgeExternal, plan.RoleOAuth, plan.RoleOfficeOnline,
 	} {
 		if !seen[role] {
 			t.Errorf("the corpus has no %s certificate: its script is not covered", role)
@@ -141,6 +141,12 @@ func TestScriptRules(t *testing.T) {
 				case install.Exchange2010:
 					must = append(must, "Import-ExchangeCertificate -FileData ([Byte[]][System.IO.File]::ReadAllBytes($PfxPath)) -Password $Password -PrivateKeyExportable $true",
 						"Get-ExchangeCertificate -Thumbprint $thumbprint", "Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services", "-Force")
+				case install.SkypeForBusiness:
+					// R-SFB-03: bound by type; R-K8S-04: exportable key.
+					must = append(must, "-CertStoreLocation Cert:\\LocalMachine\\My -Password $Password -Exportable",
+						"Get-CsCertificate", "Set-CsCertificate", "-Thumbprint $cert.Thumbprint")
+				case install.OfficeOnlineServer:
+					must = append(must, "-Exportable", "Set-OfficeWebAppsFarm -CertificateName $friendlyName")
 				case install.OCS2007R2, install.ReverseProxy:
 					must = append(must, "Import-PfxCertificate -FilePath $PfxPath -CertStoreLocation Cert:\\LocalMachine\\My -Password $Password -Exportable",
 						`Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint"`)
@@ -169,7 +175,7 @@ func TestServers(t *testing.T) {
 	for _, d := range corpus(t) {
 		ip := install.Plan(d.name, d.spec, d.plan)
 		var want []string
-		if o := d.spec.OCS; o != nil {
+		if o := d.spec.OCS; o != nil && (o.Hybrid == nil || o.Hybrid.Mode != v1alpha1.TeamsOnly) {
 			if o.Edition == v1alpha1.EnterpriseEdition {
 				for _, fe := range o.FrontEnds {
 					want = append(want, string(fe.FQDN))
@@ -180,8 +186,10 @@ func TestServers(t *testing.T) {
 			if o.Edge != nil {
 				want = append(want, string(o.Edge.InternalFQDN))
 			}
-			if o.ReverseProxy != nil {
-				want = append(want, string(o.ReverseProxy.FQDN))
+			if rp := o.ReverseProxy; rp != nil && rp.FQDN != "" {
+				want = append(want, string(rp.FQDN))
+			} else if rp != nil {
+				want = append(want, string(o.ExternalWebFQDN)) // Lync on: the published name
 			}
 		}
 		if x := d.spec.Exchange; x != nil {

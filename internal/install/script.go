@@ -2,6 +2,7 @@ package install
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/internal/pwsh"
@@ -22,6 +23,9 @@ type steps struct {
 var products = map[Product]steps{
 	OCS2007R2:    {importer: machineStoreImport, bind: manualAssignment("OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:")},
 	ReverseProxy: {importer: machineStoreImport, bind: manualAssignment("Select the certificate on the web listener of the reverse proxy by hand:")},
+	// Lync and Skype for Business read the certificate from the machine store by thumbprint.
+	SkypeForBusiness:   {importer: machineStoreImport, bind: sfbBind},
+	OfficeOnlineServer: {importer: machineStoreImport, bind: officeOnlineBind},
 	// Exchange 2007 reads the PFX from a path. [UNCERTAIN] whether Exchange 2007 SP1+ also takes
 	// -FileData; -Path is the form its documentation shows.
 	Exchange2007: {importer: exchangeImport("-Path $PfxPath"), bind: exchangeBind},
@@ -80,6 +84,54 @@ func exchangeBind(t Target, _ []string) []string {
 		`} else {`,
 		`    Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services ($missing -join ',') -Force`,
 		`    Write-Host "Enabled $($cert.Thumbprint) for $($missing -join ',')"`,
+		`}`,
+	}
+}
+
+// sfbEdgeRestart is what Set-CsCertificate leaves to do on an Edge (DOMAIN-CURRENT.md §4.2).
+const sfbEdgeRestart = "Restart the Edge services so that they use it: Stop-CsWindowsService, then Start-CsWindowsService. In an Edge pool every member holds this same certificate and key (R-SFB-04): run this script on each"
+
+// sfbBind assigns the certificate to the target's Set-CsCertificate -Type values that do not use
+// it yet (R-SFB-03); OAuthTokenIssuer is global, assigned once (S-SFB-OAUTH). On an Edge it says
+// to restart the services.
+func sfbBind(t Target, _ []string) []string {
+	quoted := make([]string, len(t.Services))
+	for i, s := range t.Services {
+		quoted[i] = pwsh.Quote(s)
+	}
+	identity := ""
+	if slices.Contains(t.Services, "OAuthTokenIssuer") {
+		identity = " -Identity global"
+	}
+	out := []string{
+		`$types = @(` + strings.Join(quoted, ", ") + `)`,
+		`$bound = @(Get-CsCertificate | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })`,
+		`$missing = @($types | Where-Object { $bound -notcontains $_ })`,
+		`if ($missing.Count -eq 0) {`,
+		`    Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"`,
+		`} else {`,
+		`    Set-CsCertificate` + identity + ` -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false`,
+		`    Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"`,
+		`}`,
+	}
+	if slices.ContainsFunc(t.Services, func(s string) bool { return slices.Contains(edgeTypes, s) }) {
+		out = append(out, `Write-Host `+pwsh.Quote(sfbEdgeRestart))
+	}
+	return out
+}
+
+// officeOnlineBind gives the imported certificate a friendly name of its own (duplicates break
+// the farm) and points the farm at it (S-OOS-DEPLOY; Set-OfficeWebAppsFarm -CertificateName for a
+// renewal is [UNCERTAIN], DOMAIN-CURRENT.md §5). The farm binds it: never bind it in IIS by hand.
+func officeOnlineBind(Target, []string) []string {
+	return []string{
+		`$friendlyName = "ucdeploy $($cert.Thumbprint)"`,
+		`if ($cert.FriendlyName -ne $friendlyName) { $cert.FriendlyName = $friendlyName }`,
+		`if ((Get-OfficeWebAppsFarm).CertificateName -eq $friendlyName) {`,
+		`    Write-Host "The Office Online Server farm already uses $friendlyName"`,
+		`} else {`,
+		`    Set-OfficeWebAppsFarm -CertificateName $friendlyName`,
+		`    Write-Host "The Office Online Server farm now uses $friendlyName"`,
 		`}`,
 	}
 }

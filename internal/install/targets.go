@@ -17,9 +17,10 @@ type place struct {
 	product func(*v1alpha1.UCDeploymentSpec) Product
 	// servers returns the FQDNs to run the script on, and a note when they need one.
 	servers func(*v1alpha1.UCDeploymentSpec) ([]string, string)
-	// exchange marks the Exchange servers: the certificate is bound to the services the plan
-	// names for it (Enable-ExchangeCertificate -Services: IIS, and SMTP in hybrid, R-EX-04).
-	exchange bool
+	// services are the binding names this place uses, of those the plan names for the
+	// certificate: Enable-ExchangeCertificate -Services on the Exchange servers (IIS, and SMTP in
+	// hybrid, R-EX-04), Set-CsCertificate -Type on Lync and Skype for Business servers (R-SFB-03).
+	services []string
 	// assign is the manual assignment step of OCS 2007 R2 and the reverse proxy, printed by the
 	// script after the import.
 	assign []string
@@ -32,8 +33,10 @@ func (p place) target(spec *v1alpha1.UCDeploymentSpec, c plan.Certificate) Targe
 		servers = []string{}
 	}
 	t := Target{Name: p.name, Product: p.product(spec), Servers: servers, Note: note}
-	if p.exchange {
-		t.Services = slices.Clone(c.Services)
+	for _, svc := range c.Services {
+		if slices.Contains(p.services, svc) {
+			t.Services = append(t.Services, svc)
+		}
 	}
 	return t
 }
@@ -50,10 +53,16 @@ const (
 	avArray = "In an array of Edge Servers every member must hold this same certificate and key (DOMAIN.md §1.2): run this script on each Edge in the same maintenance window"
 )
 
+// Set-CsCertificate -Type values of each place (DOMAIN-CURRENT.md §1.3).
+var (
+	frontEndTypes = []string{"Default", "WebServicesExternal", "WebServicesInternal"}
+	edgeTypes     = []string{"AccessEdgeExternal", "AudioVideoAuthentication", "DataEdgeExternal", "Internal", "XMPPServer"}
+)
+
 // Places. Each is used by one or more roles below.
 var (
 	frontEnd = place{
-		name: "front-end", present: hasOCS, product: ocs, servers: frontEnds,
+		name: "front-end", present: hasOCS, product: ocs, servers: frontEnds, services: frontEndTypes,
 		assign: []string{
 			wizardStep,
 			"IIS Manager: assign the same certificate to the Web Components web site (R-OCS-SE: the wizard does not)",
@@ -64,7 +73,24 @@ var (
 		product: ocs, servers: func(s *v1alpha1.UCDeploymentSpec) ([]string, string) {
 			return []string{string(s.OCS.Director.FQDN)}, ""
 		},
-		assign: []string{wizardStep, "IIS Manager: assign the same certificate to the Director's web site"},
+		services: frontEndTypes,
+		assign:   []string{wizardStep, "IIS Manager: assign the same certificate to the Director's web site"},
+	}
+	// oauth is the global OAuthTokenIssuer certificate: assigned once, on one front end, and
+	// replicated by the Central Management Store (S-SFB-OAUTH).
+	oauth = place{
+		name: "oauth", present: hasOCS, product: ocs, services: []string{"OAuthTokenIssuer"},
+		servers: func(s *v1alpha1.UCDeploymentSpec) ([]string, string) {
+			fes, _ := frontEnds(s)
+			return fes[:1], "one front end only: the Central Management Store replicates the global OAuthTokenIssuer certificate to every server"
+		},
+	}
+	officeOnline = place{
+		name: "office-online", present: func(s *v1alpha1.UCDeploymentSpec) bool { return s.OCS != nil && s.OCS.OfficeOnlineServer != nil },
+		product: func(*v1alpha1.UCDeploymentSpec) Product { return OfficeOnlineServer },
+		servers: func(s *v1alpha1.UCDeploymentSpec) ([]string, string) {
+			return []string{string(s.OCS.OfficeOnlineServer.InternalFQDN)}, "the farm FQDN: run the script on every Office Online Server of the farm (or import it on the load balancer that offloads SSL)"
+		},
 	}
 	edgeInternal = edgePlace("edge", "for the internal interface of the Edge (Access, Web Conferencing and A/V Edge share it)")
 	edgeAV       = edgePlace("edge", "as the A/V Authentication certificate", avArray)
@@ -75,10 +101,14 @@ var (
 		name: "reverse-proxy", present: func(s *v1alpha1.UCDeploymentSpec) bool { return s.OCS != nil && s.OCS.ReverseProxy != nil },
 		product: func(*v1alpha1.UCDeploymentSpec) Product { return ReverseProxy },
 		servers: func(s *v1alpha1.UCDeploymentSpec) ([]string, string) {
-			return []string{string(s.OCS.ReverseProxy.FQDN)}, "the published external web farm name: run the script on the reverse proxy computer that publishes it"
+			name := s.OCS.ReverseProxy.FQDN
+			if name == "" {
+				name = s.OCS.ExternalWebFQDN
+			}
+			return []string{string(name)}, "the published external web farm name: run the script on the reverse proxy computer that publishes it"
 		},
 		assign: []string{
-			"ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply",
+			"ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)",
 		},
 	}
 	cwaServer = place{
@@ -100,7 +130,7 @@ var (
 		product: exchange, servers: exchangeServers,
 		// The Client Access names (OWA, EAS, EWS, OAB, Outlook Anywhere, Autodiscover) are served
 		// by IIS; in hybrid the same certificate carries mail flow (SMTP). The plan says which.
-		exchange: true,
+		services: []string{"IIS", "IMAP", "POP", "SMTP"},
 	}
 )
 
@@ -118,6 +148,9 @@ var targets = map[string][]place{
 	plan.RoleReverseProxy:     {reverseProxy},
 	plan.RoleCWA:              {cwaSite},
 	plan.RoleExchange:         {exchangeCAS},
+	plan.RoleEdgeExternal:     {edgeExternal},
+	plan.RoleOAuth:            {oauth},
+	plan.RoleOfficeOnline:     {officeOnline},
 	// The seed article's single public certificate goes wherever a public name is served.
 	plan.RoleUnified: {edgeExternal, reverseProxy, cwaSite, exchangeCAS},
 }
@@ -130,13 +163,21 @@ func edgePlace(name, purpose string, more ...string) place {
 		servers: func(s *v1alpha1.UCDeploymentSpec) ([]string, string) {
 			return []string{string(s.OCS.Edge.InternalFQDN)}, "the Edge Server, by its internal FQDN"
 		},
-		assign: append([]string{edgeWizard + " " + purpose, edgeReboot}, more...),
+		services: edgeTypes,
+		assign:   append([]string{edgeWizard + " " + purpose, edgeReboot}, more...),
 	}
 }
 
 func hasOCS(s *v1alpha1.UCDeploymentSpec) bool { return s.OCS != nil }
 
-func ocs(*v1alpha1.UCDeploymentSpec) Product { return OCS2007R2 }
+// ocs is the product of the spec's OCS family release: OCS 2007 R2 (the default), or Lync and
+// Skype for Business Server, which bind with Set-CsCertificate.
+func ocs(s *v1alpha1.UCDeploymentSpec) Product {
+	if s.OCS.Version == "" || s.OCS.Version == v1alpha1.OCS2007R2 {
+		return OCS2007R2
+	}
+	return SkypeForBusiness
+}
 
 // exchange is the product of the spec's Exchange version (2010 by default).
 func exchange(s *v1alpha1.UCDeploymentSpec) Product {

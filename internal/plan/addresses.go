@@ -47,9 +47,10 @@ func publicListeners(in *input) []listener {
 			out = append(out, listener{service: service, fqdn: fqdn, ip: ip, fqdnPath: fqdnPath, ipPath: ipPath, ports: []int32{443}})
 		}
 	}
-	if in.ocs != nil {
+	if in.onPremises() {
 		if rp := in.ocs.ReverseProxy; rp != nil {
-			web("reverse proxy", lower(rp.FQDN), string(rp.IP), "spec.ocs.reverseProxy.fqdn", "spec.ocs.reverseProxy.ip")
+			name, path := in.externalWeb() // the published name: externalWebFQDN from Lync 2010 on
+			web("reverse proxy", name, string(rp.IP), path, "spec.ocs.reverseProxy.ip")
 		}
 		if c := in.ocs.CommunicatorWebAccess; c != nil {
 			web("Communicator Web Access", lower(c.FQDN), string(c.IP), "spec.ocs.communicatorWebAccess.fqdn", "spec.ocs.communicatorWebAccess.ip")
@@ -137,11 +138,11 @@ func checkEdgeNamesOnSharedAddress(d *draft) []Finding {
 		"the Web Conferencing Edge shares the Access Edge's address %s under another name (%s, not %s): the seed design gives both one name on one address, with Web Conferencing on port 444; set webConferencingFQDN to %s or give Web Conferencing its own address", e.AccessIP, wc, lower(e.AccessFQDN), lower(e.AccessFQDN))}
 }
 
-// checkAccessEdgeName (S-OCS-EDGEDNS-R2): OCS 2007 R2 wants the Access Edge certificate's subject,
+// checkAccessEdgeName (S-OCS-EDGEDNS-R2): OCS 2007 R2 (not Lync 2010 on, DOMAIN.md §3.2) wants the Access Edge certificate's subject,
 // and so the Access Edge FQDN, to be sip.<domain> for the SRV records' domain.
 func checkAccessEdgeName(d *draft) []Finding {
 	e := d.in.edge
-	if e == nil || e.AccessFQDN == "" {
+	if e == nil || e.AccessFQDN == "" || d.in.lync() {
 		return nil
 	}
 	access := lower(e.AccessFQDN)

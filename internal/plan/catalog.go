@@ -37,10 +37,13 @@ var catalog = []CatalogEntry{
 	{
 		Code:       CodeWildcardNotSupported,
 		Severities: []string{SeverityError},
-		Rules:      []string{"V3"},
-		Sources:    []string{"S-SCHERTZ-WILD", "S-TT-POOL"},
-		Meaning: "A wildcard name would go on a certificate that OCS 2007 R2 uses. OCS supports no wildcard names at all: " +
-			"its services fail to start.",
+		Rules:      []string{"V3", "V4"},
+		Sources:    []string{"S-SCHERTZ-WILD", "S-TT-POOL", "S-WILD-2013", "S-SFB-EDGE"},
+		Meaning: "A wildcard name would go on a certificate that OCS 2007 R2 uses (V3): OCS supports no wildcard names at " +
+			"all, its services fail to start. Or, from Lync 2010 on (V4, DOMAIN.md §3.6), a wildcard would go on the " +
+			"certificate carrying the Edge names: Lync and Skype for Business accept wildcard SANs only for the simple " +
+			"URLs and lyncdiscover on the web services and reverse proxy certificates, and `*.<domain>` for XMPP on the " +
+			"Skype for Business Server 2015 Edge.",
 		Fix: "List the names explicitly, or use `certificates.strategy: PerRole` so that the wildcard (from " +
 			"`exchange.additionalNames`) stays on the Exchange-only certificate, where Exchange accepts it.",
 	},
@@ -354,6 +357,58 @@ var catalog = []CatalogEntry{
 			"connectivity, V28), but ACME CAs stopped issuing it in 2026: the issued certificate will lack it.",
 		Fix: "Use a commercial CA product that still includes Client Authentication for the Access Edge, or turn off " +
 			"`ocs.edge.publicIMConnectivity`.",
+	},
+	{
+		Code:       CodeXMPPNotSupported,
+		Severities: []string{SeverityError},
+		Rules:      []string{"R-SFB-01", "§3"},
+		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE"},
+		Meaning: "`ocs.edge.xmppFQDN` is set on a release without XMPP federation on the Edge. Skype for Business Server " +
+			"2019 and SE removed XMPP (R-SFB-01); ucdeploy plans it for 2015 only (DOMAIN.md §3.2). No XMPP record, " +
+			"SAN or `XMPPServer` type is planned.",
+		Fix: "Remove `ocs.edge.xmppFQDN`, keep XMPP on a coexisting Skype for Business Server 2015 pool, or set " +
+			"`ocs.version: SfB2015` if that is the release.",
+	},
+	{
+		Code:       CodeSimpleURLInvalid,
+		Severities: []string{SeverityError, SeverityWarning},
+		Rules:      []string{"R-SFB-09"},
+		Sources:    []string{"S-SFB-SURL"},
+		Meaning: "A simple URL host (Meet, Dialin or Admin) is the FQDN of the pool, a front end, the internal web " +
+			"services or the Director: a simple URL must not contain a pool FQDN (Error). Or it is a SIP domain itself: " +
+			"simple URLs use their own domain, which must not match any SIP domain; Microsoft's wording leaves open " +
+			"whether a name below the SIP domain counts, so this is a Warning.",
+		Fix: "Give the simple URLs names of their own in `ocs.simpleURLs` (`meet.<domain>`, `dialin.<domain>`, " +
+			"`admin.<domain>`, the defaults), then run `Enable-CsComputer` on every front end and Director.",
+	},
+	{
+		Code:       CodeWebFQDNEqualsPoolFQDN,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V19"},
+		Sources:    []string{"S-SFB-DNS"},
+		Meaning: "A Lync/Skype for Business Enterprise pool is DNS-load-balanced (its FQDN resolves to every front end), " +
+			"but its internal web services FQDN is the pool FQDN. HTTPS cannot be DNS-load-balanced: the web services " +
+			"need a name of their own on the hardware load balancer's VIP.",
+		Fix: "Set `ocs.internalWebFQDN` to a name of its own (for example `webint.<domain>`) and `ocs.poolIP` to the " +
+			"web services VIP.",
+	},
+	{
+		Code:       CodeDirectorWebFQDNConflict,
+		Severities: []string{SeverityError},
+		Rules:      []string{"V20"},
+		Sources:    []string{"S-SFB-ENV"},
+		Meaning: "The Director's external web FQDN equals the pool's. The reverse proxy publishes each on a listener " +
+			"of its own, so they need different names.",
+		Fix: "Give `ocs.director.externalWebFQDN` a name of its own, for example `webdir.<domain>`.",
+	},
+	{
+		Code:       CodeOAuthKeySize,
+		Severities: []string{SeverityError},
+		Rules:      []string{"R-SFB-05"},
+		Sources:    []string{"S-SFB-OAUTH"},
+		Meaning: "The server-to-server authentication (OAuthTokenIssuer) certificate of Lync 2013 and later would have " +
+			"an RSA key shorter than 2048 bits, which Skype for Business refuses.",
+		Fix: "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
 	},
 }
 

@@ -65,7 +65,8 @@ type group struct {
 	names      nameList
 	usages     []string
 	services   []string // binding names in the product's own words, sorted
-	ocs        bool     // carries OCS names, so no wildcard may appear (V3)
+	ocs        bool     // carries OCS/Lync/SfB names: wildcards are limited (V2, V3, V4)
+	edge       bool     // carries the Lync/SfB Edge names: no wildcard but XMPP's (V4)
 }
 
 // addServices adds binding names, keeping the list sorted and without duplicates.
@@ -99,27 +100,12 @@ func (g *group) ordered() []string {
 // internalGroups are the certificates of internal roles, signed by the enterprise CA (§4 split, rule 2).
 func internalGroups(in *input) []*group {
 	var out []*group
-	if in.ocs != nil {
-		out = append(out, poolCertificate(in))
-		if d := in.ocs.Director; d != nil {
-			out = append(out, directorCertificate(in, d))
-		}
-		if e := in.edge; e != nil {
-			// §1.2: the edge internal interface: SN = internal FQDN, no other SAN (V16).
-			g := newGroup(RoleEdgeInternal, IssuerInternal, lower(e.InternalFQDN), "spec.ocs.edge.internalFQDN")
-			out = append(out, g)
-			if av := lower(e.AVFQDN); av != "" && !in.sharesAccessOrWebConferencingName(av) {
-				// §1.2: a separate A/V Authentication certificate "as a security precaution";
-				// the SN rule is UNCERTAIN, the A/V FQDN is the common practice. An A/V Edge
-				// named like the Access or Web Conferencing Edge is an EdgePortConflict (V12),
-				// and its certificate would carry their subject: it is left out.
-				out = append(out, newGroup(RoleAVAuthentication, IssuerInternal, lower(e.AVFQDN), "spec.ocs.edge.avFQDN"))
-			}
-		}
-		if c := in.ocs.CommunicatorWebAccess; c != nil && c.ServerFQDN != "" {
-			// R-CWA: the MTLS certificate carries the CWA server FQDN; it never goes public (V1).
-			out = append(out, newGroup(RoleCWAInternal, IssuerInternal, lower(c.ServerFQDN), "spec.ocs.communicatorWebAccess.serverFQDN"))
-		}
+	switch {
+	case !in.onPremises():
+	case in.lync():
+		out = lyncInternalGroups(in)
+	default:
+		out = ocsInternalGroups(in)
 	}
 	if x := in.exchange; x != nil && x.IncludeServerNames && len(x.Servers) > 0 {
 		// §2.1 + §4 rule 3: server FQDNs and NetBIOS names only on an internal-CA certificate.
@@ -130,6 +116,31 @@ func internalGroups(in *input) []*group {
 		}
 		g.addServices("IIS")
 		out = append(out, g)
+	}
+	return out
+}
+
+// ocsInternalGroups are the internal certificates of OCS 2007 R2 (DOMAIN.md §1.1, §1.2).
+func ocsInternalGroups(in *input) []*group {
+	out := []*group{poolCertificate(in)}
+	if d := in.ocs.Director; d != nil {
+		out = append(out, directorCertificate(in, d))
+	}
+	if e := in.edge; e != nil {
+		// §1.2: the edge internal interface: SN = internal FQDN, no other SAN (V16).
+		g := newGroup(RoleEdgeInternal, IssuerInternal, lower(e.InternalFQDN), "spec.ocs.edge.internalFQDN")
+		out = append(out, g)
+		if av := lower(e.AVFQDN); av != "" && !in.sharesAccessOrWebConferencingName(av) {
+			// §1.2: a separate A/V Authentication certificate "as a security precaution";
+			// the SN rule is UNCERTAIN, the A/V FQDN is the common practice. An A/V Edge
+			// named like the Access or Web Conferencing Edge is an EdgePortConflict (V12),
+			// and its certificate would carry their subject: it is left out.
+			out = append(out, newGroup(RoleAVAuthentication, IssuerInternal, lower(e.AVFQDN), "spec.ocs.edge.avFQDN"))
+		}
+	}
+	if c := in.ocs.CommunicatorWebAccess; c != nil && c.ServerFQDN != "" {
+		// R-CWA: the MTLS certificate carries the CWA server FQDN; it never goes public (V1).
+		out = append(out, newGroup(RoleCWAInternal, IssuerInternal, lower(c.ServerFQDN), "spec.ocs.communicatorWebAccess.serverFQDN"))
 	}
 	return out
 }
@@ -154,7 +165,7 @@ func poolCertificate(in *input) *group {
 
 // directorCertificate is the Director certificate (R-OCS-DIR): sip.<domain> only when it is the
 // sign-in target.
-func directorCertificate(in *input, d *v1alpha1.Server) *group {
+func directorCertificate(in *input, d *v1alpha1.DirectorSpec) *group {
 	g := newGroup(RoleDirector, IssuerInternal, lower(d.FQDN), "spec.ocs.director.fqdn")
 	g.ocs = true
 	if in.automaticSignIn() && in.ocs.AutomaticSignInTarget == v1alpha1.SignInDirector {
@@ -174,35 +185,12 @@ func addSIPNames(in *input, names *nameList) {
 // role; the Unified strategy merges them into the seed article's single certificate.
 func publicGroups(in *input) []*group {
 	var roles []*group
-	if in.ocs != nil {
-		if e := in.edge; e != nil {
-			// §1.2: Access Edge SN = its external FQDN, SAN sip.<domain> per SIP domain (V7).
-			g := newGroup(RoleAccessEdge, IssuerPublic, lower(e.AccessFQDN), "spec.ocs.edge.accessFQDN")
-			addSIPNames(in, &g.names)
-			if e.PublicIMConnectivity {
-				g.usages = serverClientUsages // V28
-			}
-			roles = append(roles, g)
-			if wc, _ := in.webConferencing(); wc != "" && wc != g.commonName {
-				roles = append(roles, newGroup(RoleWebConferencing, IssuerPublic, wc, "spec.ocs.edge.webConferencingFQDN"))
-			}
-			// The A/V Edge external interface has no certificate (§1.2).
-		}
-		if rp := in.ocs.ReverseProxy; rp != nil {
-			// §1.3: SN = external web farm FQDN.
-			roles = append(roles, newGroup(RoleReverseProxy, IssuerPublic, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn"))
-		}
-		if c := in.ocs.CommunicatorWebAccess; c != nil {
-			// R-CWA: the CWA URL plus as.<url> and download.<url>.
-			url := lower(c.FQDN)
-			g := newGroup(RoleCWA, IssuerPublic, url, "spec.ocs.communicatorWebAccess.fqdn")
-			g.names.add("as."+url, "spec.ocs.communicatorWebAccess.fqdn")
-			g.names.add("download."+url, "spec.ocs.communicatorWebAccess.fqdn")
-			roles = append(roles, g)
-		}
-		for _, g := range roles {
-			g.ocs = true
-		}
+	switch {
+	case !in.onPremises():
+	case in.lync():
+		roles = lyncPublicGroups(in)
+	default:
+		roles = ocsPublicGroups(in)
 	}
 	if x := in.exchange; x != nil {
 		roles = append(roles, exchangeCertificate(in, x))
@@ -219,12 +207,48 @@ func publicGroups(in *input) []*group {
 	for _, g := range roles {
 		unified.names.addAll(g.names)
 		unified.ocs = unified.ocs || g.ocs
+		unified.edge = unified.edge || g.edge
 		unified.addServices(g.services...)
 		if len(g.usages) > len(unified.usages) {
 			unified.usages = g.usages
 		}
 	}
 	return []*group{unified}
+}
+
+// ocsPublicGroups are the public certificates of OCS 2007 R2: Access Edge, Web Conferencing Edge,
+// reverse proxy and CWA (DOMAIN.md §1.2, §1.3).
+func ocsPublicGroups(in *input) []*group {
+	var roles []*group
+	if e := in.edge; e != nil {
+		// §1.2: Access Edge SN = its external FQDN, SAN sip.<domain> per SIP domain (V7).
+		g := newGroup(RoleAccessEdge, IssuerPublic, lower(e.AccessFQDN), "spec.ocs.edge.accessFQDN")
+		addSIPNames(in, &g.names)
+		if e.PublicIMConnectivity {
+			g.usages = serverClientUsages // V28
+		}
+		roles = append(roles, g)
+		if wc, _ := in.webConferencing(); wc != "" && wc != g.commonName {
+			roles = append(roles, newGroup(RoleWebConferencing, IssuerPublic, wc, "spec.ocs.edge.webConferencingFQDN"))
+		}
+		// The A/V Edge external interface has no certificate (§1.2).
+	}
+	if rp := in.ocs.ReverseProxy; rp != nil {
+		// §1.3: SN = external web farm FQDN.
+		roles = append(roles, newGroup(RoleReverseProxy, IssuerPublic, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn"))
+	}
+	if c := in.ocs.CommunicatorWebAccess; c != nil {
+		// R-CWA: the CWA URL plus as.<url> and download.<url>.
+		url := lower(c.FQDN)
+		g := newGroup(RoleCWA, IssuerPublic, url, "spec.ocs.communicatorWebAccess.fqdn")
+		g.names.add("as."+url, "spec.ocs.communicatorWebAccess.fqdn")
+		g.names.add("download."+url, "spec.ocs.communicatorWebAccess.fqdn")
+		roles = append(roles, g)
+	}
+	for _, g := range roles {
+		g.ocs = true
+	}
+	return roles
 }
 
 // exchangeCertificate is the Client Access certificate (§2.1): the external namespace,

@@ -42,6 +42,11 @@ const (
 	CodeACMENameLimit                     = "ACMENameLimit"
 	CodeACMEProfileWithoutCommonName      = "ACMEProfileWithoutCommonName"
 	CodeClientAuthUnavailable             = "ClientAuthUnavailable"
+	CodeXMPPNotSupported                  = "XMPPNotSupported"
+	CodeSimpleURLInvalid                  = "SimpleURLInvalid"
+	CodeWebFQDNEqualsPoolFQDN             = "WebFQDNEqualsPoolFQDN"
+	CodeDirectorWebFQDNConflict           = "DirectorWebFQDNConflict"
+	CodeOAuthKeySize                      = "OAuthKeySize"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -91,6 +96,11 @@ var checks = []check{
 	checkLegacyNamespace,
 	checkUnreachableInside,
 	checkRecordsOutsideZones,
+	checkXMPP,
+	checkSimpleURLs,
+	checkWebFQDN,
+	checkDirectorWebFQDN,
+	checkOAuthKeySize,
 }
 
 func finding(severity, code, path, rule, format string, args ...any) Finding {
@@ -133,8 +143,8 @@ func checkPublicNames(d *draft) []Finding {
 	return out
 }
 
-// checkWildcards (V2, V3): OCS 2007 R2 supports no wildcard anywhere; wildcards are fine on an
-// Exchange-only certificate.
+// checkWildcards (V3, V4): OCS 2007 R2 supports no wildcard anywhere, Lync and Skype for Business
+// only on some certificates (lyncWildcard); wildcards are fine on an Exchange-only certificate.
 func checkWildcards(d *draft) []Finding {
 	var out []Finding
 	for _, g := range d.groups {
@@ -142,7 +152,11 @@ func checkWildcards(d *draft) []Finding {
 			continue
 		}
 		for _, n := range g.names.names {
-			if isWildcard(n) {
+			switch {
+			case !isWildcard(n):
+			case d.in.lync():
+				out = append(out, lyncWildcard(d, g, n)...)
+			default:
 				out = append(out, finding(SeverityError, CodeWildcardNotSupported, g.names.paths[n], "V3",
 					"%s would go on the %q certificate, which OCS 2007 R2 uses: OCS supports no wildcard names (services fail to start); list the names explicitly or use strategy PerRole so the wildcard stays on the Exchange certificate", n, g.role))
 			}
@@ -252,7 +266,7 @@ func checkWebConferencingInternalPort(d *draft) []Finding {
 // Access and Web Conferencing share one FQDN and address, as in the seed design.
 func checkSingleCertificateEdgeNames(d *draft) []Finding {
 	e := d.in.edge
-	if e == nil || d.in.certs.Strategy == v1alpha1.PerRole {
+	if e == nil || d.in.certs.Strategy == v1alpha1.PerRole || d.in.lync() {
 		return nil
 	}
 	wc, _ := d.in.webConferencing()
@@ -267,7 +281,7 @@ func checkSingleCertificateEdgeNames(d *draft) []Finding {
 // conferencing needs the front-end FQDNs on the pool certificate.
 func checkFrontEndNames(d *draft) []Finding {
 	o := d.in.ocs
-	if o == nil || o.Edition != v1alpha1.EnterpriseEdition || len(o.FrontEnds) == 0 || o.FrontEndNamesOnPoolCertificate ||
+	if o == nil || d.in.lync() || o.Edition != v1alpha1.EnterpriseEdition || len(o.FrontEnds) == 0 || o.FrontEndNamesOnPoolCertificate ||
 		d.in.edge == nil || d.in.edge.WebConferencingFQDN == "" {
 		return nil
 	}
@@ -342,12 +356,16 @@ func checkKey(d *draft) []Finding {
 
 // checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only. Exchange 2013
 // and later alone are not judged: DOMAIN.md and DOMAIN-CURRENT.md give no rule for them.
+// From Skype for Business Server 2015 on ECDH P-256/384/521 keys are accepted too
+// (DOMAIN-CURRENT.md §1.1); Lync 2010/2013 name RSA sizes only (DOMAIN.md §3.1).
 func checkKeyAlgorithm(d *draft) []Finding {
-	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" || (d.in.ocs == nil && d.in.modernExchange()) {
+	rsaOnlyOCS := d.in.onPremises() && !d.in.atLeast(v1alpha1.SfB2015)
+	rsaOnlyExchange := d.in.exchange != nil && !d.in.modernExchange()
+	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" || !(rsaOnlyOCS || rsaOnlyExchange) {
 		return nil
 	}
 	return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
-		"%s keys are not supported by OCS 2007 R2 or Exchange 2007/2010, which use RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+		"%s keys are not supported by OCS 2007 R2, Lync 2010/2013 or Exchange 2007/2010, which use RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
 }
 
 // checkCertificateSubjects: one name is one service, so it gets one certificate. A certificate

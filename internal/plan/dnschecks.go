@@ -22,12 +22,14 @@ func checkRecordConflicts(d *draft) []Finding {
 		rs := records[i:j]
 		var cname bool
 		var addrs []string
+		balanced := true // every A record is a DNS-load-balanced pool member (§3.4)
 		for _, r := range rs {
 			switch r.Type {
 			case "CNAME":
 				cname = true
 			case "A":
 				addrs = append(addrs, r.Data)
+				balanced = balanced && r.Rule == ruleDNSLoadBalancing
 			}
 		}
 		if cname && len(rs) > 1 {
@@ -35,7 +37,7 @@ func checkRecordConflicts(d *draft) []Finding {
 			out = append(out, finding(SeverityError, CodeDNSRecordConflict, path, "RFC 1034",
 				"%s (%s view) would be a CNAME and have other records (from %s): give the hosts distinct names", rs[0].Name, rs[0].View, fields))
 		}
-		if len(addrs) > 1 {
+		if len(addrs) > 1 && !balanced {
 			sortedAddrs := slices.Clone(addrs)
 			slices.Sort(sortedAddrs)
 			path, fields := d.collision(rs, func(r Record) bool { return r.Type == "A" })
@@ -89,7 +91,7 @@ func checkRecordTargets(d *draft) []Finding {
 	missing := map[string][]string{} // address field -> targets without an address
 	for _, r := range d.dns.records {
 		t, ok := targetOf(r)
-		if !ok || owners[hostKey(r.View, t)] {
+		if !ok || owners[hostKey(r.View, t)] || microsoftOnline(t) {
 			continue
 		}
 		path, known := d.dns.unaddressed[hostKey(r.View, t)]

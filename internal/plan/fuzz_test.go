@@ -64,6 +64,7 @@ func FuzzCompute(f *testing.F) {
 		"", ".", "..", "*", "*.", "*.contoso.com", "a..b", "contoso.local", "sip.contoso.local", "Sip.Contoso.COM.",
 		"münchen.de", "com", strings.Repeat("a", 64) + ".com", strings.Repeat("a.", 130) + "com", "-a.com", "a_b.com",
 		"10.0.0.256", "::1", "Director", "PerRole", "SRV", "ISA2004", "ECDSA", "2007", "Enterprise",
+		"SfB2015", "SfB2019", "SfBSE", "Lync2010", "TeamsOnly", "Hybrid", "contoso.onmicrosoft.com", "pool.contoso.com",
 	} {
 		f.Add([]byte("{}"), uint8(i), uint8(i*3), v, int32(i*1000-1))
 	}
@@ -127,7 +128,7 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 	}
 	fqdn, ip := v1alpha1.FQDN(value), v1alpha1.IPv4Address(value)
 	name := "fuzz"
-	switch field % 35 {
+	switch field % 45 {
 	case 0:
 		ocs().PoolFQDN = fqdn
 	case 1:
@@ -161,11 +162,11 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 	case 13:
 		exchange().LegacyFQDN = fqdn
 	case 14:
-		ocs().Director = &v1alpha1.Server{FQDN: fqdn, IP: "10.0.0.30"}
+		ocs().Director = &v1alpha1.DirectorSpec{FQDN: fqdn, IP: "10.0.0.30"}
 	case 15:
 		ocs().CommunicatorWebAccess = &v1alpha1.CWASpec{FQDN: fqdn, ServerFQDN: fqdn, IP: "10.0.0.40"}
 	case 16:
-		ocs().ReverseProxy = &v1alpha1.Server{FQDN: fqdn, IP: ip}
+		ocs().ReverseProxy = &v1alpha1.ReverseProxySpec{FQDN: fqdn, IP: ip}
 	case 17:
 		ocs().InternalWebFQDN = fqdn
 	case 18:
@@ -204,6 +205,32 @@ func mutateSpec(s *v1alpha1.UCDeploymentSpec, field uint8, value string, which i
 		exchange().ExternalIP = ip
 	case 34:
 		s.DNS.CAA = &v1alpha1.CAASpec{Issuer: fqdn, AccountURI: value}
+	case 35:
+		ocs().Version = v1alpha1.OCSVersion(value)
+	case 36:
+		ocs().Version, ocs().ExternalWebFQDN = v1alpha1.SfB2019, fqdn
+	case 37:
+		ocs().Version = v1alpha1.SfBSE
+		ocs().SimpleURLs = &v1alpha1.SimpleURLsSpec{Meet: []v1alpha1.FQDN{fqdn}, Dialin: fqdn, Admin: fqdn}
+	case 38:
+		ocs().Version, ocs().Mobility = v1alpha1.Lync2010, &[]bool{value != ""}[0]
+	case 39:
+		ocs().Version = v1alpha1.Lync2013
+		ocs().Director = &v1alpha1.DirectorSpec{FQDN: "dir.contoso.com", IP: ip, ExternalWebFQDN: fqdn}
+	case 40:
+		ocs().Version, edge().XMPPFQDN = v1alpha1.SfB2015, fqdn
+	case 41:
+		ocs().Version = v1alpha1.SfB2019
+		ocs().OfficeOnlineServer = &v1alpha1.OfficeOnlineServerSpec{InternalFQDN: fqdn, InternalIP: ip, ExternalFQDN: fqdn, ExternalIP: ip}
+	case 42:
+		ocs().Version = v1alpha1.SfBSE
+		ocs().Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.HybridMode(value), OnlineSIPDomains: []v1alpha1.FQDN{fqdn}}
+	case 43:
+		ocs().Version = v1alpha1.SfB2015
+		ocs().Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.TeamsOnly, OnlineSIPDomains: []v1alpha1.FQDN{fqdn}}
+	case 44:
+		ocs().Version = v1alpha1.Lync2013
+		ocs().ReverseProxy = &v1alpha1.ReverseProxySpec{IP: ip}
 	}
 	switch which % 8 {
 	case 0:

@@ -53,7 +53,7 @@ func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
 	if in.ttl <= 0 {
 		in.ttl = defaultTTL
 	}
-	if in.ocs != nil {
+	if in.onPremises() {
 		in.edge = in.ocs.Edge
 	}
 	if in.exchange != nil {
@@ -88,21 +88,23 @@ func lower[T ~string](s T) string {
 }
 
 func (in *input) automaticSignIn() bool {
-	return in.ocs != nil && (in.ocs.AutomaticSignIn == nil || *in.ocs.AutomaticSignIn)
+	return in.onPremises() && (in.ocs.AutomaticSignIn == nil || *in.ocs.AutomaticSignIn)
 }
 
 // signInTarget is the one server designated for sign-in (V10, S-OCS-AUTOSIGNIN): its FQDN and
-// IP, and the fields they come from.
+// addresses, and the fields they come from.
 type signInTarget struct {
-	fqdn, ip, fqdnPath, ipPath string
+	fqdn, fqdnPath string
+	addresses      []address
 }
 
-// signInTarget returns the Director when it is designated, otherwise the pool.
+// signInTarget returns the Director when it is designated, otherwise the pool (every front end
+// of a DNS-load-balanced pool, DOMAIN.md §3.4).
 func (in *input) signInTarget() signInTarget {
 	if in.ocs.AutomaticSignInTarget == v1alpha1.SignInDirector && in.ocs.Director != nil {
-		return signInTarget{lower(in.ocs.Director.FQDN), string(in.ocs.Director.IP), "spec.ocs.director.fqdn", "spec.ocs.director.ip"}
+		return signInTarget{lower(in.ocs.Director.FQDN), "spec.ocs.director.fqdn", []address{{ip: string(in.ocs.Director.IP), path: "spec.ocs.director.ip"}}}
 	}
-	return signInTarget{lower(in.ocs.PoolFQDN), string(in.ocs.PoolIP), "spec.ocs.poolFQDN", "spec.ocs.poolIP"}
+	return signInTarget{lower(in.ocs.PoolFQDN), "spec.ocs.poolFQDN", poolAddresses(in)}
 }
 
 func (in *input) internalWebFQDN() string {

@@ -56,7 +56,7 @@ func Compute(name string, spec *v1alpha1.UCDeploymentSpec, opts ...Option) Plan 
 func distinctSubjects(groups []*group) (kept []*group, dropped [][2]*group) {
 	first := map[string]*group{}
 	for _, g := range groups {
-		if k, dup := first[g.commonName]; dup && g.commonName != "" {
+		if k, dup := first[g.commonName]; dup {
 			dropped = append(dropped, [2]*group{k, g})
 			continue
 		}

@@ -20,14 +20,14 @@ func base() *v1alpha1.UCDeploymentSpec {
 			PoolFQDN:  "pool01.contoso.com",
 			PoolIP:    "10.0.0.10",
 			FrontEnds: []v1alpha1.Server{{FQDN: "fe01.contoso.com", IP: "10.0.0.11"}},
-			Director:  &v1alpha1.Server{FQDN: "dir01.contoso.com", IP: "10.0.0.30"},
+			Director:  &v1alpha1.DirectorSpec{FQDN: "dir01.contoso.com", IP: "10.0.0.30"},
 			Edge: &v1alpha1.EdgeSpec{
 				InternalFQDN: "edge01.contoso.local", InternalIP: "172.16.0.10",
 				AccessFQDN: "sip.contoso.com", AccessIP: "131.107.155.10",
 				WebConferencingFQDN: "webconf.contoso.com", WebConferencingIP: "131.107.155.20", WebConferencingPort: 443,
 				AVFQDN: "av.contoso.com", AVIP: "131.107.155.30", AVAuthenticationPort: 5062,
 			},
-			ReverseProxy:          &v1alpha1.Server{FQDN: "webext.contoso.com", IP: "131.107.155.40"},
+			ReverseProxy:          &v1alpha1.ReverseProxySpec{FQDN: "webext.contoso.com", IP: "131.107.155.40"},
 			CommunicatorWebAccess: &v1alpha1.CWASpec{FQDN: "cwa.contoso.com", ServerFQDN: "cwa01.contoso.local", IP: "131.107.155.41"},
 		},
 		Exchange: &v1alpha1.ExchangeSpec{
@@ -411,7 +411,7 @@ func TestZeroAndSparseSpecsDoNotPanic(t *testing.T) {
 	specs := []*v1alpha1.UCDeploymentSpec{
 		{},
 		{OCS: &v1alpha1.OCSSpec{}},
-		{OCS: &v1alpha1.OCSSpec{Edge: &v1alpha1.EdgeSpec{}, Director: &v1alpha1.Server{}, ReverseProxy: &v1alpha1.Server{}, CommunicatorWebAccess: &v1alpha1.CWASpec{}}},
+		{OCS: &v1alpha1.OCSSpec{Edge: &v1alpha1.EdgeSpec{}, Director: &v1alpha1.DirectorSpec{}, ReverseProxy: &v1alpha1.ReverseProxySpec{}, CommunicatorWebAccess: &v1alpha1.CWASpec{}}},
 		{Exchange: &v1alpha1.ExchangeSpec{Servers: []v1alpha1.ExchangeServer{{}}, IncludeServerNames: true}},
 	}
 	for i, s := range specs {

@@ -79,10 +79,16 @@ func (s *recordSet) addSRV(view, name, path string, port int32, target, rule str
 // certificates' zones (R-PKI-05), sorted and without duplicates.
 func dnsRecords(in *input, groups []*group) *recordSet {
 	s := &recordSet{ttl: in.ttl}
-	if in.ocs != nil {
+	if in.teamsOnly() {
+		teamsOnlyRecords(in, s)
+	}
+	if in.onPremises() {
 		ocsInternalRecords(in, s)
 		if in.edge != nil {
 			edgeExternalRecords(in, s)
+		}
+		if in.lync() {
+			lyncRecords(in, s)
 		}
 		if rp := in.ocs.ReverseProxy; rp != nil {
 			s.addA(ViewExternal, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn", string(rp.IP), "spec.ocs.reverseProxy.ip", "S-RP-2010")
@@ -129,7 +135,9 @@ func cwaNames(c *v1alpha1.CWASpec) []string {
 func ocsInternalRecords(in *input, s *recordSet) {
 	o := in.ocs
 	pool := lower(o.PoolFQDN)
-	s.addA(ViewInternal, pool, "spec.ocs.poolFQDN", string(o.PoolIP), "spec.ocs.poolIP", "S-OCS-DNS")
+	for _, a := range poolAddresses(in) {
+		s.addA(ViewInternal, pool, "spec.ocs.poolFQDN", a.ip, a.path, a.rule)
+	}
 	for i, fe := range o.FrontEnds {
 		s.addA(ViewInternal, lower(fe.FQDN), fmt.Sprintf("spec.ocs.frontEnds[%d].fqdn", i), string(fe.IP), fmt.Sprintf("spec.ocs.frontEnds[%d].ip", i), "S-OCS-DNS")
 	}
@@ -147,7 +155,13 @@ func ocsInternalRecords(in *input, s *recordSet) {
 			s.addSRV(ViewInternal, "_sipinternaltls._tcp."+d, domainPath, 5061, t.fqdn, "S-OCS-AUTOSIGNIN")
 			// Fallback A record for clients and phones that find no SRV (S-SCHERTZ-DNS, S-OCS-PHONE);
 			// sip.<domain> is on the sign-in server's certificate.
-			s.addA(ViewInternal, "sip."+d, domainPath, t.ip, t.ipPath, "S-OCS-PHONE")
+			for _, a := range t.addresses {
+				rule := "S-OCS-PHONE"
+				if a.rule == ruleDNSLoadBalancing {
+					rule = a.rule // every front end, on purpose
+				}
+				s.addA(ViewInternal, "sip."+d, domainPath, a.ip, a.path, rule)
+			}
 		}
 	}
 	if e := in.edge; e != nil {
@@ -281,6 +295,7 @@ func hostedZones(in *input) []string {
 		return in.zones
 	}
 	out := append(slices.Clone(in.sipDomains), in.smtpDomains...)
+	out = append(out, in.onlineSIPDomains()...)
 	for _, h := range internalHostNames(in) {
 		out = append(out, parent(h))
 	}
@@ -310,6 +325,9 @@ func internalHostNames(in *input) []string {
 		}
 		if c := o.CommunicatorWebAccess; c != nil {
 			add(c.ServerFQDN)
+		}
+		if oos := o.OfficeOnlineServer; oos != nil {
+			add(oos.InternalFQDN)
 		}
 	}
 	if x := in.exchange; x != nil {

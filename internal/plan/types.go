@@ -62,8 +62,10 @@ type Certificate struct {
 	// Usages are cert-manager key usage names.
 	Usages []string `json:"usages"`
 	// Services are where the certificate is bound, in the product's own words: the
-	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP). Empty when the plan
-	// does not name them (the OCS 2007 R2 roles, assigned in the OCS Certificate Wizard).
+	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP), the Set-CsCertificate
+	// -Type values for Lync and Skype for Business (R-SFB-03). Empty when the plan does not name
+	// them (the OCS 2007 R2 roles, assigned in the OCS Certificate Wizard; the reverse proxy;
+	// Office Online Server, selected by friendly name).
 	Services []string `json:"services,omitempty"`
 	// KeyAlgorithm is RSA or ECDSA.
 	KeyAlgorithm string `json:"keyAlgorithm"`

@@ -36,7 +36,7 @@ func EnterpriseSpec(domains int) *v1alpha1.UCDeploymentSpec {
 			},
 			InternalWebFQDN: "ocsweb.contoso.com",
 			AutomaticSignIn: &yes,
-			Director:        &v1alpha1.Server{FQDN: "dir01.contoso.com", IP: "10.0.0.30"},
+			Director:        &v1alpha1.DirectorSpec{FQDN: "dir01.contoso.com", IP: "10.0.0.30"},
 			Edge: &v1alpha1.EdgeSpec{
 				InternalFQDN: "edge01.contoso.local", InternalIP: "172.16.0.10",
 				AccessFQDN: "sip.contoso.com", AccessIP: "131.107.155.10",
@@ -44,7 +44,7 @@ func EnterpriseSpec(domains int) *v1alpha1.UCDeploymentSpec {
 				AVFQDN: "av.contoso.com", AVIP: "131.107.155.30", AVAuthenticationPort: 5062,
 				Federation: &yes,
 			},
-			ReverseProxy:          &v1alpha1.Server{FQDN: "webext.contoso.com", IP: "131.107.155.40"},
+			ReverseProxy:          &v1alpha1.ReverseProxySpec{FQDN: "webext.contoso.com", IP: "131.107.155.40"},
 			CommunicatorWebAccess: &v1alpha1.CWASpec{FQDN: "cwa.contoso.com", ServerFQDN: "cwa01.contoso.local", IP: "131.107.155.41"},
 		},
 		Exchange: &v1alpha1.ExchangeSpec{

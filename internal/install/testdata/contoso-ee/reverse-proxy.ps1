@@ -48,6 +48,6 @@ switch ($Target) {
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
         Write-Host 'Select the certificate on the web listener of the reverse proxy by hand:'
-        Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply'
+        Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)'
     }
 }

@@ -1,0 +1,107 @@
+package plan
+
+import (
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// checkXMPP (R-SFB-01, DOMAIN.md §3.2): XMPP federation on the Edge works on Skype for Business
+// Server 2015 only. 2019 and SE removed it; Lync 2010/2013 are not planned with it.
+func checkXMPP(d *draft) []Finding {
+	e := d.in.edge
+	if e == nil || e.XMPPFQDN == "" || d.in.ocsVersion() == v1alpha1.SfB2015 {
+		return nil
+	}
+	if d.in.atLeast(v1alpha1.SfB2019) {
+		return []Finding{finding(SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN", "R-SFB-01",
+			"Skype for Business Server %s has no XMPP federation (removed in 2019): no xmpp record, SAN or XMPPServer certificate is planned; remove edge.xmppFQDN, or keep XMPP on a coexisting 2015 pool", d.in.ocsVersion())}
+	}
+	return []Finding{finding(SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN", "§3",
+		"ucdeploy plans XMPP federation on the Edge for Skype for Business Server 2015 only (DOMAIN.md §3.2), not %s: remove edge.xmppFQDN or set version SfB2015", d.in.ocsVersion())}
+}
+
+// checkSimpleURLs (R-SFB-09, DOMAIN-CURRENT.md §1.5): a simple URL contains no pool FQDN, and
+// simple URLs use a domain of their own, not a bare SIP domain.
+func checkSimpleURLs(d *draft) []Finding {
+	if !d.in.lync() || !d.in.onPremises() {
+		return nil
+	}
+	servers := map[string]string{lower(d.in.ocs.PoolFQDN): "the pool", d.in.internalWebFQDN(): "the internal web services"}
+	for _, fe := range d.in.ocs.FrontEnds {
+		servers[lower(fe.FQDN)] = "a front end"
+	}
+	if dir := d.in.ocs.Director; dir != nil {
+		servers[lower(dir.FQDN)] = "the Director"
+	}
+	var out []Finding
+	published, admin := d.in.simpleURLs()
+	published.addAll(admin)
+	for _, n := range published.names {
+		if what, ok := servers[n]; ok {
+			out = append(out, finding(SeverityError, CodeSimpleURLInvalid, published.paths[n], "R-SFB-09",
+				"the simple URL host %s is the FQDN of %s: a simple URL must not contain a pool FQDN; use a name of its own such as meet.<domain>", n, what))
+		}
+		for _, dom := range d.in.sipDomains {
+			if n == dom {
+				out = append(out, finding(SeverityWarning, CodeSimpleURLInvalid, published.paths[n], "R-SFB-09",
+					"the simple URL host %s is the SIP domain itself: simple URLs use their own domain, which must not match any SIP domain (Microsoft's wording is unclear on whether a name below it counts); use meet.%s or dialin.%s", n, dom, dom))
+			}
+		}
+	}
+	return out
+}
+
+// checkWebFQDN (V19): in a DNS-load-balanced Enterprise pool the pool FQDN resolves to every
+// front end, but HTTPS cannot be DNS-load-balanced: the internal web FQDN must be another name,
+// on the hardware load balancer's VIP.
+func checkWebFQDN(d *draft) []Finding {
+	if !d.in.onPremises() || !d.in.dnsLoadBalanced() || d.in.internalWebFQDN() != lower(d.in.ocs.PoolFQDN) {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeWebFQDNEqualsPoolFQDN, "spec.ocs.internalWebFQDN", "V19",
+		"the internal web services FQDN is the pool FQDN %s, which resolves to every front end (DNS load balancing); HTTPS needs the hardware load balancer: set internalWebFQDN to a name of its own (for example webint.<domain>) on poolIP", lower(d.in.ocs.PoolFQDN))}
+}
+
+// checkDirectorWebFQDN (V20): the reverse proxy publishes the Director's and the pool's external
+// web services on listeners of their own, so the names must differ.
+func checkDirectorWebFQDN(d *draft) []Finding {
+	if !d.in.lync() || !d.in.onPremises() || d.in.ocs.Director == nil {
+		return nil
+	}
+	dir, pool := lower(d.in.ocs.Director.ExternalWebFQDN), lower(d.in.ocs.ExternalWebFQDN)
+	if dir == "" || dir != pool {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeDirectorWebFQDNConflict, "spec.ocs.director.externalWebFQDN", "V20",
+		"the Director's external web FQDN %s is the pool's: the reverse proxy publishes each on a listener of its own; give the Director another name (for example webdir.<domain>)", dir)}
+}
+
+// checkOAuthKeySize (R-SFB-05): the OAuthTokenIssuer certificate needs an RSA key of 2048 bits
+// or more.
+func checkOAuthKeySize(d *draft) []Finding {
+	if !hasRole(d.groups, RoleOAuth) || d.in.keyAlgorithm() != "RSA" || d.in.keySize() >= 2048 {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeOAuthKeySize, "spec.certificates.privateKey.size", "R-SFB-05",
+		"the OAuthTokenIssuer certificate would have an RSA %d-bit key; server-to-server authentication needs at least 2048 bits: set privateKey.size to 2048 or more", d.in.keySize())}
+}
+
+// hasRole reports whether a certificate of role is planned.
+func hasRole(groups []*group, role string) bool {
+	for _, g := range groups {
+		if g.role == role {
+			return true
+		}
+	}
+	return false
+}
+
+// lyncWildcard (V4, DOMAIN.md §3.6) returns the finding for the wildcard n on a Lync/SfB
+// certificate, if it is not allowed there: the Edge names take no wildcard but XMPP's *.<domain>
+// on SfB 2015; simple URLs and lyncdiscover on the web and reverse proxy certificates may.
+func lyncWildcard(d *draft, g *group, n string) []Finding {
+	if !g.edge || (d.in.xmpp() && len(d.in.sipDomains) > 0 && n == "*."+d.in.sipDomains[0]) {
+		return nil
+	}
+	return []Finding{finding(SeverityError, CodeWildcardNotSupported, g.names.paths[n], "V4",
+		"%s would go on the %q certificate, which carries the %s Edge names: Lync and Skype for Business accept wildcards only for simple URLs and lyncdiscover (web services, reverse proxy) and *.<domain> for XMPP on 2015; list the names explicitly or use strategy PerRole", n, g.role, d.in.ocsVersion())}
+}

@@ -4,7 +4,7 @@ GO ?= go
 CONTROLLER_GEN := $(GO) run -modfile=hack/tools/go.mod sigs.k8s.io/controller-tools/cmd/controller-gen
 STATICCHECK := $(GO) run -modfile=hack/tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all help build generate manifests lint test fuzz bench demo envtest-bins verify-generated
+.PHONY: all help build generate manifests lint test fuzz bench bench-large demo envtest-bins verify-generated
 
 all: build
 
@@ -70,3 +70,8 @@ verify-docs: ## Fail when make docs would change a generated page or the chart's
 bench: ## Benchmark N=100,500,1000 UCDeployments against a floor and ingress-shim (docs/performance.md); BENCH_ARGS=-short for CI size.
 	@bash hack/envtest/build.sh >/dev/null
 	$(ASSETS) $(GO) run ./bench/cmd $(BENCH_ARGS)
+
+bench-large: ## Growth run N=100..5000 (not in CI, about an hour): cost per deployment, bench/results/large and docs/performance-growth.svg.
+	@bash hack/envtest/build.sh >/dev/null
+	$(ASSETS) $(GO) run ./bench/cmd -n 100,500,1000,2000,5000 -runs 1 -idle-n 5000 -real-n 0 -costs-n 0 -skip ingress-shim,planner \
+		-out bench/results/large -plot docs/performance-growth.svg $(BENCH_ARGS)

@@ -22,6 +22,9 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 )
 
+// plotPath is -plot: where to draw the growth plot (bench.WriteGrowthSVG) of the run's rows.
+var plotPath = flag.String("plot", "", "also draw cost per deployment against N into this SVG file (make bench-large: docs/performance-growth.svg)")
+
 func main() {
 	cfg, out := parseFlags()
 	start := time.Now()
@@ -49,6 +52,25 @@ func main() {
 		fatalf("writing results: %v", err)
 	}
 	fmt.Printf("results: %s and %s\n", filepath.Join(out, "latest.json"), dated)
+	if *plotPath != "" {
+		if err := writePlot(*plotPath, report.Rows); err != nil {
+			fatalf("drawing the growth plot: %v", err)
+		}
+		fmt.Printf("growth plot: %s\n", *plotPath)
+	}
+}
+
+// writePlot draws the growth plot of rows into path.
+func writePlot(path string, rows []bench.Row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteGrowthSVG(f, rows); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // parseFlags returns the configuration the flags ask for and the results directory ("" for

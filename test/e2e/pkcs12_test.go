@@ -77,11 +77,19 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 			}
 			live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
 			p := plan.Compute(live.Name, &live.Spec)
-			for _, cs := range live.Status.Certificates {
-				if cs.Revision == nil || *cs.Revision != 1 {
-					t.Errorf("%s: revision %v; want 1 after the first issuance", cs.Name, cs.Revision)
+			// cert-manager's readiness controller may report Ready a moment before its issuing
+			// controller records the revision; the status follows within the settle time.
+			labtest.Eventually(t, 30*time.Second, "revision 1 of every certificate in the status", func() error {
+				if err := l.Client.Get(ctx, client.ObjectKeyFromObject(ucd), live); err != nil {
+					return err
 				}
-			}
+				for _, cs := range live.Status.Certificates {
+					if cs.Revision == nil || *cs.Revision != 1 {
+						return fmt.Errorf("%s: revision %v; want 1 after the first issuance", cs.Name, cs.Revision)
+					}
+				}
+				return nil
+			})
 			out := t.TempDir()
 			if code := runExport(t, admin, ns, live.Name, "--out", out); code != cli.ExitOK {
 				t.Fatalf("ucdeploy export exit %d", code)

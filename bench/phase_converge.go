@@ -93,7 +93,9 @@ func (c *convergence) fill(row *Row) {
 	row.Writes = c.writes
 	row.WritesPerDeployment = float64(c.writes.Total) / float64(n)
 	row.ObjectWritesPerDeployment = float64(c.writes.Objects()) / float64(n)
-	row.MinimumWritesPerDeployment = float64(c.certificates+2*n+n) / float64(n)
+	// One write per child (Certificates and workload.ConfigMapsPerDeployment ConfigMaps) and one
+	// status write per deployment.
+	row.MinimumWritesPerDeployment = float64(c.certificates+workload.ConfigMapsPerDeployment*n+n) / float64(n)
 	row.Reconciles = c.reconciles
 	row.ReconcileSeconds = c.reconcileSeconds
 	row.ConvergeCPU = c.cpu

@@ -67,8 +67,9 @@ type pebbleConfig struct {
 
 // pebbleProfile is one of Pebble's certificate profiles.
 type pebbleProfile struct {
-	Description    string `json:"description"`
-	ValidityPeriod uint64 `json:"validityPeriod"` // seconds
+	Description       string `json:"description"`
+	ValidityPeriod    uint64 `json:"validityPeriod"` // seconds
+	PromoteCommonName bool   `json:"promoteCommonName"`
 }
 
 // startPebble builds (once, cached) and starts Pebble on two free loopback ports with a serving
@@ -100,8 +101,11 @@ func (l *Lab) startPebble(ctx context.Context, dnsServer string) (*pebble, error
 	c.HTTPPort, c.TLSPort = 5002, 5001
 	c.KeyAlgorithm = "ecdsa"
 	c.CAAIdentities = []string{PebbleCAAIdentity}
-	// Let's Encrypt's classic profile: 90 days (DOMAIN-CURRENT.md §3).
-	c.Profiles = map[string]pebbleProfile{"classic": {Description: "90 days, like Let's Encrypt's classic profile", ValidityPeriod: 90 * 24 * 3600}}
+	// Let's Encrypt's classic profile (DOMAIN-CURRENT.md §3): 90 days, with a subject CN. Pebble
+	// sorts the names and promotes the first to the CN.
+	c.Profiles = map[string]pebbleProfile{ACMEProfile: {
+		Description: "90 days and a CN, like Let's Encrypt's classic profile", ValidityPeriod: 90 * 24 * 3600, PromoteCommonName: true,
+	}}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding the Pebble configuration: %w", err)

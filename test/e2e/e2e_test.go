@@ -7,7 +7,6 @@ package e2e
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/util/retry"
@@ -53,6 +53,7 @@ func TestRealIssuance(t *testing.T) {
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
+			saveLogsOnFailure(t, l)
 			_ = l.Stop()
 		}
 	})
@@ -142,6 +143,7 @@ func TestRealIssuance(t *testing.T) {
 	t.Run("pkcs12 keystores, install scripts, export and renewal", func(t *testing.T) { testPKCS12(t, l, kubeconfig, pools) })
 
 	// Nothing the lab started outlives it.
+	saveLogsOnFailure(t, l)
 	if err := l.Stop(); err != nil {
 		t.Errorf("stopping the lab: %v", err)
 	}
@@ -153,6 +155,16 @@ func TestRealIssuance(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// saveLogsOnFailure keeps the lab's logs and zone files of a failed test (`go test -artifacts`).
+func saveLogsOnFailure(t *testing.T, l *lab.Lab) {
+	if !t.Failed() {
+		return
+	}
+	if err := l.SaveLogs(t.ArtifactDir()); err != nil {
+		t.Error(err)
+	}
 }
 
 // testSample applies sample s in a namespace of its own, waits until it is Ready, and checks its
@@ -327,20 +339,9 @@ func readChain(c client.Client, ns, name string) ([]*x509.Certificate, error) {
 	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
 		return nil, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	var chain []*x509.Certificate
-	for rest := s.Data[corev1.TLSCertKey]; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("Secret %s: tls.crt: %w", name, err)
-		}
-		chain = append(chain, cert)
-	}
-	if len(chain) == 0 {
-		return nil, fmt.Errorf("Secret %s: no PEM in tls.crt", name)
+	chain, err := pki.DecodeX509CertificateChainBytes(s.Data[corev1.TLSCertKey])
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: tls.crt: %w", name, err)
 	}
 	return chain, nil
 }

@@ -74,7 +74,7 @@ func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment,
 		return dnsResult{}
 	}
 	out := dnsResult{enabled: true, status: metav1.ConditionUnknown}
-	nameservers := specNameservers(spec)
+	nameservers := spec.ByView()
 	switch {
 	case p.HasErrors():
 		out.reason, out.message = v1alpha1.ReasonPlanHasErrors, "the plan has errors: there is nothing to verify"
@@ -159,20 +159,6 @@ func (v *DNSVerifier) allows(addr netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// specNameservers returns the nameservers of spec by view.
-func specNameservers(spec *v1alpha1.DNSVerifySpec) map[string][]string {
-	out := map[string][]string{}
-	for view, vv := range map[string]*v1alpha1.DNSViewVerify{plan.ViewInternal: spec.Internal, plan.ViewExternal: spec.External} {
-		if vv == nil {
-			continue
-		}
-		for _, ns := range vv.Nameservers {
-			out[view] = append(out[view], string(ns))
-		}
-	}
-	return out
 }
 
 // interval is spec.dns.verify.interval, DefaultDNSVerifyInterval when unset.

@@ -530,6 +530,24 @@ type DNSVerifySpec struct {
 	Interval *metav1.Duration `json:"interval,omitempty"`
 }
 
+// ByView returns the nameservers by view name ("internal", "external"); a view without
+// nameservers has no entry, and a nil spec gives nil.
+func (v *DNSVerifySpec) ByView() map[string][]string {
+	if v == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for view, vv := range map[DNSView]*DNSViewVerify{InternalView: v.Internal, ExternalView: v.External} {
+		if vv == nil {
+			continue
+		}
+		for _, ns := range vv.Nameservers {
+			out[string(view)] = append(out[string(view)], string(ns))
+		}
+	}
+	return out
+}
+
 // DNSViewVerify lists the nameservers of one view.
 type DNSViewVerify struct {
 	// Nameservers are asked for every planned record of the view; each must answer as planned.

@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/internal/lab/named/namedtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
@@ -24,19 +24,7 @@ func serveRecords(t *testing.T, ucds ...v1alpha1.UCDeployment) *named.Server {
 	for _, u := range ucds {
 		records = append(records, plan.Compute(u.Name, &u.Spec).DNSRecords...)
 	}
-	s, err := named.Start(context.Background(), named.Options{Zones: map[named.View][]named.Zone{
-		named.Internal: named.PlanZones(records, named.Internal),
-		named.External: named.PlanZones(records, named.External),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return namedtest.Serve(t, records)
 }
 
 // verifyAt is a spec.dns.verify naming an internal and an external nameserver, every 30 s.

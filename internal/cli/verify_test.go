@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/internal/lab/named/namedtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
@@ -29,20 +29,7 @@ func serveSample(t *testing.T, file string) *named.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	records := plan.Compute(ds[0].Name, &ds[0].Spec).DNSRecords
-	s, err := named.Start(context.Background(), named.Options{Zones: map[named.View][]named.Zone{
-		named.Internal: named.PlanZones(records, named.Internal),
-		named.External: named.PlanZones(records, named.External),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return namedtest.Serve(t, plan.Compute(ds[0].Name, &ds[0].Spec).DNSRecords)
 }
 
 func runVerify(args ...string) (code int, stdout, stderr string) {

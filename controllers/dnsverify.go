@@ -27,6 +27,8 @@ import (
 const (
 	// DefaultDNSVerifyInterval is spec.dns.verify.interval when the API server did not default it.
 	DefaultDNSVerifyInterval = 5 * time.Minute
+	// maxDNSVerifyInterval is the longest interval the CRD allows, with a margin.
+	maxDNSVerifyInterval = 25 * time.Hour
 	// dnsQueryTimeout bounds one DNS query.
 	dnsQueryTimeout = 2 * time.Second
 	// dnsPassTimeout bounds one verification pass of one UCDeployment.
@@ -122,6 +124,13 @@ func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, namese
 	defer v.mu.Unlock()
 	if v.passes == nil {
 		v.passes = map[types.NamespacedName]dnsPass{}
+	}
+	// Drop the passes of deployments not verified for longer than the longest interval: those
+	// deleted since (a deletion does not come through verifyDNS).
+	for k, p := range v.passes {
+		if fresh.at.Sub(p.at) > maxDNSVerifyInterval {
+			delete(v.passes, k)
+		}
 	}
 	v.passes[key] = fresh
 	return fresh, every

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -42,14 +41,9 @@ func startGarbageCollector(ctx context.Context, l *Lab) error {
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(l.Dir, "kube-controller-manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return fmt.Errorf("creating the kube-controller-manager log: %w", err)
-	}
-
 	start := time.Now()
-	cmd := exec.Command(bin,
+	kcm, err := l.startChild("kube-controller-manager (garbage collector)", filepath.Join(l.Dir, "kube-controller-manager.log"),
+		nil, gcStopTimeout, bin,
 		"--kubeconfig="+kubeconfig,
 		"--controllers=garbagecollector",
 		"--leader-elect=false",
@@ -59,50 +53,14 @@ func startGarbageCollector(ctx context.Context, l *Lab) error {
 		// --authorization-kubeconfig are needed.
 		"--secure-port=0",
 	)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group, so that a signal to the test's process group (Ctrl-C) does
-		// not reach it before the lab stops it in order.
-		Setpgid: true,
-		// Killed by the kernel when this process dies without stopping the lab. (Strictly, when
-		// the OS thread that started it exits; Go only ends threads of goroutines that exit while
-		// locked to them, which the lab does not do.)
-		Pdeathsig: syscall.SIGKILL,
+	if err != nil {
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return fmt.Errorf("starting %s: %w", bin, err)
+	if err := kcm.waitUntil(ctx, gcStartTimeout, "log "+gcReadyLine, func() bool { return kcm.logContains(gcReadyLine) }); err != nil {
+		return err
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		_ = logFile.Close()
-		close(exited)
-	}()
-	l.onStop(func() error { return stopProcessGroup(cmd.Process.Pid, exited, gcStopTimeout) })
-	l.opts.Log("kube-controller-manager (garbage collector) started, pid %d, log %s", cmd.Process.Pid, logPath)
-
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(gcStartTimeout)
-	for {
-		data, _ := os.ReadFile(logPath)
-		if bytes.Contains(data, []byte(gcReadyLine)) {
-			l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("kube-controller-manager exited (%v); last lines of %s:\n%s", waitErr, logPath, tail(logPath, 20))
-		case <-deadline:
-			return fmt.Errorf("kube-controller-manager did not log %q within %s; last lines of %s:\n%s", gcReadyLine, gcStartTimeout, logPath, tail(logPath, 20))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
+	l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // stopProcessGroup sends SIGTERM to the process group pgid, waits up to timeout for exited to

@@ -21,6 +21,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
@@ -39,6 +40,11 @@ type Options struct {
 	// CertManager runs cert-manager's controllers in process and creates the lab CAs
 	// (ClusterIssuers public-ca and corp-ca).
 	CertManager bool
+	// ACME makes the public CA real ACME, with CertManager: BIND's named serves the lab's DNS
+	// (internal and external view, zones loaded from the UCDeployments' DNS ConfigMaps), Pebble
+	// is the ACME CA, and ClusterIssuer public-ca is an ACME issuer solving DNS-01 by RFC 2136
+	// updates to the external view. Without it public-ca is a CA issuer like corp-ca.
+	ACME bool
 	// Manager starts the ucdeploy manager with these options; nil starts none.
 	Manager *manager.Options
 	// ManagerUser runs the manager as a user bound only to config/rbac's ClusterRole instead of
@@ -63,6 +69,9 @@ type Lab struct {
 
 	env     *envtest.Environment
 	opts    Options
+	dns     *named.Server // with Options.ACME
+	tsig    named.TSIGKey // the external view's update key
+	acme    *pebble       // with Options.ACME
 	cancel  context.CancelFunc
 	stops   []func() error
 	started []string
@@ -149,6 +158,9 @@ func (l *Lab) parts() []part {
 	var ps []part
 	if l.opts.GarbageCollector {
 		ps = append(ps, part{"the garbage collector", startGarbageCollector})
+	}
+	if l.opts.ACME {
+		ps = append(ps, part{"the DNS and the ACME CA", startACME})
 	}
 	if l.opts.CertManager {
 		ps = append(ps, part{"cert-manager", startCertManager})

@@ -258,15 +258,16 @@ func runExport(t *testing.T, kubeconfig, ns, name string, args ...string) int {
 }
 
 // checkPFX opens a PFX with go-pkcs12 and checks that it holds the planned leaf (SANs and CN),
-// the key of that leaf, and the CA chain of the Secret's ca.crt, which verifies the leaf.
+// the key of that leaf, and the CA chain of the Secret (ca.crt, or for ACME the intermediates of
+// tls.crt), which verifies the leaf.
 func checkPFX(t *testing.T, pfx []byte, password string, pc plan.Certificate, s *corev1.Secret, pool *x509.CertPool) {
 	t.Helper()
 	key, leaf, cas, err := pkcs12.DecodeChain(pfx, password)
 	if err != nil {
 		t.Fatalf("%s: the PFX does not open with the password: %v", pc.Name, err)
 	}
-	if !slices.Equal(leaf.DNSNames, pc.DNSNames) || leaf.Subject.CommonName != pc.CommonName {
-		t.Errorf("%s: PFX leaf CN %q SANs %v; planned %q %v", pc.Name, leaf.Subject.CommonName, leaf.DNSNames, pc.CommonName, pc.DNSNames)
+	if err := namesAsPlanned(leaf, pc); err != nil {
+		t.Errorf("PFX leaf: %v", err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok || !reflect.DeepEqual(signer.Public(), leaf.PublicKey) {
@@ -282,13 +283,19 @@ func checkPFX(t *testing.T, pfx []byte, password string, pc plan.Certificate, s 
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: intermediates, DNSName: pc.CommonName}); err != nil {
 		t.Errorf("%s: the PFX chain does not verify: %v", pc.Name, err)
 	}
-	block, _ := pem.Decode(s.Data["ca.crt"])
+	// A CA issuer returns its CA in ca.crt; an ACME issuer returns none (RFC 8555 hands out the
+	// chain without the root), and the PFX carries the intermediates of tls.crt instead.
+	want := s.Data["ca.crt"]
+	if pc.Issuer == plan.IssuerPublic && len(want) == 0 {
+		_, want = pem.Decode(s.Data[corev1.TLSCertKey]) // what follows the leaf
+	}
+	block, _ := pem.Decode(want)
 	if block == nil {
-		t.Fatalf("%s: Secret %s has no ca.crt", pc.Name, s.Name)
+		t.Fatalf("%s: Secret %s has no CA certificate in ca.crt or after the leaf in tls.crt", pc.Name, s.Name)
 	}
 	ca, err := x509.ParseCertificate(block.Bytes)
 	if err != nil || !slices.ContainsFunc(cas, ca.Equal) {
-		t.Errorf("%s: the PFX lacks the CA of ca.crt (%v)", pc.Name, err)
+		t.Errorf("%s: the PFX lacks the CA %s of the Secret (%v)", pc.Name, ca.Subject, err)
 	}
 }
 
@@ -345,7 +352,7 @@ func checkRenewal(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, pc
 		t.Fatal(err)
 	}
 	key := client.ObjectKeyFromObject(live)
-	labtest.Eventually(t, 60*time.Second, pc.Name+" at revision 2 in the status", func() error {
+	labtest.Eventually(t, issuanceTimeout, pc.Name+" at revision 2 in the status", func() error {
 		u := &v1alpha1.UCDeployment{}
 		if err := c.Get(ctx, key, u); err != nil {
 			return err

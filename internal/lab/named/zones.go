@@ -296,7 +296,9 @@ func (s *Server) serving(ctx context.Context, c *dns.Client) error {
 			if z.name == "." {
 				continue
 			}
-			if got := soaSerial(r); got != z.serial {
+			// In the view that takes dynamic updates named raises the serial with each update, so
+			// a serial above the one written is this version with updates on top.
+			if got := soaSerial(r); got != z.serial && !(s.dynamic(v) && got > z.serial) {
 				return fmt.Errorf("view %s, SOA %s: serial %d, want %d (%s)", v, z.name, got, z.serial, dns.RcodeToString[r.Rcode])
 			}
 		}

@@ -69,36 +69,48 @@ type dnsResult struct {
 // the same inputs less than an interval ago, else a new pass's.
 func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) dnsResult {
 	spec := ucd.Spec.DNS.Verify
-	key := types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name}
 	if spec == nil {
-		metrics.RecordMismatches(ucd.Namespace, ucd.Name, nil)
-		v.forget(key)
+		v.off(ucd)
 		return dnsResult{}
 	}
-	out := dnsResult{enabled: true, status: metav1.ConditionUnknown}
-	nameservers := spec.ByView()
+	if reason, message := v.refusal(spec, p); reason != "" {
+		v.off(ucd)
+		return dnsResult{enabled: true, status: metav1.ConditionUnknown, reason: reason, message: message}
+	}
+	key := types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name}
+	pass, next := v.pass(ctx, key, spec.ByView(), p.DNSRecords, interval(spec))
+	metrics.RecordMismatches(ucd.Namespace, ucd.Name, pass.result.Counts)
+	status, reason, message := verdict(pass.result)
+	return dnsResult{enabled: true, status: status, reason: reason, message: message,
+		mismatches: apiMismatches(pass.result.Mismatches), requeueAfter: next}
+}
+
+// refusal returns why ucd's records are not verified (a reason and a message), or "" when they
+// are: a plan with errors, no allow-list, or nameservers outside it.
+func (v *DNSVerifier) refusal(spec *v1alpha1.DNSVerifySpec, p plan.Plan) (string, string) {
 	switch {
 	case p.HasErrors():
-		out.reason, out.message = v1alpha1.ReasonPlanHasErrors, "the plan has errors: there is nothing to verify"
+		return v1alpha1.ReasonPlanHasErrors, "the plan has errors: there is nothing to verify"
 	case v == nil || len(v.Allowed) == 0:
-		out.reason, out.message = v1alpha1.ReasonVerificationDisabled,
+		return v1alpha1.ReasonVerificationDisabled,
 			"the manager runs without --dns-verify-nameservers, so it queries no nameserver; start it with the networks of spec.dns.verify's nameservers to verify"
-	default:
-		if outside := v.outside(nameservers); len(outside) > 0 {
-			out.reason, out.message = v1alpha1.ReasonVerificationDisabled, fmt.Sprintf(
-				"nameservers outside --dns-verify-nameservers (%s) are not queried: %s", prefixes(v.Allowed), strings.Join(outside, ", "))
-			break
-		}
-		pass, next := v.pass(ctx, key, nameservers, p.DNSRecords, interval(spec))
-		metrics.RecordMismatches(ucd.Namespace, ucd.Name, pass.result.Counts)
-		out.requeueAfter = next
-		out.status, out.reason, out.message = verdict(pass.result)
-		out.mismatches = apiMismatches(pass.result.Mismatches)
-		return out
 	}
+	if outside := v.outside(spec.ByView()); len(outside) > 0 {
+		return v1alpha1.ReasonVerificationDisabled, fmt.Sprintf(
+			"nameservers outside --dns-verify-nameservers (%s) are not queried: %s", prefixes(v.Allowed), strings.Join(outside, ", "))
+	}
+	return "", ""
+}
+
+// off forgets what verification kept of ucd: its pass and its metric series.
+func (v *DNSVerifier) off(ucd *v1alpha1.UCDeployment) {
 	metrics.RecordMismatches(ucd.Namespace, ucd.Name, nil)
-	v.forget(key)
-	return out
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.passes, types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name})
 }
 
 // pass returns the pass for key: the kept one while it answered these inputs less than every
@@ -134,16 +146,6 @@ func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, namese
 	}
 	v.passes[key] = fresh
 	return fresh, every
-}
-
-// forget drops the kept pass of key.
-func (v *DNSVerifier) forget(key types.NamespacedName) {
-	if v == nil {
-		return
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.passes, key)
 }
 
 // outside returns the nameservers whose address no allowed network contains.

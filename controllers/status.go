@@ -29,6 +29,7 @@ type observation struct {
 	endpointsErr  error          // why they could not be applied, when that is an error
 	issuers       []string       // issuers the certificates need that are missing or not Ready
 	issuerRefusal string         // why the allow-list refuses issuers the certificates name, or ""
+	dnsVerify     dnsResult      // the verification of spec.dns.verify (dnsverify.go)
 }
 
 // desiredStatus computes the status from the observation; conditions keep their
@@ -49,6 +50,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, o *observation) v1alpha1.UCDeploy
 	c.setCertificatesReady(o, certs)
 	c.setDNSRecordsReady(o, st.DNS)
 	c.setDNSEndpointsReady(ucd, o)
+	c.setDNSRecordsVerified(o.dnsVerify, st.DNS)
 	c.setReady(readiness(o, certs, st.DNS.Records))
 	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
 	return st
@@ -139,6 +141,17 @@ func (c conditions) setDNSEndpointsReady(ucd *v1alpha1.UCDeployment, o *observat
 	}
 	status, reason, msg := endpointsCondition(ucd, o)
 	c.set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
+}
+
+// setDNSRecordsVerified: present only while spec.dns.verify is set; the mismatches go to
+// status.dns.mismatches.
+func (c conditions) setDNSRecordsVerified(v dnsResult, dns *v1alpha1.DNSStatus) {
+	if !v.enabled {
+		c.remove(v1alpha1.ConditionDNSRecordsVerified)
+		return
+	}
+	dns.Mismatches = v.mismatches
+	c.set(v1alpha1.ConditionDNSRecordsVerified, v.status, v.reason, v.message)
 }
 
 // ready is what Ready says: its reason and message, and whether the deployment is stalled (it

@@ -59,6 +59,9 @@ type UCDeploymentReconciler struct {
 	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
 	// CRD as not installed.
 	DNSEndpoints *DNSEndpointKind
+	// DNSVerifier checks the planned records at the nameservers of spec.dns.verify; nil disables
+	// verification (dnsverify.go).
+	DNSVerifier *DNSVerifier
 }
 
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
@@ -112,6 +115,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return ctrl.Result{}, err
 		}
 	}
+	o.dnsVerify = r.DNSVerifier.verifyDNS(ctx, ucd, o.plan)
 	st := desiredStatus(ucd, o)
 	r.announceRenewals(ucd, o.plan, st.Certificates)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
@@ -128,7 +132,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// No event tells when the CRD arrives: look again when the discovery answer expires.
 		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: o.dnsVerify.requeueAfter}, nil
 }
 
 // applyAll applies the desired Certificates, ConfigMaps and DNSEndpoints and prunes the ones the

@@ -62,7 +62,8 @@ type Unreachable struct {
 	View string `json:"view"`
 	// Nameserver is its host:port.
 	Nameserver string `json:"nameserver"`
-	// Error is the error of the first query it did not answer.
+	// Error says why, in words that do not change from pass to pass ("timeout", "connection
+	// refused"), so that a status holding it is not rewritten every time.
 	Error string `json:"error"`
 }
 
@@ -95,7 +96,7 @@ func Verify(ctx context.Context, c *dns.Client, records []plan.Record, nameserve
 			for _, s := range sets {
 				got, err := q.answer(s)
 				if err != nil {
-					res.Unreachable = append(res.Unreachable, Unreachable{View: view, Nameserver: ns, Error: err.Error()})
+					res.Unreachable = append(res.Unreachable, Unreachable{View: view, Nameserver: ns, Error: why(err)})
 					break
 				}
 				res.Checked++

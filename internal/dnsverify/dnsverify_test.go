@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/internal/lab/named/namedtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
@@ -33,24 +34,6 @@ var planned = []plan.Record{
 	rec("external", "contoso.com", "contoso.com", "CAA", `0 issue "letsencrypt.org"`),
 }
 
-// server starts named serving records (each view its own) and stops it at the end of the test.
-func server(t *testing.T, records []plan.Record) *named.Server {
-	t.Helper()
-	s, err := named.Start(context.Background(), named.Options{Zones: map[named.View][]named.Zone{
-		named.Internal: named.PlanZones(records, named.Internal),
-		named.External: named.PlanZones(records, named.External),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
-}
-
 // client is the DNS client of the tests: short timeouts, loopback is fast.
 func client() *dns.Client {
 	return &dns.Client{Timeout: 500 * time.Millisecond}
@@ -62,7 +45,7 @@ func views(s *named.Server) map[string][]string {
 }
 
 func TestVerifiedWhenEveryRecordAnswersAsPlanned(t *testing.T) {
-	s := server(t, planned)
+	s := namedtest.Serve(t, planned)
 	res := Verify(context.Background(), client(), planned, views(s))
 	if !res.Verified() {
 		t.Fatalf("not verified: mismatches %+v, unreachable %+v", res.Mismatches, res.Unreachable)
@@ -77,7 +60,7 @@ func TestVerifiedWhenEveryRecordAnswersAsPlanned(t *testing.T) {
 }
 
 func TestOnlyConfiguredViewsAreChecked(t *testing.T) {
-	s := server(t, planned)
+	s := namedtest.Serve(t, planned)
 	res := Verify(context.Background(), client(), planned, map[string][]string{"external": {s.Addr(named.External)}})
 	if !res.Verified() || res.Checked != 5 || len(res.Counts) != 1 {
 		t.Errorf("external only: verified %v, checked %d, counts %v; want true, 5, one view", res.Verified(), res.Checked, res.Counts)
@@ -88,7 +71,7 @@ func TestDifferentAndMissingRecordsAreMismatches(t *testing.T) {
 	served := append([]plan.Record{}, planned...)
 	served[4] = rec("external", "contoso.com", "sip.contoso.com", "A", "203.0.113.99") // different address
 	served = served[:len(served)-1]                                                    // CAA missing
-	s := server(t, served)
+	s := namedtest.Serve(t, served)
 	res := Verify(context.Background(), client(), planned, views(s))
 	ns := s.Addr(named.External)
 	want := []Mismatch{
@@ -104,7 +87,7 @@ func TestDifferentAndMissingRecordsAreMismatches(t *testing.T) {
 }
 
 func TestAViewAskedAtTheWrongServerNamesTheRcode(t *testing.T) {
-	s := server(t, planned)
+	s := namedtest.Serve(t, planned)
 	// The external view holds no internal zone for pool.contoso.com's records: NXDOMAIN.
 	res := Verify(context.Background(), client(), planned, map[string][]string{"internal": {s.Addr(named.External)}})
 	if res.Counts["internal"] != 3 || res.Mismatches[0].Got != "(NXDOMAIN)" {
@@ -113,7 +96,7 @@ func TestAViewAskedAtTheWrongServerNamesTheRcode(t *testing.T) {
 }
 
 func TestANameserverThatDoesNotAnswerIsUnreachable(t *testing.T) {
-	s := server(t, planned)
+	s := namedtest.Serve(t, planned)
 	// A UDP socket nobody reads: queries time out, as with a firewalled nameserver.
 	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -156,7 +139,7 @@ func TestCNAMEChains(t *testing.T) {
 		rec("external", "contoso.com", "_sipfederationtls._tcp.contoso.com", "SRV", "0 0 5061 edge.contoso.com."),
 		rec("external", "contoso.com", "edge.contoso.com", "CNAME", "av.fabrikam.com."),
 	}
-	s := server(t, served)
+	s := namedtest.Serve(t, served)
 	res := Verify(context.Background(), client(), want, map[string][]string{"external": {s.Addr(named.External)}})
 	if len(res.Mismatches) != 1 || res.Counts["external"] != 1 {
 		t.Fatalf("mismatches %+v, want only edge.contoso.com", res.Mismatches)
@@ -172,7 +155,7 @@ func TestMismatchesAreBoundedButCounted(t *testing.T) {
 	for i := range MaxMismatches + 5 {
 		many = append(many, rec("internal", "contoso.com", fmt.Sprintf("host%02d.contoso.com", i), "A", "10.0.1.1"))
 	}
-	s := server(t, planned)
+	s := namedtest.Serve(t, planned)
 	res := Verify(context.Background(), client(), many, map[string][]string{"internal": {s.Addr(named.Internal)}})
 	if len(res.Mismatches) != MaxMismatches || res.Counts["internal"] != MaxMismatches+5 {
 		t.Errorf("%d mismatches listed, %d counted; want %d and %d", len(res.Mismatches), res.Counts["internal"], MaxMismatches, MaxMismatches+5)

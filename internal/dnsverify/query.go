@@ -2,8 +2,11 @@ package dnsverify
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/miekg/dns"
 )
@@ -114,4 +117,19 @@ func rcodeText(r *dns.Msg) string {
 		return ""
 	}
 	return "(" + dns.RcodeToString[r.Rcode] + ")"
+}
+
+// why names the cause of a query error in stable words: "timeout", "connection refused",
+// "network unreachable", or else "no answer".
+func why(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	}
+	return "no answer"
 }

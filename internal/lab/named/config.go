@@ -128,6 +128,7 @@ options {
 	recursion no;
 	notify no;
 	dnssec-validation no;
+	allow-transfer { 127.0.0.1; ::1; };
 };
 logging {
 	channel file { file "{{.Dir}}/named.log" versions 2 size 20m; severity info; print-time yes; print-category yes; print-severity yes; };

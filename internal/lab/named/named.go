@@ -17,11 +17,12 @@
 // Dynamic updates. Options.Update names one view and a TSIG key; the zones of that view accept
 // RFC 2136 updates signed with the key (allow-update), as the ACME DNS-01 solver of cert-manager
 // sends them. named then keeps the updates in a journal beside the zone file, and the file and
-// the updates coexist as follows: SetZones freezes the view's zones (rndc freeze, which writes the
-// journal into the files and refuses updates meanwhile), reads each file back, keeps the records
-// that are in the file but not in the body it wrote last (the records added by updates), writes
-// the new body plus those records, and thaws the zones (rndc thaw, which loads the files and takes
-// updates again). A record that an update deleted from the static body comes back with the next
+// the updates coexist as follows: SetZones freezes the view's zones (rndc freeze, which refuses
+// updates meanwhile), transfers each zone (AXFR from loopback, so it reads what named serves, not
+// a file named may still be writing), keeps the records that are not in the body it wrote last
+// (the records added by updates), writes the new body plus those records with a serial above
+// the served one, and thaws the zones (rndc thaw, which loads the files, drops the journals and
+// takes updates again). A record that an update deleted from the static body comes back with the next
 // SetZones: the body is the truth for what it names, the updates for what they add.
 //
 // Process. named runs in the foreground (-f, not -g: -g would send the log to stderr instead of

@@ -120,21 +120,21 @@ func (s *Server) freeze(ctx context.Context, v View, zones []zoneState) (map[str
 		if err != nil {
 			return nil, err
 		}
+		if err := s.waitDumped(ctx, v, z.name, c.minSerial-1); err != nil {
+			return nil, err
+		}
 		out[z.name] = c
 	}
 	return out, nil
 }
 
-// carry reads the frozen file of zone z and returns the records it holds beyond the body last
-// written, and the serial after the one it holds.
+// carry transfers zone z of view v (AXFR: what named serves, dynamic updates included, whether
+// or not it has written them to the file yet) and returns the records it holds beyond the body
+// last written, and the serial after the one it serves.
 func (s *Server) carry(v View, z zoneState) (carried, error) {
-	current, err := os.ReadFile(s.zonePath(v, z.name))
+	have, err := s.transfer(v, z.name)
 	if err != nil {
-		return carried{}, fmt.Errorf("reading zone %s of view %s: %w", z.name, v, err)
-	}
-	have, err := parseZone(z.name, string(current))
-	if err != nil {
-		return carried{}, fmt.Errorf("zone %s of view %s as named wrote it: %w", z.name, v, err)
+		return carried{}, err
 	}
 	static, err := parseZone(z.name, header(z.name, z.serial)+z.body)
 	if err != nil {
@@ -151,6 +151,57 @@ func (s *Server) carry(v View, z zoneState) (carried, error) {
 		}
 	}
 	return c, nil
+}
+
+// transfer returns the records of zone name in view v by AXFR, without the closing SOA.
+func (s *Server) transfer(v View, name string) ([]dns.RR, error) {
+	m := new(dns.Msg).SetAxfr(name)
+	tr := &dns.Transfer{DialTimeout: time.Second, ReadTimeout: 5 * time.Second}
+	envs, err := tr.In(m, s.Addr(v))
+	if err != nil {
+		return nil, fmt.Errorf("transferring zone %s of view %s: %w", name, v, err)
+	}
+	var rrs []dns.RR
+	for e := range envs {
+		if e.Error != nil {
+			return nil, fmt.Errorf("transferring zone %s of view %s: %w", name, v, e.Error)
+		}
+		rrs = append(rrs, e.RR...)
+	}
+	if len(rrs) > 1 {
+		rrs = rrs[:len(rrs)-1] // AXFR ends with the SOA again
+	}
+	return rrs, nil
+}
+
+// waitDumped waits until the file of zone name in view v holds serial. Note: rndc freeze returns
+// before named has written the journal into the file; a file written before that would be
+// overwritten by named's late dump (and the zone would come back with the old serial).
+func (s *Server) waitDumped(ctx context.Context, v View, name string, serial uint32) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for {
+		text, err := os.ReadFile(s.zonePath(v, name))
+		if err == nil {
+			rrs, perr := parseZone(name, string(text))
+			if soa, ok := first(rrs).(*dns.SOA); ok && perr == nil && soa.Serial == serial {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("named did not write zone %s of view %s with serial %d: %w", name, v, serial, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// first returns the first of rrs, or nil.
+func first(rrs []dns.RR) dns.RR {
+	if len(rrs) == 0 {
+		return nil
+	}
+	return rrs[0]
 }
 
 // parseZone parses zone-file text with origin name.

@@ -38,7 +38,9 @@ verify-generated: generate manifests ## Fail when generated files differ from wh
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate manifests and commit"; exit 1; }
 
 demo: ## Start the lab, apply the samples (or DEMO=file), print what was issued; ARGS=--once exits.
+	@bash hack/lab/deps.sh
 	@bash hack/envtest/build.sh >/dev/null
+	@bash hack/pebble/build.sh >/dev/null
 	@echo "demo: compiling the lab (the first build takes a few minutes)..."
 	@$(GO) build -o bin/lab ./hack/lab
 	@$(ASSETS) bin/lab $(ARGS)

@@ -29,6 +29,8 @@ type statusInput struct {
 	certificates map[string]*cmapi.Certificate
 	// issuerProblems describe the issuers the certificates need that are missing or not Ready.
 	issuerProblems []string
+	// dnsVerify is the verification of spec.dns.verify (dnsverify.go).
+	dnsVerify dnsResult
 }
 
 // desiredStatus computes the status from in; conditions keep their lastTransitionTime when their
@@ -49,6 +51,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, in statusInput) v1alpha1.UCDeploy
 	c.setCertificatesReady(in, certs)
 	c.setDNSRecordsReady(in, st.DNS)
 	c.setDNSEndpointsReady(ucd, in)
+	c.setDNSRecordsVerified(in.dnsVerify, st.DNS)
 	c.setReady(readiness(in, certs, st.DNS.Records))
 	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
 	return st
@@ -141,6 +144,17 @@ func (c conditions) setDNSEndpointsReady(ucd *v1alpha1.UCDeployment, in statusIn
 	c.set(v1alpha1.ConditionDNSEndpointsReady, status, reason, msg)
 }
 
+// setDNSRecordsVerified: present only while spec.dns.verify is set; the mismatches go to
+// status.dns.mismatches.
+func (c conditions) setDNSRecordsVerified(v dnsResult, dns *v1alpha1.DNSStatus) {
+	if !v.enabled {
+		c.remove(v1alpha1.ConditionDNSRecordsVerified)
+		return
+	}
+	dns.Mismatches = v.mismatches
+	c.set(v1alpha1.ConditionDNSRecordsVerified, v.status, v.reason, v.message)
+}
+
 // ready is what Ready says: its reason and message, and whether the deployment is stalled (it
 // cannot progress without a change to the spec or the cluster) rather than progressing.
 type ready struct {
@@ -183,7 +197,7 @@ var readyBlockers = []readyBlocker{
 	}},
 }
 
-// readiness is the Ready verdict of an observation: the first blocker that applies, or success.
+// readiness is the Ready verdict of a statusInput: the first blocker that applies, or success.
 func readiness(in statusInput, certs certificateSummary, records int32) ready {
 	for _, b := range readyBlockers {
 		if msg, blocked := b.block(in, certs); blocked {

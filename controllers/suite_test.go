@@ -4,6 +4,7 @@ import (
 	"context"
 	"log"
 	"net/http"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -55,7 +56,9 @@ func run(m *testing.M) int {
 	opts := manager.Options{ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 2 * time.Second,
 		DNSEndpointRecheck: time.Second,
 		// The ClusterIssuers the tests name; TestRefusedClusterIssuer names another.
-		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"}}
+		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"},
+		// The tests' named serves on loopback (internal/lab/named).
+		DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}
 	var err error
 	testLab, err = lab.Start(context.Background(), lab.Options{
 		Manager: &lab.ManagerOptions{Options: opts, InProcess: true, ServeMetrics: true,

@@ -56,6 +56,9 @@ type UCDeploymentReconciler struct {
 	// DNSEndpoints discovers and reads external-dns's optional DNSEndpoint kind; nil treats the
 	// CRD as not installed.
 	DNSEndpoints *DNSEndpointWatch
+	// DNSVerifier checks the planned records at the nameservers of spec.dns.verify; nil disables
+	// verification (dnsverify.go).
+	DNSVerifier *DNSVerifier
 
 	// generations remembers which generation of each UCDeployment this process has applied.
 	generations appliedGenerations
@@ -94,6 +97,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.observe(ctx, ucd, &in); err != nil {
 		return ctrl.Result{}, err
 	}
+	in.dnsVerify = r.DNSVerifier.verifyDNS(ctx, ucd, in.plan)
 
 	st := desiredStatus(ucd, in)
 	r.announce(ucd, in, st)
@@ -108,7 +112,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.patchStatus(ctx, ucd, st); err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.result(ctx, in.applied)
+	return r.result(ctx, in)
 }
 
 // justCreated reports whether this reconcile created Certificates and everything else went as
@@ -226,8 +230,10 @@ func (r *UCDeploymentReconciler) observe(ctx context.Context, ucd *v1alpha1.UCDe
 }
 
 // result is what the reconcile asks of the queue: a retry with backoff after a failed write, a
-// look again later at a name conflict or a missing DNSEndpoint CRD, and otherwise nothing.
-func (r *UCDeploymentReconciler) result(ctx context.Context, a applied) (ctrl.Result, error) {
+// look again later at a name conflict or a missing DNSEndpoint CRD, and otherwise the next DNS
+// verification pass, if one is due.
+func (r *UCDeploymentReconciler) result(ctx context.Context, in statusInput) (ctrl.Result, error) {
+	a := in.applied
 	all := a.all()
 	switch {
 	case all.err != nil:
@@ -239,7 +245,7 @@ func (r *UCDeploymentReconciler) result(ctx context.Context, a applied) (ctrl.Re
 		// No event tells when the CRD arrives: look again when the discovery answer expires.
 		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: in.dnsVerify.requeueAfter}, nil
 }
 
 // forget drops what the process keeps about a UCDeployment that is gone.

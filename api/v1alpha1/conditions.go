@@ -14,6 +14,12 @@ const (
 	// not take part in Ready when the CRD is missing (reason CRDNotInstalled): the ConfigMaps
 	// still carry every record, and installing external-dns is the cluster's business.
 	ConditionDNSEndpointsReady = "DNSEndpointsReady"
+	// ConditionDNSRecordsVerified is present only while spec.dns.verify is set: True when every
+	// planned record of every listed view answers as planned at each of its nameservers, False
+	// naming the first that do not (status.dns.mismatches), Unknown while a nameserver does not
+	// answer or verification is disabled. Ready does not depend on it: someone else may publish
+	// the records, later.
+	ConditionDNSRecordsVerified = "DNSRecordsVerified"
 	// ConditionReconciling is True while the controller works towards the spec.
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True while the controller cannot make progress without a change.
@@ -50,6 +56,15 @@ const (
 	ReasonEndpointsNotPublished = "EndpointsNotPublished"
 	// ReasonCRDNotInstalled: the DNSEndpoint CRD of external-dns is not installed.
 	ReasonCRDNotInstalled = "CRDNotInstalled"
+	// ReasonRecordsVerified: every planned record answers as planned.
+	ReasonRecordsVerified = "RecordsVerified"
+	// ReasonRecordsMismatched: some planned records are missing or answer otherwise.
+	ReasonRecordsMismatched = "RecordsMismatched"
+	// ReasonNameserverUnreachable: a nameserver of spec.dns.verify does not answer.
+	ReasonNameserverUnreachable = "NameserverUnreachable"
+	// ReasonVerificationDisabled: the manager runs without --dns-verify-nameservers, or the
+	// spec's nameservers are outside it.
+	ReasonVerificationDisabled = "VerificationDisabled"
 	// ReasonRenewed is the reason of the event a new certificate revision raises: the Windows
 	// servers must import and bind the new certificate (R-K8S-03).
 	ReasonRenewed = "Renewed"

@@ -644,7 +644,65 @@ type DNSSpec struct {
 	// issue for the zones holding public certificate names (DOMAIN-CURRENT.md R-PKI-05).
 	// +optional
 	CAA *CAASpec `json:"caa,omitempty"`
+
+	// Verify makes the controller ask the DNS servers of each listed view for every planned record
+	// of that view, once per interval, and report the answer in the condition DNSRecordsVerified
+	// (docs/dns.md). The manager's --dns-verify-nameservers must allow the nameservers' addresses;
+	// otherwise the condition says VerificationDisabled. Ready does not depend on it.
+	// +optional
+	Verify *DNSVerifySpec `json:"verify,omitempty"`
 }
+
+// DNSVerifySpec lists, per view, the nameservers to verify the planned records at.
+// +kubebuilder:validation:XValidation:rule="has(self.internal) || has(self.external)",message="name the nameservers of at least one view (internal or external)"
+type DNSVerifySpec struct {
+	// Internal are the nameservers serving the internal view.
+	// +optional
+	Internal *DNSViewVerify `json:"internal,omitempty"`
+	// External are the nameservers serving the external view.
+	// +optional
+	External *DNSViewVerify `json:"external,omitempty"`
+	// Interval between two verification passes.
+	// +optional
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('30s') && duration(self) <= duration('24h')",message="must be a duration between 30s and 24h, such as 5m"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+}
+
+// ByView returns the nameservers by view name ("internal", "external"); a view without
+// nameservers has no entry, and a nil spec gives nil.
+func (v *DNSVerifySpec) ByView() map[string][]string {
+	if v == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for view, vv := range map[DNSView]*DNSViewVerify{InternalView: v.Internal, ExternalView: v.External} {
+		if vv == nil {
+			continue
+		}
+		for _, ns := range vv.Nameservers {
+			out[string(view)] = append(out[string(view)], string(ns))
+		}
+	}
+	return out
+}
+
+// DNSViewVerify lists the nameservers of one view.
+type DNSViewVerify struct {
+	// Nameservers are asked for every planned record of the view; each must answer as planned.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=4
+	Nameservers []Nameserver `json:"nameservers"`
+}
+
+// Nameserver is the address of a DNS server: an IP address and a port, IPv6 in brackets
+// (10.0.0.53:53, [fd00::53]:53). A host name is not accepted: the manager's allow-list is of
+// addresses (--dns-verify-nameservers), and resolving a name would let the name decide.
+// +kubebuilder:validation:MaxLength=47
+// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[0-9]{1,5}$') && isIP(self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))) && int(self.substring(self.lastIndexOf(':') + 1)) >= 1 && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535",message="must be an IP address and a port, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
+type Nameserver string
 
 // CAASpec names the CA that CAA records allow.
 type CAASpec struct {
@@ -791,6 +849,29 @@ type DNSStatus struct {
 	// +optional
 	// +listType=atomic
 	DNSEndpoints []string `json:"dnsEndpoints,omitempty"`
+	// Mismatches are the first planned records that a nameserver of spec.dns.verify answers
+	// otherwise (at most 20, sorted by view, name, type and nameserver), while DNSRecordsVerified
+	// is False.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	Mismatches []DNSMismatch `json:"mismatches,omitempty"`
+}
+
+// DNSMismatch is a planned record set that a nameserver answers otherwise.
+type DNSMismatch struct {
+	// View is internal or external.
+	View DNSView `json:"view"`
+	// Nameserver is the server that answered.
+	Nameserver string `json:"nameserver"`
+	// Name is the record's owner name.
+	Name string `json:"name"`
+	// Type is the record type: A, CNAME, SRV, MX, CAA.
+	Type string `json:"type"`
+	// Want is the planned data, sorted and joined by ", ".
+	Want string `json:"want"`
+	// Got is what the nameserver answered, in the same form, or its response code.
+	Got string `json:"got"`
 }
 
 // Finding is one planner finding about the design.

@@ -1,7 +1,9 @@
 // Command lab is `make demo`: it starts a local lab (etcd, kube-apiserver, the garbage collector,
-// cert-manager's controllers with two lab CAs, and the ucdeploy manager), applies the sample
-// UCDeployments (or the file in $DEMO), waits until they are Ready and prints what was issued.
-// It keeps running until Ctrl-C unless --once is given.
+// BIND's named with an internal and an external view, Pebble as the public ACME CA,
+// cert-manager's controllers with the ACME issuer public-ca and the enterprise CA corp-ca, and
+// the ucdeploy manager), applies the sample UCDeployments (or the file in $DEMO), waits until
+// they are Ready and prints what was issued and where the lab's servers listen (also written to
+// lab.env next to the kubeconfig). It keeps running until Ctrl-C unless --once is given.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,6 +35,7 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
 func main() {
@@ -55,6 +59,7 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	l, err := lab.Start(ctx, lab.Options{
 		GarbageCollector: true,
 		CertManager:      true,
+		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
 			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute}},
 		Log: say,
@@ -105,13 +110,41 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		return err
 	}
 	abs, _ := filepath.Abs(kubeconfig)
-	say("every deployment is Ready; explore the lab with:\n\n    kubectl --kubeconfig %s -n %s get ucd,certificates,configmaps,secrets\n", abs, ns)
+	env, err := writeEnv(l, abs)
+	if err != nil {
+		return err
+	}
+	say("every deployment is Ready; the lab's servers (also in %s):\n\n%s", env.path, indent(env.text))
+	host, port, _ := net.SplitHostPort(l.DNSAddr(plan.ViewExternal))
+	say("explore the lab with:\n\n    kubectl --kubeconfig %s -n %s get ucd,certificates,configmaps,secrets\n    dig @%s -p %s SRV _sip._tls.contoso.com\n",
+		abs, ns, host, port)
 	if once {
 		return nil
 	}
 	say("running; press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// labEnv is the lab.env file: where the lab's servers listen, as shell variable assignments.
+type labEnv struct{ path, text string }
+
+// writeEnv writes lab.env next to the kubeconfig: KUBECONFIG, DNS_INTERNAL and DNS_EXTERNAL
+// (host:port of BIND's views) and ACME_DIRECTORY (Pebble's directory URL), for `source lab.env`
+// or `set -a; . lab.env`.
+func writeEnv(l *lab.Lab, kubeconfig string) (labEnv, error) {
+	env := labEnv{path: filepath.Join(filepath.Dir(kubeconfig), "lab.env")}
+	env.text = fmt.Sprintf("KUBECONFIG=%s\nDNS_INTERNAL=%s\nDNS_EXTERNAL=%s\nACME_DIRECTORY=%s\n",
+		kubeconfig, l.DNSAddr(plan.ViewInternal), l.DNSAddr(plan.ViewExternal), l.ACMEDirectory())
+	if err := os.WriteFile(env.path, []byte(env.text), 0o600); err != nil {
+		return env, fmt.Errorf("writing %s: %w", env.path, err)
+	}
+	return env, nil
+}
+
+// indent indents every line of text by four spaces.
+func indent(text string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n    ") + "\n"
 }
 
 // load decodes file, or every sample when file is empty. The UCDeployments go through the CLI's

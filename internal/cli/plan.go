@@ -1,5 +1,6 @@
 // Package cli holds ucdeploy's command-line commands other than the manager: the offline
-// calculator (`ucdeploy plan`).
+// calculator (`ucdeploy plan`), the live DNS check (`ucdeploy verify`), `ucdeploy status` and
+// `ucdeploy export`.
 package cli
 
 import (

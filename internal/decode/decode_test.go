@@ -243,6 +243,15 @@ type invalidCase struct {
 
 // invalidCases are the inputs of TestDecodeInvalid, also used by the other tests and to seed
 // FuzzDecode.
+// nameserverMessage is the CRD's message for a malformed spec.dns.verify nameserver.
+const nameserverMessage = "must be an IP address and a port, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
+
+// withVerify returns validYAML with spec.dns.verify set to the YAML flow value verify.
+func withVerify(t testing.TB, verify string) string {
+	t.Helper()
+	return mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n  dns:\n    verify: "+verify+"\n")
+}
+
 func invalidCases(t testing.TB) []invalidCase {
 	label64 := strings.Repeat("a", 64)
 	return []invalidCase{
@@ -578,6 +587,35 @@ func invalidCases(t testing.TB) []invalidCase {
 				"contoso.yaml: stopped after 100 invalid documents; 50 documents were not checked",
 			},
 			notWant: []string{"document 101"},
+		},
+		{
+			name:  "verify nameserver given by host name",
+			input: withVerify(t, `{external: {nameservers: ["ns1.contoso.com:53"]}}`),
+			want:  []string{`spec.dns.verify.external.nameservers[0]: Invalid value: "ns1.contoso.com:53": ` + nameserverMessage},
+		},
+		{
+			name:  "verify nameserver without port, IPv6 without brackets",
+			input: withVerify(t, `{internal: {nameservers: ["10.0.0.53", "fd00::53:53"]}}`),
+			want: []string{
+				`spec.dns.verify.internal.nameservers[0]: Invalid value: "10.0.0.53": ` + nameserverMessage,
+				`spec.dns.verify.internal.nameservers[1]: Invalid value: "fd00::53:53": ` + nameserverMessage,
+			},
+		},
+		{
+			name:  "verify nameserver port out of range",
+			input: withVerify(t, `{internal: {nameservers: ["10.0.0.53:0", "[fd00::53]:65536"]}}`),
+			want: []string{
+				`spec.dns.verify.internal.nameservers[0]: Invalid value: "10.0.0.53:0": ` + nameserverMessage,
+				`spec.dns.verify.internal.nameservers[1]: Invalid value: "[fd00::53]:65536": ` + nameserverMessage,
+			},
+		},
+		{
+			name:  "verify without views, interval too short",
+			input: withVerify(t, `{interval: 5s}`),
+			want: []string{
+				`spec.dns.verify.interval: Invalid value: "5s": must be a duration between 30s and 24h`,
+				`spec.dns.verify: Invalid value: name the nameservers of at least one view`,
+			},
 		},
 		{
 			name:  "YAML aliases expanding beyond the limit",

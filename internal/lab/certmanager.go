@@ -23,6 +23,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+
 	// The issuer backends the lab's ClusterIssuers use; they register themselves.
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/ca"
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/selfsigned"
@@ -66,14 +68,23 @@ func startCertManager(ctx context.Context, l *Lab) error {
 		return err
 	}
 	logPath := filepath.Join(l.Dir, "cert-manager.log")
-	cm, err := RunCertManager(ctx, CertManagerOptions{
+	o := CertManagerOptions{
 		Kubeconfig: kubeconfig, Controllers: certManagerControllers, Workers: 1,
 		LogPath: logPath, Verbosity: logf.InfoLevel,
-	})
+	}
+	if l.acme != nil {
+		o.Controllers = append(slices.Clone(o.Controllers), acmeControllers...)
+		// cert-manager's DNS-01 self-check, once it sees the record, sleeps a fixed 60 s (the
+		// record's TTL, hard-coded in pkg/issuer/acme/dns) in the worker; enough workers let all
+		// challenges of the lab wait at once instead of one after another.
+		o.Workers = acmeWorkers
+		o.DNS01Nameservers = []string{l.DNSAddr(string(named.External))}
+	}
+	cm, err := RunCertManager(ctx, o)
 	if err != nil {
 		return err
 	}
 	l.onStop(cm.Stop)
-	l.opts.Log("cert-manager: %d controllers running in %s, log %s", len(certManagerControllers), time.Since(start).Round(time.Millisecond), logPath)
+	l.opts.Log("cert-manager: %d controllers running in %s, log %s", len(o.Controllers), time.Since(start).Round(time.Millisecond), logPath)
 	return l.createCAs(ctx)
 }

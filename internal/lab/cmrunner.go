@@ -28,6 +28,9 @@ type CertManagerOptions struct {
 	// LogPath receives their log at Verbosity (cert-manager's logf levels, e.g. logf.InfoLevel).
 	LogPath   string
 	Verbosity int
+	// DNS01Nameservers (host:port) are the only nameservers the ACME DNS-01 self-check asks,
+	// recursively (not the zones' authoritative servers); empty means the system resolver.
+	DNS01Nameservers []string
 }
 
 // CertManager is a set of cert-manager's controllers running in this process, built through its
@@ -70,6 +73,12 @@ func RunCertManager(ctx context.Context, o CertManagerOptions) (*CertManager, er
 		KubernetesAPIQPS:   100, // only used when the API server has no priority and fairness
 		KubernetesAPIBurst: 200,
 		IssuerOptions:      controllerpkg.IssuerOptions{ClusterResourceNamespace: ClusterResourceNamespace},
+		// cert-manager's own default (its flag --max-concurrent-challenges); zero schedules none.
+		SchedulerOptions: controllerpkg.SchedulerOptions{MaxConcurrentChallenges: 60},
+		ACMEOptions: controllerpkg.ACMEOptions{
+			DNS01Nameservers:      o.DNS01Nameservers,
+			DNS01CheckRetryPeriod: dns01CheckRetryPeriod,
+		},
 		CertificateOptions: controllerpkg.CertificateOptions{
 			CertificateRequestMinimumBackoffDuration: time.Second,
 			CertificateRequestMaximumBackoffDuration: 10 * time.Second,

@@ -2,10 +2,8 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 )
@@ -40,14 +38,9 @@ func startGarbageCollector(ctx context.Context, l *Lab) error {
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(l.Dir, "kube-controller-manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return fmt.Errorf("creating the kube-controller-manager log: %w", err)
-	}
-
 	start := time.Now()
-	cmd := exec.Command(bin,
+	kcm, err := l.startChild("kube-controller-manager (garbage collector)", filepath.Join(l.Dir, "kube-controller-manager.log"),
+		nil, gcStopTimeout, bin,
 		"--kubeconfig="+kubeconfig,
 		"--controllers=garbagecollector",
 		"--leader-elect=false",
@@ -57,22 +50,10 @@ func startGarbageCollector(ctx context.Context, l *Lab) error {
 		// --authorization-kubeconfig are needed.
 		"--secure-port=0",
 	)
-	var waitErr error
-	exited, err := startProcess(cmd, logFile, func(err error) { waitErr = err })
 	if err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
+		return err
 	}
-	l.onStop(func() error { return stopProcessGroup(cmd.Process.Pid, exited, gcStopTimeout) })
-	l.opts.Log("kube-controller-manager (garbage collector) started, pid %d, log %s", cmd.Process.Pid, logPath)
-
-	wctx, cancel := context.WithTimeout(ctx, gcStartTimeout)
-	defer cancel()
-	switch err := poll(wctx, 100*time.Millisecond, exited, fileContains(logPath, gcReadyLine)); {
-	case errors.Is(err, errExited):
-		return fmt.Errorf("kube-controller-manager exited (%v); last lines of %s:\n%s", waitErr, logPath, tail(logPath, 20))
-	case err != nil && ctx.Err() == nil:
-		return fmt.Errorf("kube-controller-manager did not log %q within %s; last lines of %s:\n%s", gcReadyLine, gcStartTimeout, logPath, tail(logPath, 20))
-	case err != nil:
+	if err := kcm.waitUntil(ctx, gcStartTimeout, "log "+gcReadyLine, func() bool { return kcm.logContains(gcReadyLine) }); err != nil {
 		return err
 	}
 	l.opts.Log("garbage collector running in %s", time.Since(start).Round(time.Millisecond))

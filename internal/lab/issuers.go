@@ -61,6 +61,9 @@ func (l *Lab) createCAs(ctx context.Context) error {
 		Spec:       cmapi.IssuerSpec{IssuerConfig: cmapi.IssuerConfig{SelfSigned: &cmapi.SelfSignedIssuer{}}},
 	}}
 	for _, ca := range labCAs {
+		if ca.issuer == PublicIssuer && l.acme != nil {
+			continue // Pebble is the public CA (acme.go)
+		}
 		objs = append(objs,
 			&cmapi.Certificate{
 				ObjectMeta: metav1.ObjectMeta{Name: ca.secret, Namespace: ClusterResourceNamespace},
@@ -80,6 +83,9 @@ func (l *Lab) createCAs(ctx context.Context) error {
 				ObjectMeta: metav1.ObjectMeta{Name: ca.issuer},
 				Spec:       cmapi.IssuerSpec{IssuerConfig: cmapi.IssuerConfig{CA: &cmapi.CAIssuer{SecretName: ca.secret}}},
 			})
+	}
+	if l.acme != nil {
+		objs = append(objs, l.acmeIssuer()...)
 	}
 	for _, obj := range objs {
 		if err := l.Client.Create(ctx, obj); err != nil {
@@ -132,8 +138,10 @@ func issuerState(iss *cmapi.ClusterIssuer, getErr error) string {
 	return "no Ready condition yet (is the clusterissuers controller running?)"
 }
 
-// CACertificate returns the certificate of the CA behind the CA ClusterIssuer issuer
-// (PublicIssuer or InternalIssuer), read from the first PEM block of its secret's tls.crt.
+// CACertificate returns the certificate of the CA behind the ClusterIssuer issuer (PublicIssuer
+// or InternalIssuer): for a CA issuer the first PEM block of its secret's tls.crt; for the ACME
+// issuer of the lab's Pebble, Pebble's root, read from its management interface (/roots/0) when
+// Pebble started.
 func (l *Lab) CACertificate(issuer string) (*x509.Certificate, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -141,8 +149,11 @@ func (l *Lab) CACertificate(issuer string) (*x509.Certificate, error) {
 	if err := l.Client.Get(ctx, client.ObjectKey{Name: issuer}, iss); err != nil {
 		return nil, fmt.Errorf("getting ClusterIssuer %s: %w", issuer, err)
 	}
+	if acme := iss.Spec.ACME; acme != nil && l.acme != nil && acme.Server == l.acme.directory {
+		return l.acme.root, nil
+	}
 	if iss.Spec.CA == nil {
-		return nil, fmt.Errorf("ClusterIssuer %s is not a CA issuer", issuer)
+		return nil, fmt.Errorf("ClusterIssuer %s is neither a CA issuer nor the lab's ACME issuer", issuer)
 	}
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: ClusterResourceNamespace, Name: iss.Spec.CA.SecretName}
@@ -163,10 +174,11 @@ func (l *Lab) CACertificate(issuer string) (*x509.Certificate, error) {
 	return cert, nil
 }
 
-// CAPool returns a pool that trusts only the CA certificate behind issuer, an intermediate:
-// not the shared lab root, so a leaf of the other issuer does not verify against it. Go's
-// x509 verification accepts any certificate in Roots as a trust anchor, self-signed or not;
-// a leaf issued by the lab verifies with this pool as Roots and no Intermediates.
+// CAPool returns a pool that trusts only the CA certificate behind issuer: for a CA issuer an
+// intermediate, not the shared lab root, so a leaf of the other issuer does not verify against
+// it (Go's x509 verification accepts any certificate in Roots as a trust anchor, self-signed or
+// not); for the ACME issuer Pebble's root, which signs nothing of the lab CAs. A leaf verifies
+// with this pool as Roots and the rest of its Secret's tls.crt as Intermediates.
 func (l *Lab) CAPool(issuer string) (*x509.CertPool, error) {
 	cert, err := l.CACertificate(issuer)
 	if err != nil {

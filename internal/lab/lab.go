@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
@@ -38,6 +40,11 @@ type Options struct {
 	// CertManager runs cert-manager's controllers in process and creates the lab CAs
 	// (ClusterIssuers public-ca and corp-ca).
 	CertManager bool
+	// ACME makes the public CA real ACME, with CertManager: BIND's named serves the lab's DNS
+	// (internal and external view, zones loaded from the UCDeployments' DNS ConfigMaps), Pebble
+	// is the ACME CA, and ClusterIssuer public-ca is an ACME issuer solving DNS-01 by RFC 2136
+	// updates to the external view. Without it public-ca is a CA issuer like corp-ca.
+	ACME bool
 	// Manager starts a ucdeploy manager (Lab.Manager) with these options; nil starts none.
 	Manager *ManagerOptions
 	// Log receives progress lines; nil discards them.
@@ -59,6 +66,9 @@ type Lab struct {
 
 	env     *envtest.Environment
 	opts    Options
+	dns     *named.Server // with Options.ACME
+	tsig    named.TSIGKey // the external view's update key
+	acme    *pebble       // with Options.ACME
 	cancel  context.CancelFunc
 	ctl     control
 	stopsMu sync.Mutex
@@ -147,6 +157,9 @@ func (l *Lab) parts() []part {
 	var ps []part
 	if l.opts.GarbageCollector {
 		ps = append(ps, part{"the garbage collector", startGarbageCollector})
+	}
+	if l.opts.ACME {
+		ps = append(ps, part{"the DNS and the ACME CA", startACME})
 	}
 	if l.opts.CertManager {
 		ps = append(ps, part{"cert-manager", startCertManager})
@@ -277,4 +290,28 @@ func certManagerCRDs(root string) (string, error) {
 		return "", fmt.Errorf("cert-manager CRDs: %w", err)
 	}
 	return dir, nil
+}
+
+// SaveLogs copies the lab's logs (the control plane's helpers, cert-manager, Pebble, named) and
+// BIND's configuration and zone files into dir, keeping their paths below the lab directory, so
+// that a failed test leaves them behind (`go test -artifacts`).
+func (l *Lab) SaveLogs(dir string) error {
+	return filepath.WalkDir(l.Dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !slices.Contains([]string{".log", ".zone", ".conf"}, filepath.Ext(path)) {
+			return err
+		}
+		rel, err := filepath.Rel(l.Dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("saving the lab's logs: %w", err)
+		}
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("saving the lab's logs: %w", err)
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
 }

@@ -6,6 +6,7 @@ package manager
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -58,6 +59,9 @@ type Options struct {
 	// DecodingWrites sends the controller's writes through controller-runtime's client, which
 	// decodes every answer, instead of the raw requests of internal/childwriter.
 	DecodingWrites bool
+	// DNSVerifyNameservers are the networks whose addresses UCDeployments may make the manager
+	// query for spec.dns.verify; empty disables verification.
+	DNSVerifyNameservers []netip.Prefix
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -76,6 +80,44 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"how often to look again for external-dns's DNSEndpoint CRD while it is not installed")
 	fs.BoolVar(&o.DecodingWrites, "decoding-writes", false, "send writes through controller-runtime's client, decoding every answer "+
 		"(slower; for diagnosing the raw write path)")
+	fs.Var(prefixList{&o.DNSVerifyNameservers}, "dns-verify-nameservers", "comma-separated networks (CIDRs) whose addresses spec.dns.verify may "+
+		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
+}
+
+// prefixList is a flag holding a comma-separated list of networks in CIDR notation.
+type prefixList struct{ prefixes *[]netip.Prefix }
+
+// String returns the networks joined by commas.
+func (l prefixList) String() string {
+	if l.prefixes == nil {
+		return ""
+	}
+	s := make([]string, len(*l.prefixes))
+	for i, p := range *l.prefixes {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Set replaces the networks by those in v, ignoring spaces and empty entries; a network with
+// host bits set (10.0.0.1/8) is an error, as it is likely a typo.
+func (l prefixList) Set(v string) error {
+	var out []netip.Prefix
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a network in CIDR notation (10.0.0.0/8, fd00::/8): %w", s, err)
+		}
+		if p != p.Masked() {
+			return fmt.Errorf("%q has host bits set; did you mean %s?", s, p.Masked())
+		}
+		out = append(out, p)
+	}
+	*l.prefixes = out
+	return nil
 }
 
 // nameList is a flag holding a comma-separated list of names.
@@ -147,6 +189,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The allow-list is sorted so that messages list it in a stable order.
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
+		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers},
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,

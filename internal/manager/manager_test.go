@@ -2,6 +2,7 @@ package manager
 
 import (
 	"flag"
+	"io"
 	"slices"
 	"testing"
 )
@@ -22,5 +23,27 @@ func TestAllowedClusterIssuersFlag(t *testing.T) {
 	}
 	if err := fs.Parse([]string{"--allowed-cluster-issuers="}); err != nil || o.AllowedClusterIssuers != nil {
 		t.Errorf("an empty value must mean any issuer: %q, %v", o.AllowedClusterIssuers, err)
+	}
+}
+
+// TestDNSVerifyNameserversFlag: networks parse and print back; a typo is refused at start-up.
+func TestDNSVerifyNameserversFlag(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o Options
+	o.BindFlags(fs)
+	if err := fs.Parse([]string{"--dns-verify-nameservers= 10.0.0.0/8, ,::1/128"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.Lookup("dns-verify-nameservers").Value.String(); got != "10.0.0.0/8,::1/128" {
+		t.Errorf("String() = %q", got)
+	}
+	for _, bad := range []string{"10.0.0.53", "10.0.0.1/8", "dns.contoso.com/32"} {
+		if err := fs.Parse([]string{"--dns-verify-nameservers=" + bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if err := fs.Parse([]string{"--dns-verify-nameservers="}); err != nil || o.DNSVerifyNameservers != nil {
+		t.Errorf("an empty value must mean off: %v, %v", o.DNSVerifyNameservers, err)
 	}
 }

@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -39,13 +40,17 @@ var (
 	dnsRecordsDesc = prometheus.NewDesc("ucdeploy_dns_records",
 		"Planned DNS records of a UCDeployment per view (internal, external).",
 		[]string{labelNamespace, labelDeployment, labelView}, nil)
+	mismatchedDesc = prometheus.NewDesc("ucdeploy_dns_records_mismatched",
+		"Planned DNS record sets of a UCDeployment that a nameserver of spec.dns.verify answers otherwise, per verified view; "+
+			"absent while verification is off or has not run.",
+		[]string{labelNamespace, labelDeployment, labelView}, nil)
 )
 
 var (
 	// Deployments collects the per-deployment gauges (ucdeploy_certificates,
-	// ucdeploy_certificate_expiry_timestamp_seconds, ucdeploy_findings, ucdeploy_dns_records) at
-	// scrape time from what Record kept.
-	Deployments = &deploymentCollector{states: map[key]*state{}}
+	// ucdeploy_certificate_expiry_timestamp_seconds, ucdeploy_findings, ucdeploy_dns_records,
+	// ucdeploy_dns_records_mismatched) at scrape time from what Record and RecordMismatches kept.
+	Deployments = &deploymentCollector{states: map[key]*state{}, mismatched: map[key]map[string]int{}}
 	// PlanDuration is how long the planner takes for one UCDeployment.
 	PlanDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "ucdeploy_plan_duration_seconds",
@@ -90,11 +95,14 @@ type findingCount struct {
 type deploymentCollector struct {
 	mu     sync.RWMutex
 	states map[key]*state
+	// mismatched is kept apart from states: verification runs once per interval, not at every
+	// Record.
+	mismatched map[key]map[string]int
 }
 
 // Describe sends the descriptors of the per-deployment gauges.
 func (c *deploymentCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{certificatesDesc, expiryDesc, findingsDesc, dnsRecordsDesc} {
+	for _, d := range []*prometheus.Desc{certificatesDesc, expiryDesc, findingsDesc, dnsRecordsDesc, mismatchedDesc} {
 		ch <- d
 	}
 }
@@ -118,6 +126,23 @@ func (c *deploymentCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(findingsDesc, float64(f.n), k.namespace, k.name, f.severity, f.code)
 		}
 	}
+	for k, views := range c.mismatched {
+		for view, n := range views {
+			gauge(mismatchedDesc, float64(n), k.namespace, k.name, view)
+		}
+	}
+}
+
+// RecordMismatches sets ucdeploy_dns_records_mismatched of the UCDeployment namespace/name to
+// counts, one series per verified view; nil or empty deletes its series.
+func RecordMismatches(namespace, name string, counts map[string]int) {
+	Deployments.mu.Lock()
+	defer Deployments.mu.Unlock()
+	if len(counts) == 0 {
+		delete(Deployments.mismatched, key{namespace, name})
+		return
+	}
+	Deployments.mismatched[key{namespace, name}] = maps.Clone(counts)
 }
 
 // Record sets the gauges of the UCDeployment namespace/name from its status, replacing what was
@@ -161,4 +186,5 @@ func Forget(namespace, name string) {
 	Deployments.mu.Lock()
 	defer Deployments.mu.Unlock()
 	delete(Deployments.states, key{namespace, name})
+	delete(Deployments.mismatched, key{namespace, name})
 }

@@ -83,6 +83,26 @@ ucdeploy_findings{code="SingleCertificateEdgeNames",deployment="a",namespace="ns
 	metrics.Forget("ns", "b")
 }
 
+func TestRecordMismatches(t *testing.T) {
+	metrics.RecordMismatches("ns", "a", map[string]int{"internal": 0, "external": 3})
+	metrics.RecordMismatches("ns", "b", map[string]int{"external": 1})
+	want := `
+# HELP ucdeploy_dns_records_mismatched Planned DNS record sets of a UCDeployment that a nameserver of spec.dns.verify answers otherwise, per verified view; absent while verification is off or has not run.
+# TYPE ucdeploy_dns_records_mismatched gauge
+ucdeploy_dns_records_mismatched{deployment="a",namespace="ns",view="external"} 3
+ucdeploy_dns_records_mismatched{deployment="a",namespace="ns",view="internal"} 0
+ucdeploy_dns_records_mismatched{deployment="b",namespace="ns",view="external"} 1
+`
+	if err := testutil.GatherAndCompare(registry(), strings.NewReader(want), "ucdeploy_dns_records_mismatched"); err != nil {
+		t.Fatal(err)
+	}
+	metrics.RecordMismatches("ns", "a", nil) // verification switched off
+	metrics.Forget("ns", "b")
+	if n := testutil.CollectAndCount(metrics.Deployments, "ucdeploy_dns_records_mismatched"); n != 0 {
+		t.Errorf("%d series after switching off and forgetting, want 0", n)
+	}
+}
+
 func TestPlanDuration(t *testing.T) {
 	before := testutil.CollectAndCount(metrics.PlanDuration)
 	metrics.ObservePlan(3 * time.Millisecond)

@@ -88,6 +88,8 @@ var rules = []rule{
 		forbid: []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "net/http", "os/exec", "internal/cli", "internal/lab", "internal/manager", "internal/decode", "controllers", "bench"}},
 	{packages: "internal/childwriter", why: "the write layer knows the API server, not the domain",
 		forbid: []string{"internal/plan", "internal/render", "internal/zone", "internal/cli", "internal/manager", "controllers", "bench"}},
+	{packages: "internal/dnsverify", why: "verification asks DNS servers about a plan: no cluster, no lab",
+		forbid: []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "os/exec", "internal/render", "internal/cli", "internal/lab", "internal/manager", "controllers", "bench"}},
 	{packages: "internal/cli", why: "the CLI does not import the manager or the reconciler",
 		forbid: []string{"internal/manager", "internal/lab", "controllers", "bench"}},
 	{packages: "internal/", why: "nothing in internal/ imports the reconciler or the benchmark",

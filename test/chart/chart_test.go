@@ -279,6 +279,7 @@ func TestValues(t *testing.T) {
 		"--set", "replicaCount=2",
 		"--set", "maxConcurrentReconciles=8",
 		"--set", "allowedClusterIssuers={public-ca,corp-ca}",
+		"--set", "dnsVerifyNameservers={10.0.0.0/24,fd00::/8}",
 		"--set", "image.repository=registry.example.com/ucdeploy,image.tag=v1.2.3,image.pullPolicy=IfNotPresent",
 		"--set", "resources.limits.memory=512Mi",
 		"--set", "extraArgs={--sync-period=1h}",
@@ -291,6 +292,7 @@ func TestValues(t *testing.T) {
 		"--health-probe-bind-address=:8081",
 		"--watch-namespace=uc-lab",
 		"--allowed-cluster-issuers=public-ca,corp-ca",
+		"--dns-verify-nameservers=10.0.0.0/24,fd00::/8",
 		"--max-concurrent-reconciles=8",
 		"--sync-period=1h",
 	}

@@ -1,11 +1,12 @@
 // Package e2e proves ucdeploy end to end: real cert-manager controllers issue every planned
-// certificate from the lab CAs, and the x509 certificates carry exactly the planned names.
+// certificate, the public ones from Pebble over ACME DNS-01 (the challenge records go through
+// BIND's external view), the internal ones from the lab's enterprise CA; the x509 certificates
+// carry exactly the planned names, and every planned record answers from BIND in its view.
 package e2e
 
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,23 +18,31 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"github.com/cert-manager/cert-manager/pkg/util/pki"
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/cli"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
+// issuanceTimeout bounds one issuance. A public certificate comes from Pebble over DNS-01, and
+// cert-manager's DNS-01 self-check sleeps 60 s after it sees the challenge record.
+const issuanceTimeout = 3 * time.Minute
+
 func TestRealIssuance(t *testing.T) {
 	ctx := context.Background()
 	l, err := lab.Start(ctx, lab.Options{
 		GarbageCollector: true,
 		CertManager:      true,
+		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
 			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour}},
 		Log: func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
@@ -44,6 +53,7 @@ func TestRealIssuance(t *testing.T) {
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
+			saveLogsOnFailure(t, l)
 			_ = l.Stop()
 		}
 	})
@@ -58,43 +68,30 @@ func TestRealIssuance(t *testing.T) {
 		}
 	}
 
-	for _, s := range labtest.Samples(t, l.Root) {
-		t.Run(s.Name, func(t *testing.T) {
-			ns := labtest.Namespace(t, l.Client, "e2e-")
-			ucd := s.DeepCopy()
-			ucd.Namespace = ns
-			if err := l.Client.Create(ctx, ucd); err != nil {
-				t.Fatal(err)
-			}
-			live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
-			p := plan.Compute(s.Name, &s.Spec)
-			if len(live.Status.Certificates) != len(p.Certificates) {
-				t.Fatalf("status lists %d certificates, plan %d", len(live.Status.Certificates), len(p.Certificates))
-			}
-			for i, cs := range live.Status.Certificates {
-				pc := p.Certificates[i]
-				if cs.Name != pc.Name || int(cs.DNSNameCount) != len(pc.DNSNames) || cs.CommonName != pc.CommonName || !slices.Equal(cs.Services, pc.Services) {
-					t.Errorf("status certificate %+v differs from plan %+v", cs, pc)
-				}
-				if !cs.Ready || cs.NotAfter == nil {
-					t.Errorf("%s: ready %v notAfter %v", cs.Name, cs.Ready, cs.NotAfter)
-				}
-				leaf := issued(t, l.Client, ns, cs.SecretName)
-				checkLeaf(t, leaf, pc, pools)
-			}
-			checkStatusCommand(t, kubeconfig, live, p)
-		})
-	}
-
-	t.Run("spec change re-issues with the new name", func(t *testing.T) {
-		ns := labtest.Namespace(t, l.Client, "e2e-")
-		s := labtest.Sample(t, l.Root, "contoso-ee")
+	start := time.Now()
+	// Every sample applied at once, each in a namespace of its own, then checked one by one: each
+	// DNS-01 challenge waits a minute in cert-manager's self-check (internal/lab/certmanager.go),
+	// so issuing one sample after another would take minutes each.
+	samples := labtest.Samples(t, l.Root)
+	keys := make([]client.ObjectKey, len(samples))
+	for i, s := range samples {
 		ucd := s.DeepCopy()
-		ucd.Namespace = ns
+		ucd.Namespace = labtest.Namespace(t, l.Client, "e2e-")
 		if err := l.Client.Create(ctx, ucd); err != nil {
 			t.Fatal(err)
 		}
-		key := client.ObjectKeyFromObject(ucd)
+		keys[i] = client.ObjectKeyFromObject(ucd)
+	}
+	for i, s := range samples {
+		t.Run(s.Name, func(t *testing.T) { testSample(t, l, kubeconfig, pools, s, keys[i]) })
+	}
+	t.Logf("every sample issued and verified in %s", time.Since(start).Round(time.Second))
+	checkCAA(t, l)
+
+	t.Run("spec change re-issues with the new name", func(t *testing.T) {
+		// The sample contoso-ee, issued above (an issuance over ACME takes over a minute).
+		key := keys[slices.IndexFunc(samples, func(s v1alpha1.UCDeployment) bool { return s.Name == "contoso-ee" })]
+		ns := key.Namespace
 		waitReady(t, l.Client, key)
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			u := &v1alpha1.UCDeployment{}
@@ -113,18 +110,14 @@ func TestRealIssuance(t *testing.T) {
 			if !slices.Contains(pc.DNSNames, "sip.northwind.com") {
 				continue
 			}
-			labtest.Eventually(t, 60*time.Second, pc.Name+" re-issued with sip.northwind.com", func() error {
+			labtest.Eventually(t, issuanceTimeout, pc.Name+" re-issued with sip.northwind.com", func() error {
 				leaf, err := readLeaf(l.Client, ns, pc.SecretName)
 				if err != nil {
 					return err
 				}
-				if !slices.Equal(leaf.DNSNames, pc.DNSNames) {
-					return fmt.Errorf("SANs %v", leaf.DNSNames)
-				}
-				return nil
+				return namesAsPlanned(leaf, pc)
 			})
-			leaf := issued(t, l.Client, ns, pc.SecretName)
-			checkLeaf(t, leaf, pc, pools)
+			checkLeaf(t, issued(t, l.Client, ns, pc.SecretName), pc, pools)
 		}
 
 		// Deleting the UCDeployment removes every child (the garbage collector follows the owner references).
@@ -151,6 +144,7 @@ func TestRealIssuance(t *testing.T) {
 	t.Run("pkcs12 keystores, install scripts, export and renewal", func(t *testing.T) { testPKCS12(t, l, kubeconfig, pools) })
 
 	// Nothing the lab started outlives it.
+	saveLogsOnFailure(t, l)
 	if err := l.Stop(); err != nil {
 		t.Errorf("stopping the lab: %v", err)
 	}
@@ -162,6 +156,101 @@ func TestRealIssuance(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// saveLogsOnFailure keeps the lab's logs and zone files of a failed test (`go test -artifacts`).
+func saveLogsOnFailure(t *testing.T, l *lab.Lab) {
+	if !t.Failed() {
+		return
+	}
+	if err := l.SaveLogs(t.ArtifactDir()); err != nil {
+		t.Error(err)
+	}
+}
+
+// testSample waits until sample s, applied as key, is Ready, and checks its certificates against
+// the plan and their CAs, its records in BIND, and `ucdeploy status`.
+func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x509.CertPool, s v1alpha1.UCDeployment, key client.ObjectKey) {
+	live := waitReady(t, l.Client, key)
+	ns := key.Namespace
+	p := plan.Compute(s.Name, &s.Spec)
+	if len(live.Status.Certificates) != len(p.Certificates) {
+		t.Fatalf("status lists %d certificates, plan %d", len(live.Status.Certificates), len(p.Certificates))
+	}
+	for i, cs := range live.Status.Certificates {
+		pc := p.Certificates[i]
+		if cs.Name != pc.Name || int(cs.DNSNameCount) != len(pc.DNSNames) || cs.CommonName != pc.CommonName || !slices.Equal(cs.Services, pc.Services) {
+			t.Errorf("status certificate %+v differs from plan %+v", cs, pc)
+		}
+		if !cs.Ready || cs.NotAfter == nil {
+			t.Errorf("%s: ready %v notAfter %v", cs.Name, cs.Ready, cs.NotAfter)
+		}
+		checkLeaf(t, issued(t, l.Client, ns, cs.SecretName), pc, pools)
+	}
+	checkRecords(t, l, p)
+	checkStatusCommand(t, kubeconfig, live, p)
+}
+
+// checkRecords expects every record set of the plan (view, name, type) to answer from BIND in
+// its view (internal/dnsverify). Deployments that publish into the same zone share it in the lab,
+// as two $INCLUDEs in one zone file would (contoso-ee and contoso-se both publish contoso.com), so
+// a name two of them plan answers with the records of both: each record set is compared with the
+// union of what the lab's UCDeployments plan for it.
+func checkRecords(t *testing.T, l *lab.Lab, p plan.Plan) {
+	t.Helper()
+	key := func(r plan.Record) string { return r.View + " " + r.Name + " " + r.Type }
+	mine := map[string]bool{}
+	for _, r := range p.DNSRecords {
+		mine[key(r)] = true
+	}
+	nameservers := map[string][]string{
+		plan.ViewInternal: {l.DNSAddr(plan.ViewInternal)},
+		plan.ViewExternal: {l.DNSAddr(plan.ViewExternal)},
+	}
+	c := &dns.Client{Timeout: 2 * time.Second}
+	labtest.Eventually(t, 30*time.Second, "every planned record answers from BIND", func() error {
+		var all v1alpha1.UCDeploymentList
+		if err := l.Client.List(context.Background(), &all); err != nil {
+			return err
+		}
+		var want []plan.Record
+		for _, d := range all.Items {
+			for _, r := range plan.Compute(d.Name, &d.Spec).DNSRecords {
+				if mine[key(r)] {
+					want = append(want, r)
+				}
+			}
+		}
+		res := dnsverify.Verify(context.Background(), c, want, nameservers)
+		if !res.Verified() {
+			return fmt.Errorf("mismatches %+v, unreachable %+v", res.Mismatches, res.Unreachable)
+		}
+		return nil
+	})
+}
+
+// checkCAA: the CAA records a sample publishes (R-PKI-05, exchange-se-hybrid's spec.dns.caa)
+// answer from BIND's external view. They name letsencrypt.org, not the identity Pebble announces
+// (lab.PebbleCAAIdentity): Pebble's validation authority does not check CAA at all (Let's
+// Encrypt's production CA does), so in the lab they cannot block issuance, and this test says so
+// by expecting both facts.
+func checkCAA(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("adatum.com.", dns.TypeCAA)
+	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, l.DNSAddr(plan.ViewExternal))
+	if err != nil {
+		t.Fatalf("CAA query: %v", err)
+	}
+	var issuers []string
+	for _, rr := range r.Answer {
+		if caa, ok := rr.(*dns.CAA); ok && caa.Tag == "issue" {
+			issuers = append(issuers, caa.Value)
+		}
+	}
+	if len(issuers) == 0 || slices.ContainsFunc(issuers, func(v string) bool { return strings.HasPrefix(v, lab.PebbleCAAIdentity) }) {
+		t.Errorf("CAA issue at adatum.com: %q; want the sample's letsencrypt.org, which Pebble (%s) ignores", issuers, lab.PebbleCAAIdentity)
+	}
 }
 
 // checkStatusCommand runs `ucdeploy status` (the kubectl plugin's `kubectl ucd status`) on the
@@ -191,22 +280,25 @@ func checkStatusCommand(t *testing.T, kubeconfig string, live *v1alpha1.UCDeploy
 	}
 }
 
-// checkLeaf compares an issued certificate with the plan and verifies its chain against the one
-// CA of its class, and that the other lab CA does not verify it.
-func checkLeaf(t *testing.T, leaf *x509.Certificate, pc plan.Certificate, pools map[string]*x509.CertPool) {
+// checkLeaf compares an issued certificate with the plan and verifies its chain (the rest of
+// its Secret's tls.crt as intermediates) against the one CA of its class, Pebble's root for the
+// public class, and that the other lab CA does not verify it.
+func checkLeaf(t *testing.T, chain []*x509.Certificate, pc plan.Certificate, pools map[string]*x509.CertPool) {
 	t.Helper()
-	if !slices.Equal(leaf.DNSNames, pc.DNSNames) {
-		t.Errorf("%s: x509 SANs %v; planned %v", pc.Name, leaf.DNSNames, pc.DNSNames)
+	leaf := chain[0]
+	intermediates := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		intermediates.AddCert(c)
 	}
-	if leaf.Subject.CommonName != pc.CommonName {
-		t.Errorf("%s: subject CN %q; planned %q", pc.Name, leaf.Subject.CommonName, pc.CommonName)
+	if err := namesAsPlanned(leaf, pc); err != nil {
+		t.Error(err)
 	}
 	other := plan.IssuerPublic
 	if pc.Issuer == plan.IssuerPublic {
 		other = plan.IssuerInternal
 	}
 	for _, name := range pc.DNSNames {
-		opts := x509.VerifyOptions{DNSName: name, Roots: pools[pc.Issuer], KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		opts := x509.VerifyOptions{DNSName: name, Roots: pools[pc.Issuer], Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 		if _, err := leaf.Verify(opts); err != nil {
 			t.Errorf("%s: does not verify for %s against the %s CA: %v", pc.Name, name, pc.Issuer, err)
 		}
@@ -217,29 +309,60 @@ func checkLeaf(t *testing.T, leaf *x509.Certificate, pc plan.Certificate, pools 
 	}
 }
 
-func issued(t *testing.T, c client.Client, ns, secret string) *x509.Certificate {
+// namesAsPlanned compares an issued certificate's names with the plan. The enterprise CA keeps
+// the request as it is: the SANs in the planned order and the planned CN. An ACME CA decides
+// itself: Pebble, like Let's Encrypt, sorts and deduplicates the SANs, and its classic profile
+// promotes the first of them to the CN; so for a public certificate the SANs must be the planned
+// set and the CN one of them.
+func namesAsPlanned(leaf *x509.Certificate, pc plan.Certificate) error {
+	if pc.Issuer == plan.IssuerPublic {
+		if got, want := slices.Sorted(slices.Values(leaf.DNSNames)), slices.Sorted(slices.Values(pc.DNSNames)); !slices.Equal(got, want) {
+			return fmt.Errorf("%s: x509 SANs %v; planned %v", pc.Name, leaf.DNSNames, pc.DNSNames)
+		}
+		if !slices.Contains(pc.DNSNames, leaf.Subject.CommonName) {
+			return fmt.Errorf("%s: subject CN %q is none of the planned names %v", pc.Name, leaf.Subject.CommonName, pc.DNSNames)
+		}
+		return nil
+	}
+	if !slices.Equal(leaf.DNSNames, pc.DNSNames) || leaf.Subject.CommonName != pc.CommonName {
+		return fmt.Errorf("%s: x509 CN %q SANs %v; planned %q %v", pc.Name, leaf.Subject.CommonName, leaf.DNSNames, pc.CommonName, pc.DNSNames)
+	}
+	return nil
+}
+
+// issued returns the chain in a Secret's tls.crt, leaf first.
+func issued(t *testing.T, c client.Client, ns, secret string) []*x509.Certificate {
 	t.Helper()
-	leaf, err := readLeaf(c, ns, secret)
+	chain, err := readChain(c, ns, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return leaf
+	return chain
 }
 
 // readLeaf parses the first certificate of a Secret's tls.crt.
 func readLeaf(c client.Client, ns, name string) (*x509.Certificate, error) {
+	chain, err := readChain(c, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return chain[0], nil
+}
+
+// readChain parses every certificate of a Secret's tls.crt.
+func readChain(c client.Client, ns, name string) ([]*x509.Certificate, error) {
 	s := &corev1.Secret{}
 	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
 		return nil, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	block, _ := pem.Decode(s.Data[corev1.TLSCertKey])
-	if block == nil {
-		return nil, fmt.Errorf("Secret %s: no PEM in tls.crt", name)
+	chain, err := pki.DecodeX509CertificateChainBytes(s.Data[corev1.TLSCertKey])
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: tls.crt: %w", name, err)
 	}
-	return x509.ParseCertificate(block.Bytes)
+	return chain, nil
 }
 
 func waitReady(t *testing.T, c client.Client, key client.ObjectKey) *v1alpha1.UCDeployment {
 	t.Helper()
-	return labtest.WaitCondition(t, c, key, "Ready", "True/Succeeded", 90*time.Second)
+	return labtest.WaitCondition(t, c, key, "Ready", "True/Succeeded", issuanceTimeout)
 }

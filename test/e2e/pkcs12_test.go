@@ -55,7 +55,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 		t.Fatal(err)
 	}
 
-	for _, tc := range []struct {
+	cases := []struct {
 		sample  string
 		oldest  v1alpha1.WindowsVersion
 		cipher  string // what `openssl pkcs12 -info` names the encryption of the key bag
@@ -63,24 +63,29 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	}{
 		{"litware-seed", v1alpha1.WindowsServer2016, "pbeWithSHA1And3-KeyTripleDES-CBC", "3DES"},
 		{"tailspin-mail", v1alpha1.WindowsServer2019, "AES-256-CBC", "AES-256"},
-	} {
+	}
+	// Every deployment of this test applied at once, then checked one by one: an issuance over
+	// ACME takes over a minute (issuanceTimeout).
+	keys := make([]client.ObjectKey, len(cases))
+	for i, tc := range cases {
+		keys[i] = applySample(t, l, ns, tc.sample, "", &v1alpha1.PKCS12Spec{
+			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: secret.Name, Key: "password"}, OldestWindows: tc.oldest,
+		})
+	}
+	missingNS := labtest.Namespace(t, l.Client, "pkcs12-missing-")
+	missing := applySample(t, l, missingNS, "tailspin-mail", "", &v1alpha1.PKCS12Spec{
+		PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"}, OldestWindows: v1alpha1.WindowsServer2019,
+	})
+	built := applySample(t, l, ns, "tailspin-mail", "built", nil)
+
+	for i, tc := range cases {
 		t.Run(tc.sample+"/"+string(tc.oldest), func(t *testing.T) {
-			s := labtest.Sample(t, l.Root, tc.sample)
-			ucd := s.DeepCopy()
-			ucd.Namespace = ns
-			ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
-				PasswordSecretRef: v1alpha1.SecretKeyRef{Name: secret.Name, Key: "password"},
-				OldestWindows:     tc.oldest,
-			}
-			if err := l.Client.Create(ctx, ucd); err != nil {
-				t.Fatal(err)
-			}
-			live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+			live := waitReady(t, l.Client, keys[i])
 			p := plan.Compute(live.Name, &live.Spec)
 			// cert-manager's readiness controller may report Ready a moment before its issuing
 			// controller records the revision; the status follows within the settle time.
 			labtest.Eventually(t, 30*time.Second, "revision 1 of every certificate in the status", func() error {
-				if err := l.Client.Get(ctx, client.ObjectKeyFromObject(ucd), live); err != nil {
+				if err := l.Client.Get(ctx, keys[i], live); err != nil {
 					return err
 				}
 				for _, cs := range live.Status.Certificates {
@@ -121,18 +126,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	}
 
 	t.Run("a missing password Secret is reported and recovered from", func(t *testing.T) {
-		ns := labtest.Namespace(t, l.Client, "pkcs12-missing-")
-		sample := labtest.Sample(t, l.Root, "tailspin-mail")
-		ucd := sample.DeepCopy()
-		ucd.Namespace = ns
-		ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
-			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"},
-			OldestWindows:     v1alpha1.WindowsServer2019,
-		}
-		if err := l.Client.Create(ctx, ucd); err != nil {
-			t.Fatal(err)
-		}
-		key := client.ObjectKeyFromObject(ucd)
+		ns, key := missingNS, missing
 		// The status names the missing reference on every certificate, and Ready stays False.
 		labtest.Eventually(t, 60*time.Second, "the status to name the missing password Secret", func() error {
 			live := &v1alpha1.UCDeployment{}
@@ -163,14 +157,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	})
 
 	t.Run("export builds the PFX without a keystore", func(t *testing.T) {
-		s := labtest.Sample(t, l.Root, "tailspin-mail")
-		ucd := s.DeepCopy()
-		ucd.Namespace = ns
-		ucd.Name = "built"
-		if err := l.Client.Create(ctx, ucd); err != nil {
-			t.Fatal(err)
-		}
-		live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+		live := waitReady(t, l.Client, built)
 		p := plan.Compute(live.Name, &live.Spec)
 		pwFile := filepath.Join(t.TempDir(), "pw")
 		if err := os.WriteFile(pwFile, []byte("Built-passw0rd\n"), 0o600); err != nil {
@@ -265,16 +252,34 @@ func runExport(t *testing.T, kubeconfig, ns, name string, args ...string) int {
 	return code
 }
 
+// applySample creates sample in namespace ns, renamed to name unless it is empty, with pkcs12 as
+// its spec.certificates.pkcs12, and returns its key.
+func applySample(t *testing.T, l *lab.Lab, ns, sample, name string, pkcs12 *v1alpha1.PKCS12Spec) client.ObjectKey {
+	t.Helper()
+	s := labtest.Sample(t, l.Root, sample)
+	ucd := s.DeepCopy()
+	ucd.Namespace = ns
+	if name != "" {
+		ucd.Name = name
+	}
+	ucd.Spec.Certificates.PKCS12 = pkcs12
+	if err := l.Client.Create(context.Background(), ucd); err != nil {
+		t.Fatal(err)
+	}
+	return client.ObjectKeyFromObject(ucd)
+}
+
 // checkPFX opens a PFX with go-pkcs12 and checks that it holds the planned leaf (SANs and CN),
-// the key of that leaf, and the CA chain of the Secret's ca.crt, which verifies the leaf.
+// the key of that leaf, and the CA chain of the Secret (ca.crt, or for ACME the intermediates of
+// tls.crt), which verifies the leaf.
 func checkPFX(t *testing.T, pfx []byte, password string, pc plan.Certificate, s *corev1.Secret, pool *x509.CertPool) {
 	t.Helper()
 	key, leaf, cas, err := pkcs12.DecodeChain(pfx, password)
 	if err != nil {
 		t.Fatalf("%s: the PFX does not open with the password: %v", pc.Name, err)
 	}
-	if !slices.Equal(leaf.DNSNames, pc.DNSNames) || leaf.Subject.CommonName != pc.CommonName {
-		t.Errorf("%s: PFX leaf CN %q SANs %v; planned %q %v", pc.Name, leaf.Subject.CommonName, leaf.DNSNames, pc.CommonName, pc.DNSNames)
+	if err := namesAsPlanned(leaf, pc); err != nil {
+		t.Errorf("PFX leaf: %v", err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok || !reflect.DeepEqual(signer.Public(), leaf.PublicKey) {
@@ -290,13 +295,19 @@ func checkPFX(t *testing.T, pfx []byte, password string, pc plan.Certificate, s 
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: intermediates, DNSName: pc.CommonName}); err != nil {
 		t.Errorf("%s: the PFX chain does not verify: %v", pc.Name, err)
 	}
-	block, _ := pem.Decode(s.Data["ca.crt"])
+	// A CA issuer returns its CA in ca.crt; an ACME issuer returns none (RFC 8555 hands out the
+	// chain without the root), and the PFX carries the intermediates of tls.crt instead.
+	want := s.Data["ca.crt"]
+	if pc.Issuer == plan.IssuerPublic && len(want) == 0 {
+		_, want = pem.Decode(s.Data[corev1.TLSCertKey]) // what follows the leaf
+	}
+	block, _ := pem.Decode(want)
 	if block == nil {
-		t.Fatalf("%s: Secret %s has no ca.crt", pc.Name, s.Name)
+		t.Fatalf("%s: Secret %s has no CA certificate in ca.crt or after the leaf in tls.crt", pc.Name, s.Name)
 	}
 	ca, err := x509.ParseCertificate(block.Bytes)
 	if err != nil || !slices.ContainsFunc(cas, ca.Equal) {
-		t.Errorf("%s: the PFX lacks the CA of ca.crt (%v)", pc.Name, err)
+		t.Errorf("%s: the PFX lacks the CA %s of the Secret (%v)", pc.Name, ca.Subject, err)
 	}
 }
 
@@ -353,7 +364,7 @@ func checkRenewal(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, pc
 		t.Fatal(err)
 	}
 	key := client.ObjectKeyFromObject(live)
-	labtest.Eventually(t, 60*time.Second, pc.Name+" at revision 2 in the status", func() error {
+	labtest.Eventually(t, issuanceTimeout, pc.Name+" at revision 2 in the status", func() error {
 		u := &v1alpha1.UCDeployment{}
 		if err := c.Get(ctx, key, u); err != nil {
 			return err

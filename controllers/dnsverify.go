@@ -1,0 +1,243 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
+	"github.com/ucdeploy/ucdeploy/internal/metrics"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+)
+
+// This file verifies the planned DNS records against the nameservers of spec.dns.verify (the
+// condition DNSRecordsVerified). A pass queries every record set once; its result is kept in
+// memory with the inputs it answered (nameservers and records) and reused until the interval is
+// over or the inputs change, so that reconciles between two passes send no query and, the result
+// being unchanged, write nothing.
+
+const (
+	// DefaultDNSVerifyInterval is spec.dns.verify.interval when the API server did not default it.
+	DefaultDNSVerifyInterval = 5 * time.Minute
+	// maxDNSVerifyInterval is the longest interval the CRD allows, with a margin.
+	maxDNSVerifyInterval = 25 * time.Hour
+	// dnsQueryTimeout bounds one DNS query.
+	dnsQueryTimeout = 2 * time.Second
+	// dnsPassTimeout bounds one verification pass of one UCDeployment.
+	dnsPassTimeout = 30 * time.Second
+	// shownMismatches is how many mismatches the condition's message names.
+	shownMismatches = 3
+)
+
+// DNSVerifier runs the passes of spec.dns.verify for the reconciler and remembers their results.
+type DNSVerifier struct {
+	// Allowed are the networks whose addresses a UCDeployment may make the controller query
+	// (--dns-verify-nameservers); empty disables verification.
+	Allowed []netip.Prefix
+	// Client sends the queries; nil means UDP with dnsQueryTimeout.
+	Client *dns.Client
+
+	mu     sync.Mutex
+	passes map[types.NamespacedName]dnsPass
+}
+
+// dnsPass is the result of one pass and what it answered.
+type dnsPass struct {
+	inputs string // digest of the nameservers and records asked
+	at     time.Time
+	result dnsverify.Result
+}
+
+// dnsResult is what the reconciler tells status about verification.
+type dnsResult struct {
+	enabled         bool // spec.dns.verify is set; otherwise the condition is absent
+	status          metav1.ConditionStatus
+	reason, message string
+	mismatches      []v1alpha1.DNSMismatch
+	requeueAfter    time.Duration // until the next pass is due; 0 when none is
+}
+
+// verifyDNS returns the verification of ucd's planned records: the last pass's if it answered
+// the same inputs less than an interval ago, else a new pass's.
+func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment, p plan.Plan) dnsResult {
+	spec := ucd.Spec.DNS.Verify
+	if spec == nil {
+		v.off(ucd)
+		return dnsResult{}
+	}
+	if reason, message := v.refusal(spec, p); reason != "" {
+		v.off(ucd)
+		return dnsResult{enabled: true, status: metav1.ConditionUnknown, reason: reason, message: message}
+	}
+	key := types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name}
+	pass, next := v.pass(ctx, key, spec.ByView(), p.DNSRecords, interval(spec))
+	metrics.RecordMismatches(ucd.Namespace, ucd.Name, pass.result.Counts)
+	status, reason, message := verdict(pass.result)
+	return dnsResult{enabled: true, status: status, reason: reason, message: message,
+		mismatches: apiMismatches(pass.result.Mismatches), requeueAfter: next}
+}
+
+// refusal returns why ucd's records are not verified (a reason and a message), or "" when they
+// are: a plan with errors, no allow-list, or nameservers outside it.
+func (v *DNSVerifier) refusal(spec *v1alpha1.DNSVerifySpec, p plan.Plan) (string, string) {
+	switch {
+	case p.HasErrors():
+		return v1alpha1.ReasonPlanHasErrors, "the plan has errors: there is nothing to verify"
+	case v == nil || len(v.Allowed) == 0:
+		return v1alpha1.ReasonVerificationDisabled,
+			"the manager runs without --dns-verify-nameservers, so it queries no nameserver; start it with the networks of spec.dns.verify's nameservers to verify"
+	}
+	if outside := v.outside(spec.ByView()); len(outside) > 0 {
+		return v1alpha1.ReasonVerificationDisabled, fmt.Sprintf(
+			"nameservers outside --dns-verify-nameservers (%s) are not queried: %s", prefixes(v.Allowed), strings.Join(outside, ", "))
+	}
+	return "", ""
+}
+
+// off forgets what verification kept of ucd: its pass and its metric series.
+func (v *DNSVerifier) off(ucd *v1alpha1.UCDeployment) {
+	metrics.RecordMismatches(ucd.Namespace, ucd.Name, nil)
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.passes, types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name})
+}
+
+// pass returns the pass for key: the kept one while it answered these inputs less than every
+// ago, else a new one. next is the time until the following pass is due.
+func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, nameservers map[string][]string, records []plan.Record, every time.Duration) (dnsPass, time.Duration) {
+	inputs := passInputs(nameservers, records)
+	v.mu.Lock()
+	kept, ok := v.passes[key]
+	v.mu.Unlock()
+	if ok && kept.inputs == inputs {
+		if age := time.Since(kept.at); age < every {
+			return kept, every - age
+		}
+	}
+	c := v.Client
+	if c == nil {
+		c = &dns.Client{Timeout: dnsQueryTimeout}
+	}
+	ctx, cancel := context.WithTimeout(ctx, dnsPassTimeout)
+	defer cancel()
+	fresh := dnsPass{inputs: inputs, at: time.Now(), result: dnsverify.Verify(ctx, c, records, nameservers)}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.passes == nil {
+		v.passes = map[types.NamespacedName]dnsPass{}
+	}
+	// Drop the passes of deployments not verified for longer than the longest interval: those
+	// deleted since (a deletion does not come through verifyDNS).
+	for k, p := range v.passes {
+		if fresh.at.Sub(p.at) > maxDNSVerifyInterval {
+			delete(v.passes, k)
+		}
+	}
+	v.passes[key] = fresh
+	return fresh, every
+}
+
+// outside returns the nameservers whose address no allowed network contains.
+func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
+	var out []string
+	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+		for _, ns := range nameservers[view] {
+			ap, err := netip.ParseAddrPort(ns)
+			if err != nil || !v.allows(ap.Addr()) {
+				out = append(out, ns)
+			}
+		}
+	}
+	return out
+}
+
+// allows reports whether an allowed network contains addr.
+func (v *DNSVerifier) allows(addr netip.Addr) bool {
+	for _, p := range v.Allowed {
+		if p.Contains(addr.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// interval is spec.dns.verify.interval, DefaultDNSVerifyInterval when unset.
+func interval(spec *v1alpha1.DNSVerifySpec) time.Duration {
+	if spec.Interval == nil || spec.Interval.Duration <= 0 {
+		return DefaultDNSVerifyInterval
+	}
+	return spec.Interval.Duration
+}
+
+// passInputs identifies the inputs of a pass: a change of nameservers or records makes a pass
+// due.
+func passInputs(nameservers map[string][]string, records []plan.Record) string {
+	var b strings.Builder
+	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+		fmt.Fprintf(&b, "%s=%s\n", view, strings.Join(nameservers[view], ","))
+	}
+	for _, r := range records {
+		fmt.Fprintf(&b, "%s %s %s %s\n", r.View, r.Name, r.Type, r.Data)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// verdict is the condition of a pass's result.
+func verdict(res dnsverify.Result) (metav1.ConditionStatus, string, string) {
+	mismatched := 0
+	for _, n := range res.Counts {
+		mismatched += n
+	}
+	switch {
+	case len(res.Unreachable) > 0:
+		var parts []string
+		for _, u := range res.Unreachable {
+			parts = append(parts, fmt.Sprintf("%s (%s view): %s", u.Nameserver, u.View, u.Error))
+		}
+		msg := "nameservers do not answer: " + strings.Join(parts, "; ")
+		if mismatched > 0 {
+			msg += fmt.Sprintf("; the others answer %d planned record sets otherwise (status.dns.mismatches)", mismatched)
+		}
+		return metav1.ConditionUnknown, v1alpha1.ReasonNameserverUnreachable, msg
+	case mismatched > 0:
+		var parts []string
+		for _, m := range res.Mismatches[:min(len(res.Mismatches), shownMismatches)] {
+			parts = append(parts, fmt.Sprintf("%s %s %s at %s: want %s, got %s", m.View, m.Name, m.Type, m.Nameserver, m.Want, m.Got))
+		}
+		return metav1.ConditionFalse, v1alpha1.ReasonRecordsMismatched, fmt.Sprintf(
+			"%d planned record sets answer otherwise (status.dns.mismatches), first: %s", mismatched, strings.Join(parts, "; "))
+	}
+	return metav1.ConditionTrue, v1alpha1.ReasonRecordsVerified, fmt.Sprintf("%d planned record sets answer as planned at every nameserver", res.Checked)
+}
+
+// apiMismatches converts mismatches to the API type; nil for none.
+func apiMismatches(ms []dnsverify.Mismatch) []v1alpha1.DNSMismatch {
+	var out []v1alpha1.DNSMismatch
+	for _, m := range ms {
+		out = append(out, v1alpha1.DNSMismatch{View: v1alpha1.DNSView(m.View), Nameserver: m.Nameserver, Name: m.Name, Type: m.Type, Want: m.Want, Got: m.Got})
+	}
+	return out
+}
+
+// prefixes joins networks for a message.
+func prefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}

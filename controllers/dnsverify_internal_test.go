@@ -1,0 +1,73 @@
+package controllers
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
+	"github.com/ucdeploy/ucdeploy/internal/plan"
+)
+
+// withVerify is a deployment whose spec.dns.verify names one internal nameserver.
+func withVerify(ns string) *v1alpha1.UCDeployment {
+	ucd := &v1alpha1.UCDeployment{}
+	ucd.Name, ucd.Namespace = "d", "n"
+	ucd.Spec.DNS.Verify = &v1alpha1.DNSVerifySpec{Internal: &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(ns)}}}
+	return ucd
+}
+
+func TestVerificationDisabledWithoutTheFlag(t *testing.T) {
+	for name, v := range map[string]*DNSVerifier{"no verifier": nil, "empty allow-list": {}} {
+		got := v.verifyDNS(context.Background(), withVerify("10.0.0.53:53"), plan.Plan{})
+		if !got.enabled || got.status != metav1.ConditionUnknown || got.reason != v1alpha1.ReasonVerificationDisabled ||
+			!strings.Contains(got.message, "--dns-verify-nameservers") || got.requeueAfter != 0 {
+			t.Errorf("%s: %+v", name, got)
+		}
+	}
+	plain := withVerify("10.0.0.53:53")
+	plain.Spec.DNS.Verify = nil
+	if got := (&DNSVerifier{}).verifyDNS(context.Background(), plain, plan.Plan{}); got.enabled {
+		t.Errorf("without spec.dns.verify the condition must be absent: %+v", got)
+	}
+}
+
+func TestAllowListNamesTheNameserversOutsideIt(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fd00::/8")}}
+	ucd := withVerify("10.0.0.53:53")
+	ucd.Spec.DNS.Verify.External = &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{"10.0.1.53:53", "[fd00::53]:53", "[2001:db8::53]:53"}}
+	got := v.verifyDNS(context.Background(), ucd, plan.Plan{})
+	want := "nameservers outside --dns-verify-nameservers (10.0.0.0/24, fd00::/8) are not queried: 10.0.1.53:53, [2001:db8::53]:53"
+	if got.reason != v1alpha1.ReasonVerificationDisabled || got.message != want {
+		t.Errorf("got %s %q\nwant %s %q", got.reason, got.message, v1alpha1.ReasonVerificationDisabled, want)
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	m := dnsverify.Mismatch{View: "external", Nameserver: "192.0.2.53:53", Name: "sip.contoso.com", Type: "A", Want: "203.0.113.10", Got: "(NXDOMAIN)"}
+	for name, tc := range map[string]struct {
+		res                   dnsverify.Result
+		status                metav1.ConditionStatus
+		reason, messagePrefix string
+	}{
+		"verified": {dnsverify.Result{Checked: 12, Counts: map[string]int{"internal": 0}},
+			metav1.ConditionTrue, v1alpha1.ReasonRecordsVerified, "12 planned record sets answer as planned"},
+		"mismatched": {dnsverify.Result{Checked: 12, Counts: map[string]int{"external": 1}, Mismatches: []dnsverify.Mismatch{m}},
+			metav1.ConditionFalse, v1alpha1.ReasonRecordsMismatched,
+			"1 planned record sets answer otherwise (status.dns.mismatches), first: external sip.contoso.com A at 192.0.2.53:53: want 203.0.113.10, got (NXDOMAIN)"},
+		"unreachable wins": {dnsverify.Result{Counts: map[string]int{"external": 1}, Mismatches: []dnsverify.Mismatch{m},
+			Unreachable: []dnsverify.Unreachable{{View: "internal", Nameserver: "10.0.0.53:53", Error: "timeout"}}},
+			metav1.ConditionUnknown, v1alpha1.ReasonNameserverUnreachable, "nameservers do not answer: 10.0.0.53:53 (internal view): timeout; the others answer 1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, reason, msg := verdict(tc.res)
+			if status != tc.status || reason != tc.reason || !strings.HasPrefix(msg, tc.messagePrefix) {
+				t.Errorf("got %s %s %q\nwant %s %s %q…", status, reason, msg, tc.status, tc.reason, tc.messagePrefix)
+			}
+		})
+	}
+}

@@ -1,0 +1,185 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/internal/render"
+)
+
+// The lab's DNS: one BIND named (internal/lab/named) with an internal and an external view on two
+// loopback addresses. A watcher in the lab (not in the product) loads the zone files of every
+// UCDeployment's DNS ConfigMaps into the view the ConfigMap is for, as an administrator would
+// $INCLUDE them into zones the DNS server already serves: per view and zone, the named package
+// writes the SOA and NS, followed by the text of every ConfigMap's zone file for that zone (each
+// begins with its own $ORIGIN and $TTL), in namespace/name order. The external view takes RFC 2136
+// updates signed with the lab's TSIG key: cert-manager's DNS-01 solver publishes its challenge
+// records there, and Pebble looks them up there.
+
+const (
+	// tsigKeyName names the TSIG key of the ACME DNS-01 solver.
+	tsigKeyName = "acme-update."
+	// tsigSecretName is the Secret (in ClusterResourceNamespace) holding it for cert-manager.
+	tsigSecretName = "lab-dns-tsig"
+	// tsigSecretKey is its key in that Secret.
+	tsigSecretKey = "secret"
+	// zoneRetry is how long the watcher waits after an error before it lists again.
+	zoneRetry = time.Second
+)
+
+// startDNS starts named with both views and no zones (the external view accepting updates signed
+// with a new TSIG key) and the zone watcher, both until the lab stops.
+func (l *Lab) startDNS(ctx context.Context) error {
+	key, err := named.GenerateTSIGKey(tsigKeyName)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	srv, err := named.Start(ctx, named.Options{
+		Update:    &named.Update{View: named.External, Key: key},
+		ParentDir: l.Dir,
+	})
+	if err != nil {
+		return err
+	}
+	l.onStop(srv.Close)
+	l.dns, l.tsig = srv, key
+	l.opts.Log("named: internal view %s, external view %s, up in %s, log %s", srv.Addr(named.Internal),
+		srv.Addr(named.External), time.Since(start).Round(time.Millisecond), srv.LogPath())
+
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.watchZones(wctx)
+	}()
+	l.onStop(func() error { cancel(); <-done; return nil })
+	return nil
+}
+
+// DNSAddr returns host:port of the lab's DNS view ("internal" or "external"), or "" when the lab
+// runs no DNS (Options.ACME unset).
+func (l *Lab) DNSAddr(view string) string {
+	if l.dns == nil {
+		return ""
+	}
+	return l.dns.Addr(named.View(view))
+}
+
+// watchZones keeps named's views in step with the DNS ConfigMaps until ctx ends: it lists them,
+// loads what changed, and lists again after every change a watch reports.
+func (l *Lab) watchZones(ctx context.Context) {
+	wc, err := client.NewWithWatch(l.Config, client.Options{Scheme: l.Client.Scheme()})
+	if err != nil {
+		l.opts.Log("zone watcher: %v", err)
+		return
+	}
+	loaded := map[named.View][]named.Zone{}
+	for ctx.Err() == nil {
+		rv, err := l.syncZones(ctx, loaded)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.opts.Log("zone watcher: %v", err)
+			}
+			sleep(ctx, zoneRetry)
+			continue
+		}
+		// From the listed version on, so that no change between the list and the watch is missed.
+		w, err := wc.Watch(ctx, &corev1.ConfigMapList{}, client.HasLabels{render.LabelView},
+			&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
+		if err != nil {
+			sleep(ctx, zoneRetry)
+			continue
+		}
+		waitEvent(ctx, w)
+	}
+}
+
+// waitEvent returns after the first event of w (including its end), or when ctx ends.
+func waitEvent(ctx context.Context, w watch.Interface) {
+	defer w.Stop()
+	select {
+	case <-w.ResultChan():
+	case <-ctx.Done():
+	}
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
+// syncZones lists the DNS ConfigMaps, loads into each view the zones that differ from loaded,
+// which it updates, and returns the list's resource version.
+func (l *Lab) syncZones(ctx context.Context, loaded map[named.View][]named.Zone) (string, error) {
+	var cms corev1.ConfigMapList
+	if err := l.Client.List(ctx, &cms, client.HasLabels{render.LabelView}); err != nil {
+		return "", fmt.Errorf("listing the DNS ConfigMaps: %w", err)
+	}
+	want := ZonesOf(cms.Items)
+	for _, v := range named.Views {
+		if slices.Equal(want[v], loaded[v]) {
+			continue
+		}
+		start := time.Now()
+		err := l.dns.SetZones(ctx, v, want[v])
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		// Tried once per content: a zone BIND rejects (say, a CNAME two deployments give
+		// different targets) stays as BIND served it before until a ConfigMap changes again.
+		loaded[v] = want[v]
+		if err != nil {
+			l.opts.Log("named: loading the %s view failed, BIND keeps what it served: %v", v, err)
+			continue
+		}
+		l.opts.Log("named: %s view loaded with %d zones in %s", v, len(want[v]), time.Since(start).Round(time.Millisecond))
+	}
+	return cms.ResourceVersion, nil
+}
+
+// ZonesOf returns, per view, the zones the DNS ConfigMaps cms hold, sorted by name: each zone's
+// body is the text of every ConfigMap's zone file for it, in namespace/name order. A ConfigMap's
+// view is its render.LabelView label; its zone files are its keys named render.ZoneKey.
+func ZonesOf(cms []corev1.ConfigMap) map[named.View][]named.Zone {
+	slices.SortFunc(cms, func(a, b corev1.ConfigMap) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	bodies := map[named.View]map[string][]string{}
+	for _, cm := range cms {
+		v := named.View(cm.Labels[render.LabelView])
+		if !slices.Contains(named.Views, v) {
+			continue
+		}
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
+			zone, ok := strings.CutSuffix(key, render.ZoneKey(""))
+			if !ok || zone == "" {
+				continue
+			}
+			if bodies[v] == nil {
+				bodies[v] = map[string][]string{}
+			}
+			bodies[v][zone] = append(bodies[v][zone], cm.Data[key])
+		}
+	}
+	out := map[named.View][]named.Zone{}
+	for v, zones := range bodies {
+		for _, name := range slices.Sorted(maps.Keys(zones)) {
+			out[v] = append(out[v], named.Zone{Name: name, Body: strings.Join(zones[name], "\n")})
+		}
+	}
+	return out
+}

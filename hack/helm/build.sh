@@ -16,35 +16,9 @@ set -euo pipefail
 HELM_VERSION=v4.3.1
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
+source ../lib/gobuild.sh
 
-CACHE_DIR="${UCDEPLOY_CACHE:-$HOME/.cache/ucdeploy}/helm-${HELM_VERSION#v}"
-out="$CACHE_DIR/helm"
-
-log() { echo "helm: $*" >&2; }
-
-got=$(go list -m -f '{{.Version}}' helm.sh/helm/v4)
-if [[ "$got" != "$HELM_VERSION" ]]; then
-	log "go.mod pins helm.sh/helm/v4 $got but build.sh expects $HELM_VERSION; update one of them"
-	exit 1
-fi
-
-if [[ -x "$out" ]]; then
-	log "helm $HELM_VERSION: cached"
-	echo "$out"
-	exit 0
-fi
-
-mkdir -p "$CACHE_DIR"
-tmp="$CACHE_DIR/.helm.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-
+check_pin helm helm.sh/helm/v4 "$HELM_VERSION"
 # helm stamps its version through internal/version; without it `helm version` says v4-dev.
-ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
-
-log "building helm $HELM_VERSION (first time, 3-10 min on 2 cores)..."
-start=$SECONDS
-CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp" helm.sh/helm/v4/cmd/helm
-"$tmp" version >/dev/null
-mv -f "$tmp" "$out"
-log "built helm in $((SECONDS - start))s"
-echo "$out"
+cached_build helm "$HELM_VERSION" helm.sh/helm/v4/cmd/helm \
+	"-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" "3-10 min on 2 cores" version

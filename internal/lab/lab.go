@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -282,4 +283,28 @@ func certManagerCRDs(root string) (string, error) {
 		return "", fmt.Errorf("cert-manager CRDs: %w", err)
 	}
 	return dir, nil
+}
+
+// SaveLogs copies the lab's logs (the control plane's helpers, cert-manager, Pebble, named) and
+// BIND's configuration and zone files into dir, keeping their paths below the lab directory, so
+// that a failed test leaves them behind (`go test -artifacts`).
+func (l *Lab) SaveLogs(dir string) error {
+	return filepath.WalkDir(l.Dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !slices.Contains([]string{".log", ".zone", ".conf"}, filepath.Ext(path)) {
+			return err
+		}
+		rel, err := filepath.Rel(l.Dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("saving the lab's logs: %w", err)
+		}
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("saving the lab's logs: %w", err)
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
 }

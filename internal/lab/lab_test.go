@@ -3,9 +3,6 @@ package lab
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +10,7 @@ import (
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,12 +95,8 @@ func TestLab(t *testing.T) {
 // cert-manager, Pebble, named): `go test -artifacts` leaves them in the output directory.
 func stopAtEnd(t *testing.T, l *Lab) {
 	t.Cleanup(func() {
-		logs, _ := filepath.Glob(filepath.Join(l.Dir, "*.log"))
-		more, _ := filepath.Glob(filepath.Join(l.Dir, "*", "named.log"))
-		for _, path := range append(logs, more...) {
-			if data, err := os.ReadFile(path); err == nil {
-				_ = os.WriteFile(filepath.Join(t.ArtifactDir(), filepath.Base(path)), data, 0o644)
-			}
+		if err := l.SaveLogs(t.ArtifactDir()); err != nil {
+			t.Error(err)
 		}
 		stop := time.Now()
 		if err := l.Stop(); err != nil {
@@ -146,20 +140,9 @@ func testCertificate(t *testing.T, l *Lab, issuer, other string, dnsNames []stri
 	if err := l.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: crt.Spec.SecretName}, secret); err != nil {
 		t.Fatalf("getting the Secret: %v", err)
 	}
-	var chain []*x509.Certificate
-	for rest := secret.Data[corev1.TLSCertKey]; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatalf("parsing tls.crt: %v", err)
-		}
-		chain = append(chain, c)
-	}
-	if len(chain) == 0 {
-		t.Fatal("tls.crt holds no certificate")
+	chain, err := pki.DecodeX509CertificateChainBytes(secret.Data[corev1.TLSCertKey])
+	if err != nil {
+		t.Fatalf("parsing tls.crt: %v", err)
 	}
 	leaf := chain[0]
 	t.Logf("tls.crt: %d certificates; leaf issued by %q", len(chain), leaf.Issuer.CommonName)

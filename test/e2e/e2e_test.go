@@ -7,7 +7,6 @@ package e2e
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/util/retry"
@@ -53,6 +53,7 @@ func TestRealIssuance(t *testing.T) {
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
+			saveLogsOnFailure(t, l)
 			_ = l.Stop()
 		}
 	})
@@ -68,28 +69,29 @@ func TestRealIssuance(t *testing.T) {
 	}
 
 	start := time.Now()
-	// The samples in parallel: each DNS-01 challenge waits a minute in cert-manager's self-check
-	// (internal/lab/certmanager.go), so one after another would take minutes each.
-	t.Run("samples", func(t *testing.T) {
-		for _, s := range labtest.Samples(t, l.Root) {
-			t.Run(s.Name, func(t *testing.T) {
-				t.Parallel()
-				testSample(t, l, kubeconfig, pools, s)
-			})
+	// Every sample applied at once, each in a namespace of its own, then checked one by one: each
+	// DNS-01 challenge waits a minute in cert-manager's self-check (internal/lab/certmanager.go),
+	// so issuing one sample after another would take minutes each.
+	samples := labtest.Samples(t, l.Root)
+	keys := make([]client.ObjectKey, len(samples))
+	for i, s := range samples {
+		ucd := s.DeepCopy()
+		ucd.Namespace = labtest.Namespace(t, l.Client, "e2e-")
+		if err := l.Client.Create(ctx, ucd); err != nil {
+			t.Fatal(err)
 		}
-	})
+		keys[i] = client.ObjectKeyFromObject(ucd)
+	}
+	for i, s := range samples {
+		t.Run(s.Name, func(t *testing.T) { testSample(t, l, kubeconfig, pools, s, keys[i]) })
+	}
 	t.Logf("every sample issued and verified in %s", time.Since(start).Round(time.Second))
 	checkCAA(t, l)
 
 	t.Run("spec change re-issues with the new name", func(t *testing.T) {
-		ns := labtest.Namespace(t, l.Client, "e2e-")
-		s := labtest.Sample(t, l.Root, "contoso-ee")
-		ucd := s.DeepCopy()
-		ucd.Namespace = ns
-		if err := l.Client.Create(ctx, ucd); err != nil {
-			t.Fatal(err)
-		}
-		key := client.ObjectKeyFromObject(ucd)
+		// The sample contoso-ee, issued above (an issuance over ACME takes over a minute).
+		key := keys[slices.IndexFunc(samples, func(s v1alpha1.UCDeployment) bool { return s.Name == "contoso-ee" })]
+		ns := key.Namespace
 		waitReady(t, l.Client, key)
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			u := &v1alpha1.UCDeployment{}
@@ -142,6 +144,7 @@ func TestRealIssuance(t *testing.T) {
 	t.Run("pkcs12 keystores, install scripts, export and renewal", func(t *testing.T) { testPKCS12(t, l, kubeconfig, pools) })
 
 	// Nothing the lab started outlives it.
+	saveLogsOnFailure(t, l)
 	if err := l.Stop(); err != nil {
 		t.Errorf("stopping the lab: %v", err)
 	}
@@ -155,16 +158,21 @@ func TestRealIssuance(t *testing.T) {
 	})
 }
 
-// testSample applies sample s in a namespace of its own, waits until it is Ready, and checks its
-// certificates against the plan and their CAs, its records in BIND, and `ucdeploy status`.
-func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x509.CertPool, s v1alpha1.UCDeployment) {
-	ns := labtest.Namespace(t, l.Client, "e2e-")
-	ucd := s.DeepCopy()
-	ucd.Namespace = ns
-	if err := l.Client.Create(context.Background(), ucd); err != nil {
-		t.Fatal(err)
+// saveLogsOnFailure keeps the lab's logs and zone files of a failed test (`go test -artifacts`).
+func saveLogsOnFailure(t *testing.T, l *lab.Lab) {
+	if !t.Failed() {
+		return
 	}
-	live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+	if err := l.SaveLogs(t.ArtifactDir()); err != nil {
+		t.Error(err)
+	}
+}
+
+// testSample waits until sample s, applied as key, is Ready, and checks its certificates against
+// the plan and their CAs, its records in BIND, and `ucdeploy status`.
+func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x509.CertPool, s v1alpha1.UCDeployment, key client.ObjectKey) {
+	live := waitReady(t, l.Client, key)
+	ns := key.Namespace
 	p := plan.Compute(s.Name, &s.Spec)
 	if len(live.Status.Certificates) != len(p.Certificates) {
 		t.Fatalf("status lists %d certificates, plan %d", len(live.Status.Certificates), len(p.Certificates))
@@ -183,18 +191,37 @@ func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x
 	checkStatusCommand(t, kubeconfig, live, p)
 }
 
-// checkRecords expects every planned record to answer as planned from BIND in its view
-// (internal/dnsverify): the lab loaded the zone files of the DNS ConfigMaps there.
+// checkRecords expects every record set of the plan (view, name, type) to answer from BIND in
+// its view (internal/dnsverify). Deployments that publish into the same zone share it in the lab,
+// as two $INCLUDEs in one zone file would (contoso-ee and contoso-se both publish contoso.com), so
+// a name two of them plan answers with the records of both: each record set is compared with the
+// union of what the lab's UCDeployments plan for it.
 func checkRecords(t *testing.T, l *lab.Lab, p plan.Plan) {
 	t.Helper()
+	key := func(r plan.Record) string { return r.View + " " + r.Name + " " + r.Type }
+	mine := map[string]bool{}
+	for _, r := range p.DNSRecords {
+		mine[key(r)] = true
+	}
 	nameservers := map[string][]string{
 		plan.ViewInternal: {l.DNSAddr(plan.ViewInternal)},
 		plan.ViewExternal: {l.DNSAddr(plan.ViewExternal)},
 	}
 	c := &dns.Client{Timeout: 2 * time.Second}
-	var res dnsverify.Result
 	labtest.Eventually(t, 30*time.Second, "every planned record answers from BIND", func() error {
-		res = dnsverify.Verify(context.Background(), c, p.DNSRecords, nameservers)
+		var all v1alpha1.UCDeploymentList
+		if err := l.Client.List(context.Background(), &all); err != nil {
+			return err
+		}
+		var want []plan.Record
+		for _, d := range all.Items {
+			for _, r := range plan.Compute(d.Name, &d.Spec).DNSRecords {
+				if mine[key(r)] {
+					want = append(want, r)
+				}
+			}
+		}
+		res := dnsverify.Verify(context.Background(), c, want, nameservers)
 		if !res.Verified() {
 			return fmt.Errorf("mismatches %+v, unreachable %+v", res.Mismatches, res.Unreachable)
 		}
@@ -327,20 +354,9 @@ func readChain(c client.Client, ns, name string) ([]*x509.Certificate, error) {
 	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
 		return nil, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	var chain []*x509.Certificate
-	for rest := s.Data[corev1.TLSCertKey]; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("Secret %s: tls.crt: %w", name, err)
-		}
-		chain = append(chain, cert)
-	}
-	if len(chain) == 0 {
-		return nil, fmt.Errorf("Secret %s: no PEM in tls.crt", name)
+	chain, err := pki.DecodeX509CertificateChainBytes(s.Data[corev1.TLSCertKey])
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: tls.crt: %w", name, err)
 	}
 	return chain, nil
 }

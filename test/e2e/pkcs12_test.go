@@ -55,7 +55,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 		t.Fatal(err)
 	}
 
-	for _, tc := range []struct {
+	cases := []struct {
 		sample  string
 		oldest  v1alpha1.WindowsVersion
 		cipher  string // what `openssl pkcs12 -info` names the encryption of the key bag
@@ -63,19 +63,24 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	}{
 		{"litware-seed", v1alpha1.WindowsServer2016, "pbeWithSHA1And3-KeyTripleDES-CBC", "3DES"},
 		{"tailspin-mail", v1alpha1.WindowsServer2019, "AES-256-CBC", "AES-256"},
-	} {
+	}
+	// Every deployment of this test applied at once, then checked one by one: an issuance over
+	// ACME takes over a minute (issuanceTimeout).
+	keys := make([]client.ObjectKey, len(cases))
+	for i, tc := range cases {
+		keys[i] = applySample(t, l, ns, tc.sample, "", &v1alpha1.PKCS12Spec{
+			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: secret.Name, Key: "password"}, OldestWindows: tc.oldest,
+		})
+	}
+	missingNS := labtest.Namespace(t, l.Client, "pkcs12-missing-")
+	missing := applySample(t, l, missingNS, "tailspin-mail", "", &v1alpha1.PKCS12Spec{
+		PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"}, OldestWindows: v1alpha1.WindowsServer2019,
+	})
+	built := applySample(t, l, ns, "tailspin-mail", "built", nil)
+
+	for i, tc := range cases {
 		t.Run(tc.sample+"/"+string(tc.oldest), func(t *testing.T) {
-			s := labtest.Sample(t, l.Root, tc.sample)
-			ucd := s.DeepCopy()
-			ucd.Namespace = ns
-			ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
-				PasswordSecretRef: v1alpha1.SecretKeyRef{Name: secret.Name, Key: "password"},
-				OldestWindows:     tc.oldest,
-			}
-			if err := l.Client.Create(ctx, ucd); err != nil {
-				t.Fatal(err)
-			}
-			live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+			live := waitReady(t, l.Client, keys[i])
 			p := plan.Compute(live.Name, &live.Spec)
 			for _, cs := range live.Status.Certificates {
 				if cs.Revision == nil || *cs.Revision != 1 {
@@ -113,18 +118,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	}
 
 	t.Run("a missing password Secret is reported and recovered from", func(t *testing.T) {
-		ns := labtest.Namespace(t, l.Client, "pkcs12-missing-")
-		sample := labtest.Sample(t, l.Root, "tailspin-mail")
-		ucd := sample.DeepCopy()
-		ucd.Namespace = ns
-		ucd.Spec.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{
-			PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"},
-			OldestWindows:     v1alpha1.WindowsServer2019,
-		}
-		if err := l.Client.Create(ctx, ucd); err != nil {
-			t.Fatal(err)
-		}
-		key := client.ObjectKeyFromObject(ucd)
+		ns, key := missingNS, missing
 		// The status names the missing reference on every certificate, and Ready stays False.
 		labtest.Eventually(t, 60*time.Second, "the status to name the missing password Secret", func() error {
 			live := &v1alpha1.UCDeployment{}
@@ -155,14 +149,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	})
 
 	t.Run("export builds the PFX without a keystore", func(t *testing.T) {
-		s := labtest.Sample(t, l.Root, "tailspin-mail")
-		ucd := s.DeepCopy()
-		ucd.Namespace = ns
-		ucd.Name = "built"
-		if err := l.Client.Create(ctx, ucd); err != nil {
-			t.Fatal(err)
-		}
-		live := waitReady(t, l.Client, client.ObjectKeyFromObject(ucd))
+		live := waitReady(t, l.Client, built)
 		p := plan.Compute(live.Name, &live.Spec)
 		pwFile := filepath.Join(t.TempDir(), "pw")
 		if err := os.WriteFile(pwFile, []byte("Built-passw0rd\n"), 0o600); err != nil {
@@ -255,6 +242,23 @@ func runExport(t *testing.T, kubeconfig, ns, name string, args ...string) int {
 		t.Logf("ucdeploy export: %s%s", stdout.String(), stderr.String())
 	}
 	return code
+}
+
+// applySample creates sample in namespace ns, renamed to name unless it is empty, with pkcs12 as
+// its spec.certificates.pkcs12, and returns its key.
+func applySample(t *testing.T, l *lab.Lab, ns, sample, name string, pkcs12 *v1alpha1.PKCS12Spec) client.ObjectKey {
+	t.Helper()
+	s := labtest.Sample(t, l.Root, sample)
+	ucd := s.DeepCopy()
+	ucd.Namespace = ns
+	if name != "" {
+		ucd.Name = name
+	}
+	ucd.Spec.Certificates.PKCS12 = pkcs12
+	if err := l.Client.Create(context.Background(), ucd); err != nil {
+		t.Fatal(err)
+	}
+	return client.ObjectKeyFromObject(ucd)
 }
 
 // checkPFX opens a PFX with go-pkcs12 and checks that it holds the planned leaf (SANs and CN),

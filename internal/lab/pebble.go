@@ -173,11 +173,11 @@ func (p *pebble) fetchRoot(ctx context.Context) (*x509.Certificate, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("Pebble's root: status %d, %v", resp.StatusCode, err)
+		return nil, fmt.Errorf("reading Pebble's root: status %d, %v", resp.StatusCode, err)
 	}
 	block, _ := pem.Decode(body)
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("Pebble's /roots/0 is not a PEM certificate")
+		return nil, fmt.Errorf("reading Pebble's root: /roots/0 is not a PEM certificate")
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {

@@ -101,6 +101,12 @@ func TestDNSRecordsVerified(t *testing.T) {
 		t.Errorf("message %q does not name the silent nameserver", msg)
 	}
 
+	stopVerifying(t, key)
+}
+
+// stopVerifying removes spec.dns.verify and waits until DNSRecordsVerified is gone.
+func stopVerifying(t *testing.T, key client.ObjectKey) {
+	t.Helper()
 	setVerify(t, key, nil)
 	eventually(t, 30*time.Second, "DNSRecordsVerified removed", func() error {
 		if c := condition(get(t, key), v1alpha1.ConditionDNSRecordsVerified); c != "" {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -44,7 +46,9 @@ func TestRealIssuance(t *testing.T) {
 		CertManager:      true,
 		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
-			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour}},
+			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour,
+				// The lab's BIND serves on loopback (internal/lab/named).
+				DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}},
 		Log: func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
 	})
 	if err != nil {
@@ -141,6 +145,8 @@ func TestRealIssuance(t *testing.T) {
 		})
 	})
 
+	t.Run("DNSRecordsVerified follows a wrong nameserver", func(t *testing.T) { testWrongNameserver(t, l) })
+
 	t.Run("pkcs12 keystores, install scripts, export and renewal", func(t *testing.T) { testPKCS12(t, l, kubeconfig, pools) })
 
 	// Nothing the lab started outlives it.
@@ -189,6 +195,65 @@ func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x
 	}
 	checkRecords(t, l, p)
 	checkStatusCommand(t, kubeconfig, live, p)
+}
+
+// verifyAt is a spec.dns.verify naming one nameserver per view, every 30 s (the shortest
+// interval): a pass that ran before the lab loaded the records is repeated soon.
+func verifyAt(internal, external string) *v1alpha1.DNSVerifySpec {
+	return &v1alpha1.DNSVerifySpec{
+		Internal: &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(internal)}},
+		External: &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(external)}},
+		Interval: &metav1.Duration{Duration: 30 * time.Second},
+	}
+}
+
+// testWrongNameserver verifies the records of a deployment at the lab's BIND (spec.dns.verify),
+// then points its external view at the internal view's address: DNSRecordsVerified goes False
+// naming the external records, and True again once fixed. tailspin-mail shares no name with
+// another sample (contoso-ee and contoso-se share contoso.com, whose names then answer with the
+// records of both, as they would in one real zone).
+func testWrongNameserver(t *testing.T, l *lab.Lab) {
+	ns := labtest.Namespace(t, l.Client, "e2e-")
+	s := labtest.Sample(t, l.Root, "tailspin-mail")
+	ucd := s.DeepCopy()
+	ucd.Namespace = ns
+	ucd.Spec.DNS.Verify = verifyAt(l.DNSAddr(plan.ViewInternal), l.DNSAddr(plan.ViewExternal))
+	if err := l.Client.Create(context.Background(), ucd); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(ucd)
+	labtest.WaitCondition(t, l.Client, key, v1alpha1.ConditionDNSRecordsVerified, "True/"+v1alpha1.ReasonRecordsVerified, 90*time.Second)
+	setVerify := func(v *v1alpha1.DNSVerifySpec) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			u := &v1alpha1.UCDeployment{}
+			if err := l.Client.Get(context.Background(), key, u); err != nil {
+				return err
+			}
+			u.Spec.DNS.Verify = v
+			return l.Client.Update(context.Background(), u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setVerify(verifyAt(l.DNSAddr(plan.ViewInternal), l.DNSAddr(plan.ViewInternal)))
+	live := labtest.WaitCondition(t, l.Client, key, v1alpha1.ConditionDNSRecordsVerified, "False/"+v1alpha1.ReasonRecordsMismatched, 30*time.Second)
+	p := plan.Compute(live.Name, &live.Spec)
+	external := map[string]bool{}
+	for _, r := range p.RecordsFor(plan.ViewExternal) {
+		external[r.Name] = true
+	}
+	if len(live.Status.DNS.Mismatches) == 0 {
+		t.Fatal("DNSRecordsVerified is False without mismatches")
+	}
+	for _, m := range live.Status.DNS.Mismatches {
+		if m.View != v1alpha1.ExternalView || !external[m.Name] || m.Nameserver != l.DNSAddr(plan.ViewInternal) {
+			t.Errorf("mismatch %+v: want a planned external record asked at the internal view", m)
+		}
+	}
+	setVerify(verifyAt(l.DNSAddr(plan.ViewInternal), l.DNSAddr(plan.ViewExternal)))
+	labtest.WaitCondition(t, l.Client, key, v1alpha1.ConditionDNSRecordsVerified, "True/"+v1alpha1.ReasonRecordsVerified, 30*time.Second)
 }
 
 // checkRecords expects every record set of the plan (view, name, type) to answer from BIND in

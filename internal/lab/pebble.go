@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -159,7 +160,7 @@ func pebbleBinary(root string) (string, error) {
 func (p *pebble) fetchRoot(ctx context.Context) (*x509.Certificate, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(p.tlsCA) {
-		return nil, fmt.Errorf("the Pebble serving CA is not PEM")
+		return nil, errors.New("the Pebble serving CA is not PEM")
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.management+"/roots/0", nil)
@@ -173,11 +174,11 @@ func (p *pebble) fetchRoot(ctx context.Context) (*x509.Certificate, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("Pebble's root: status %d, %v", resp.StatusCode, err)
+		return nil, fmt.Errorf("reading Pebble's root: status %d, %v", resp.StatusCode, err)
 	}
 	block, _ := pem.Decode(body)
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("Pebble's /roots/0 is not a PEM certificate")
+		return nil, errors.New("the answer of Pebble's /roots/0 is not a PEM certificate")
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {

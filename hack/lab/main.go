@@ -43,7 +43,9 @@ func main() {
 	once := fs.Bool("once", false, "exit after printing the summary")
 	file := fs.String("f", os.Getenv("DEMO"), "UCDeployment YAML to apply (default: every file in config/samples)")
 	kubeconfig := fs.String("write-kubeconfig", "lab.kubeconfig", "where to write the lab's admin kubeconfig")
-	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the deployments to become Ready")
+	// Over ACME a certificate takes a minute or more per name it shares with another deployment
+	// (cert-manager's self-check waits 60 s, and runs one challenge per name at a time).
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the deployments to become Ready")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

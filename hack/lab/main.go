@@ -43,7 +43,9 @@ func main() {
 	once := fs.Bool("once", false, "exit after printing the summary")
 	file := fs.String("f", os.Getenv("DEMO"), "UCDeployment YAML to apply (default: every file in config/samples)")
 	kubeconfig := fs.String("write-kubeconfig", "lab.kubeconfig", "where to write the lab's admin kubeconfig")
-	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the deployments to become Ready")
+	// Over ACME a certificate takes a minute or more per name it shares with another deployment
+	// (cert-manager's self-check waits 60 s, and runs one challenge per name at a time).
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the deployments to become Ready")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,7 +63,8 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		CertManager:      true,
 		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
-			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute}},
+			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute,
+				DNSVerifyNameservers: lab.LoopbackNetworks}},
 		Log: say,
 	})
 	if err != nil {
@@ -92,6 +95,9 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	for i := range deployments {
 		d := &deployments[i]
 		d.Namespace = ns
+		if d.Spec.DNS.Verify == nil {
+			d.Spec.DNS.Verify = l.DNSVerify() // the lab's BIND, both views
+		}
 		if err := l.Client.Create(ctx, d); err != nil {
 			return fmt.Errorf("applying %s: %w", d.Name, err)
 		}
@@ -104,6 +110,9 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		}
 	}
 	if err != nil {
+		return err
+	}
+	if err := waitVerified(ctx, say, l.Client, ns, deployments, timeout); err != nil {
 		return err
 	}
 	if err := l.WriteAdminKubeconfig(kubeconfig); err != nil {
@@ -179,6 +188,39 @@ func load(root, file string) ([]v1alpha1.UCDeployment, []*unstructured.Unstructu
 	}
 	ds, err := decode.Decode(file, bytes.Join(deployments, []byte("\n---\n")))
 	return ds, others, err
+}
+
+// waitVerified waits until the controller has verified every deployment's records against the
+// lab's BIND (DNSRecordsVerified True or False for the current generation) and prints the
+// verdicts. A False is reported, not fatal: deployments that publish the same names into one zone
+// (the samples contoso-ee and contoso-se both publish contoso.com) share the lab's one BIND, and
+// each then sees the other's records as well. A verdict that does not come (a nameserver that
+// does not answer, verification disabled) is an error: the lab is broken.
+func waitVerified(ctx context.Context, say func(string, ...any), c client.Client, ns string, ds []v1alpha1.UCDeployment, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var lines, pending []string
+		for _, d := range ds {
+			live := &v1alpha1.UCDeployment{}
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: d.Name}, live); err != nil {
+				return err
+			}
+			cond := meta.FindStatusCondition(live.Status.Conditions, v1alpha1.ConditionDNSRecordsVerified)
+			if cond == nil || cond.Status == metav1.ConditionUnknown || cond.ObservedGeneration != live.Generation {
+				pending = append(pending, fmt.Sprintf("%s (%v)", live.Name, cond))
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("    %s: %s=%s (%s) %s", live.Name, cond.Type, cond.Status, cond.Reason, cond.Message))
+		}
+		if len(pending) == 0 {
+			say("DNS records verified against the lab's BIND (spec.dns.verify):\n%s\n", strings.Join(lines, "\n"))
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("no DNSRecordsVerified verdict after %s: %s", timeout, strings.Join(pending, "; "))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // waitReady waits until every deployment is Ready for its current generation and returns them.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"time"
 
@@ -61,6 +62,16 @@ func (l *Lab) ACMEDirectory() string {
 		return ""
 	}
 	return l.acme.directory
+}
+
+// ACMEIntermediate returns the intermediate CA that signs what the lab's Pebble issues, read from
+// its management interface (/intermediates/0); with Pebble's root (CACertificate) it is the chain
+// a public certificate of the lab must have.
+func (l *Lab) ACMEIntermediate(ctx context.Context) (*x509.Certificate, error) {
+	if l.acme == nil {
+		return nil, errors.New("the lab runs no ACME CA (Options.ACME)")
+	}
+	return l.acme.fetch(ctx, "/intermediates/0")
 }
 
 // acmeIssuer returns the objects of the ACME ClusterIssuer PublicIssuer: the Secret with the TSIG

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -74,6 +76,25 @@ func (l *Lab) DNSAddr(view string) string {
 		return ""
 	}
 	return l.dns.Addr(named.View(view))
+}
+
+// LoopbackNetworks are the networks of the lab's nameservers (127.0.0.1 and ::1), for a
+// manager's --dns-verify-nameservers.
+var LoopbackNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// DNSVerify returns a spec.dns.verify that points each view at the lab's nameserver of that view,
+// with the shortest interval the CRD allows; nil when the lab runs no DNS.
+func (l *Lab) DNSVerify() *v1alpha1.DNSVerifySpec {
+	if l.dns == nil {
+		return nil
+	}
+	view := func(v named.View) *v1alpha1.DNSViewVerify {
+		return &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(l.dns.Addr(v))}}
+	}
+	return &v1alpha1.DNSVerifySpec{
+		Internal: view(named.Internal), External: view(named.External),
+		Interval: &metav1.Duration{Duration: 30 * time.Second},
+	}
 }
 
 // watchZones keeps named's views in step with the DNS ConfigMaps until ctx ends: it lists them,

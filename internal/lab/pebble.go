@@ -131,7 +131,7 @@ func (l *Lab) startPebble(ctx context.Context, dnsServer string) (*pebble, error
 	p := &pebble{directory: "https://" + c.ListenAddress + "/dir", tlsCA: tlsCA, management: "https://" + c.ManagementListenAddress}
 	var lastErr error
 	err = proc.waitUntil(ctx, pebbleStartTimeout, "serving its root CA", func() bool {
-		p.root, lastErr = p.fetchRoot(ctx)
+		p.root, lastErr = p.fetch(ctx, "/roots/0")
 		return lastErr == nil
 	})
 	if err != nil {
@@ -155,34 +155,35 @@ func pebbleBinary(root string) (string, error) {
 	return lines[len(lines)-1], nil
 }
 
-// fetchRoot reads Pebble's root CA certificate from its management interface. Pebble makes a new
-// root every time it starts.
-func (p *pebble) fetchRoot(ctx context.Context) (*x509.Certificate, error) {
+// fetch reads a CA certificate from Pebble's management interface: /roots/0 is its root,
+// /intermediates/0 the intermediate that signs what it issues. Pebble makes new ones every time
+// it starts.
+func (p *pebble) fetch(ctx context.Context, path string) (*x509.Certificate, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(p.tlsCA) {
-		return nil, fmt.Errorf("the Pebble serving CA is not PEM")
+		return nil, errors.New("the Pebble serving CA is not PEM")
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.management+"/roots/0", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.management+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("requesting Pebble's root: %w", err)
+		return nil, fmt.Errorf("requesting Pebble's %s: %w", path, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("requesting Pebble's root: %w", err)
+		return nil, fmt.Errorf("requesting Pebble's %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("reading Pebble's root: status %d, %v", resp.StatusCode, err)
+		return nil, fmt.Errorf("reading Pebble's %s: status %d, %v", path, resp.StatusCode, err)
 	}
 	block, _ := pem.Decode(body)
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("reading Pebble's root: /roots/0 is not a PEM certificate")
+		return nil, fmt.Errorf("the answer of Pebble's %s is not a PEM certificate", path)
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("parsing Pebble's root: %w", err)
+		return nil, fmt.Errorf("parsing Pebble's %s: %w", path, err)
 	}
 	return root, nil
 }

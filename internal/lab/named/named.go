@@ -227,6 +227,9 @@ func (s *Server) run() error {
 	s.cmd = exec.Command(Binary, "-f", "-c", s.configPath(), "-n", "1")
 	s.cmd.Dir = s.dir
 	s.cmd.Stdout, s.cmd.Stderr = stderr, stderr
+	// Killed by the kernel when the test or lab process dies without closing the server, so that
+	// no named is left behind holding its ports.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", Binary, err)
 	}

@@ -23,9 +23,11 @@ import (
 )
 
 // Eventually polls f until it returns nil, failing the test with f's last error after timeout.
+// It may run in a Cleanup function, where the test's own context is already cancelled, so only
+// timeout bounds it.
 func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	if err := Poll(t.Context(), timeout, f); err != nil {
+	if err := Poll(context.Background(), timeout, f); err != nil {
 		t.Fatalf("%s: not true after %s: %v", what, timeout, err)
 	}
 }

@@ -455,80 +455,112 @@ func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
 // writeArchive writes the tarball: an OCI image layout whose index.json names idx, plus a
 // docker manifest.json naming host, one of idx's images.
 func writeArchive(path string, idx v1.ImageIndex, host v1.Image, ref name.Tag, mtime time.Time) error {
-	blobs := map[v1.Hash][]byte{}
-	add := func(h v1.Hash, data []byte) { blobs[h] = data }
-
-	rawIdx, err := idx.RawManifest()
+	blobs, idxDigest, err := indexBlobs(idx)
 	if err != nil {
 		return err
+	}
+	indexJSON, err := layoutIndexJSON(idx, idxDigest, ref)
+	if err != nil {
+		return err
+	}
+	manifestJSON, err := dockerManifestJSON(host, ref)
+	if err != nil {
+		return err
+	}
+	return writeTar(path, mtime, [][2]string{
+		{"oci-layout", `{"imageLayoutVersion":"1.0.0"}`},
+		{"index.json", string(indexJSON)},
+		{"manifest.json", string(manifestJSON)},
+	}, blobs)
+}
+
+// indexBlobs returns every blob of idx by digest (its manifest, and each image's manifest,
+// config and layers), each checked to hash to its name, and idx's own digest.
+func indexBlobs(idx v1.ImageIndex) (map[v1.Hash][]byte, v1.Hash, error) {
+	blobs := map[v1.Hash][]byte{}
+	rawIdx, err := idx.RawManifest()
+	if err != nil {
+		return nil, v1.Hash{}, err
 	}
 	idxDigest, err := idx.Digest()
 	if err != nil {
-		return err
+		return nil, v1.Hash{}, err
 	}
-	add(idxDigest, rawIdx)
+	blobs[idxDigest] = rawIdx
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return err
+		return nil, v1.Hash{}, err
 	}
 	for _, desc := range im.Manifests {
 		img, err := idx.Image(desc.Digest)
 		if err != nil {
-			return err
+			return nil, v1.Hash{}, err
 		}
-		raw, err := img.RawManifest()
-		if err != nil {
-			return err
-		}
-		add(desc.Digest, raw)
-		cfgName, err := img.ConfigName()
-		if err != nil {
-			return err
-		}
-		rawCfg, err := img.RawConfigFile()
-		if err != nil {
-			return err
-		}
-		add(cfgName, rawCfg)
-		layers, err := img.Layers()
-		if err != nil {
-			return err
-		}
-		for _, l := range layers {
-			d, err := l.Digest()
-			if err != nil {
-				return err
-			}
-			rc, err := l.Compressed()
-			if err != nil {
-				return err
-			}
-			data, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				return err
-			}
-			add(d, data)
+		if err := imageBlobs(img, desc.Digest, blobs); err != nil {
+			return nil, v1.Hash{}, err
 		}
 	}
 	// Every blob is what its name says.
 	for h, data := range blobs {
 		got, _, err := v1.SHA256(bytes.NewReader(data))
 		if err != nil {
-			return err
+			return nil, v1.Hash{}, err
 		}
 		if got != h {
-			return fmt.Errorf("blob %s hashes to %s", h, got)
+			return nil, v1.Hash{}, fmt.Errorf("blob %s hashes to %s", h, got)
 		}
 	}
+	return blobs, idxDigest, nil
+}
 
-	// index.json: the single entry is the multi-platform index, named as docker save names
-	// what it saves (containerd's image name and the OCI ref name, the tag).
-	idxSize, err := idx.Size()
+// imageBlobs adds img's manifest (as digest), config and compressed layers to blobs.
+func imageBlobs(img v1.Image, digest v1.Hash, blobs map[v1.Hash][]byte) error {
+	raw, err := img.RawManifest()
 	if err != nil {
 		return err
 	}
-	layoutIndex := v1.IndexManifest{
+	blobs[digest] = raw
+	cfgName, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	rawCfg, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	blobs[cfgName] = rawCfg
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		rc, err := l.Compressed()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		blobs[d] = data
+	}
+	return nil
+}
+
+// layoutIndexJSON is the layout's index.json: the single entry is the multi-platform index,
+// named as docker save names what it saves (containerd's image name and the OCI ref name, the
+// tag).
+func layoutIndexJSON(idx v1.ImageIndex, idxDigest v1.Hash, ref name.Tag) ([]byte, error) {
+	idxSize, err := idx.Size()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v1.IndexManifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIImageIndex,
 		Manifests: []v1.Descriptor{{
@@ -540,34 +572,33 @@ func writeArchive(path string, idx v1.ImageIndex, host v1.Image, ref name.Tag, m
 				"org.opencontainers.image.ref.name": ref.TagStr(),
 			},
 		}},
-	}
-	indexJSON, err := json.Marshal(layoutIndex)
-	if err != nil {
-		return err
-	}
+	})
+}
 
-	// manifest.json: the docker save view of the host image.
+// dockerManifestJSON is manifest.json: the docker save view of the host image.
+func dockerManifestJSON(host v1.Image, ref name.Tag) ([]byte, error) {
 	cfgName, err := host.ConfigName()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hostLayers, err := host.Layers()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dm := dockerManifest{Config: blobPath(cfgName), RepoTags: []string{dockerTag(ref)}}
 	for _, l := range hostLayers {
 		d, err := l.Digest()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		dm.Layers = append(dm.Layers, blobPath(d))
 	}
-	manifestJSON, err := json.Marshal([]dockerManifest{dm})
-	if err != nil {
-		return err
-	}
+	return json.Marshal([]dockerManifest{dm})
+}
 
+// writeTar writes the archive: files (name, content) in order, the blobs directories, then the
+// blobs sorted by digest, every entry with mtime, so that the archive is reproducible.
+func writeTar(path string, mtime time.Time, files [][2]string, blobs map[v1.Hash][]byte) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -584,13 +615,10 @@ func writeArchive(path string, idx v1.ImageIndex, host v1.Image, ref name.Tag, m
 	dir := func(name string) error {
 		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: mtime, Format: tar.FormatUSTAR})
 	}
-	err = errors.Join(
-		write("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)),
-		write("index.json", indexJSON),
-		write("manifest.json", manifestJSON),
-		dir("blobs"),
-		dir("blobs/sha256"),
-	)
+	for _, file := range files {
+		err = errors.Join(err, write(file[0], []byte(file[1])))
+	}
+	err = errors.Join(err, dir("blobs"), dir("blobs/sha256"))
 	hashes := make([]v1.Hash, 0, len(blobs))
 	for h := range blobs {
 		hashes = append(hashes, h)

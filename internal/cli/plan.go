@@ -67,22 +67,10 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ucdeploy plan: --role goes with -o install")
 		return ExitInvalidArgs
 	}
-	issued := time.Now()
-	if *at != "" {
-		var err error
-		if issued, err = time.Parse(time.DateOnly, *at); err != nil {
-			fmt.Fprintf(stderr, "ucdeploy plan: --at %q is not a day such as 2027-03-15\n", *at)
-			return ExitInvalidArgs
-		}
-	}
-	opts := []plan.Option{plan.IssuedOn(issued)}
-	if *publicIssuer != "" {
-		o, err := acmeOption(*publicIssuer)
-		if err != nil {
-			fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
-			return ExitInvalidArgs
-		}
-		opts = append(opts, o)
+	opts, err := planOptions(*at, *publicIssuer)
+	if err != nil {
+		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
+		return ExitInvalidArgs
 	}
 	data, err := readInput(*file, stdin)
 	if err != nil {
@@ -123,6 +111,26 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ucdeploy plan: the plan has Error findings; a controller would apply nothing until they are fixed")
 	}
 	return status
+}
+
+// planOptions are the planner's options of --at (default today) and --public-issuer.
+func planOptions(at, publicIssuer string) ([]plan.Option, error) {
+	issued := time.Now()
+	if at != "" {
+		var err error
+		if issued, err = time.Parse(time.DateOnly, at); err != nil {
+			return nil, fmt.Errorf("--at %q is not a day such as 2027-03-15", at)
+		}
+	}
+	opts := []plan.Option{plan.IssuedOn(issued)}
+	if publicIssuer != "" {
+		o, err := acmeOption(publicIssuer)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
 }
 
 // acmeOption parses --public-issuer: acme, or acme:<profile> with a profile the planner knows.

@@ -68,22 +68,7 @@ func RunCertManager(ctx context.Context, o CertManagerOptions) (*CertManager, er
 	cm := &CertManager{cancel: cancel, logFile: logFile}
 	fail := func(err error) (*CertManager, error) { return nil, errors.Join(err, cm.Stop()) }
 
-	cf, err := controllerpkg.NewContextFactory(cmCtx, controllerpkg.ContextOptions{
-		Kubeconfig:         o.Kubeconfig,
-		KubernetesAPIQPS:   100, // only used when the API server has no priority and fairness
-		KubernetesAPIBurst: 200,
-		IssuerOptions:      controllerpkg.IssuerOptions{ClusterResourceNamespace: ClusterResourceNamespace},
-		// cert-manager's own default (its flag --max-concurrent-challenges); zero schedules none.
-		SchedulerOptions: controllerpkg.SchedulerOptions{MaxConcurrentChallenges: 60},
-		ACMEOptions: controllerpkg.ACMEOptions{
-			DNS01Nameservers:      o.DNS01Nameservers,
-			DNS01CheckRetryPeriod: dns01CheckRetryPeriod,
-		},
-		CertificateOptions: controllerpkg.CertificateOptions{
-			CertificateRequestMinimumBackoffDuration: time.Second,
-			CertificateRequestMaximumBackoffDuration: 10 * time.Second,
-		},
-	})
+	cf, err := controllerpkg.NewContextFactory(cmCtx, contextOptions(o))
 	if err != nil {
 		return fail(fmt.Errorf("cert-manager context: %w", err))
 	}
@@ -133,6 +118,26 @@ func RunCertManager(ctx context.Context, o CertManagerOptions) (*CertManager, er
 		}
 	}
 	return cm, nil
+}
+
+// contextOptions are the options of the controllers' shared context.
+func contextOptions(o CertManagerOptions) controllerpkg.ContextOptions {
+	return controllerpkg.ContextOptions{
+		Kubeconfig:         o.Kubeconfig,
+		KubernetesAPIQPS:   100, // only used when the API server has no priority and fairness
+		KubernetesAPIBurst: 200,
+		IssuerOptions:      controllerpkg.IssuerOptions{ClusterResourceNamespace: ClusterResourceNamespace},
+		// cert-manager's own default (its flag --max-concurrent-challenges); zero schedules none.
+		SchedulerOptions: controllerpkg.SchedulerOptions{MaxConcurrentChallenges: 60},
+		ACMEOptions: controllerpkg.ACMEOptions{
+			DNS01Nameservers:      o.DNS01Nameservers,
+			DNS01CheckRetryPeriod: dns01CheckRetryPeriod,
+		},
+		CertificateOptions: controllerpkg.CertificateOptions{
+			CertificateRequestMinimumBackoffDuration: time.Second,
+			CertificateRequestMaximumBackoffDuration: 10 * time.Second,
+		},
+	}
 }
 
 // Stop stops the controllers and waits for them and their informers: informers stop with the

@@ -110,11 +110,11 @@ func waitCertificates(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan) map
 // checkConfigMaps checks both DNS ConfigMaps: zone files load in BIND, records.json is the plan's.
 func checkConfigMaps(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan) {
 	t.Helper()
-	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
 		cm := &corev1.ConfigMap{}
-		key := client.ObjectKey{Namespace: ucd.Namespace, Name: ucd.Name + "-dns-" + view}
+		key := client.ObjectKey{Namespace: ucd.Namespace, Name: ucd.Name + "-dns-" + string(view)}
 		eventually(t, 30*time.Second, "ConfigMap "+key.Name, func() error { return k8s.Get(context.Background(), key, cm) })
-		if cm.Labels["uc.ucdeploy.io/view"] != view || !metav1.IsControlledBy(cm, ucd) {
+		if cm.Labels["uc.ucdeploy.io/view"] != string(view) || !metav1.IsControlledBy(cm, ucd) {
 			t.Errorf("%s: labels %v owners %v", key.Name, cm.Labels, cm.OwnerReferences)
 		}
 		records := p.RecordsFor(view)

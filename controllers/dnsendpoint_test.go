@@ -159,7 +159,7 @@ func TestDNSEndpointForeignObject(t *testing.T) {
 // checkDNSEndpoints checks that exactly the DNSEndpoints of views exist for ucd and that their
 // endpoints are the plan's records in external-dns's target formats, one endpoint per name and
 // type.
-func checkDNSEndpoints(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan, views ...string) {
+func checkDNSEndpoints(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan, views ...plan.View) {
 	t.Helper()
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(dnsEndpointGVK.GroupVersion().WithKind("DNSEndpointList"))
@@ -172,7 +172,7 @@ func checkDNSEndpoints(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan, vi
 			have = append(have, e.GetName())
 		}
 		for _, v := range views {
-			want = append(want, ucd.Name+"-dns-"+v)
+			want = append(want, ucd.Name+"-dns-"+string(v))
 		}
 		slices.Sort(have)
 		slices.Sort(want)
@@ -188,7 +188,7 @@ func checkDNSEndpoints(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan, vi
 			t.Errorf("%s: labels %v owners %v", e.GetName(), e.GetLabels(), e.GetOwnerReferences())
 		}
 		want := map[string]bool{}
-		for _, r := range p.RecordsFor(view) {
+		for _, r := range p.RecordsFor(plan.View(view)) {
 			want[fmt.Sprintf("%s %s %d %s", r.Name, r.Type, r.TTL, externalDNSTarget(t, r))] = true
 		}
 		have := map[string]bool{}

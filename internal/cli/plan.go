@@ -59,7 +59,8 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucdeploy plan: unknown output format %q (want one of %s)\n", *output, strings.Join(formats, ", "))
 		return ExitInvalidArgs
 	}
-	if *view != "" && *view != plan.ViewInternal && *view != plan.ViewExternal {
+	selected := plan.View(*view)
+	if selected != "" && selected != plan.ViewInternal && selected != plan.ViewExternal {
 		fmt.Fprintf(stderr, "ucdeploy plan: unknown view %q (want internal or external)\n", *view)
 		return ExitInvalidArgs
 	}
@@ -90,8 +91,8 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if p.HasErrors() {
 			status = ExitPlanErrors
 		}
-		if *view != "" {
-			p.DNSRecords = p.RecordsFor(*view)
+		if selected != "" {
+			p.DNSRecords = p.RecordsFor(selected)
 		}
 		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
 		if *output == "install" {
@@ -103,7 +104,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			docs[i].install = text
 		}
 	}
-	if err := writeAll(stdout, *output, *view, docs); err != nil {
+	if err := writeAll(stdout, *output, selected, docs); err != nil {
 		fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
 		return ExitInvalidArgs
 	}
@@ -197,7 +198,7 @@ func installOutput(d *v1alpha1.UCDeployment, p plan.Plan, role string) (string, 
 
 // writeAll prints the plans: -o json one JSON object for one document and one JSON array for
 // several, every other format one section per document.
-func writeAll(w io.Writer, format, view string, docs []document) error {
+func writeAll(w io.Writer, format string, view plan.View, docs []document) error {
 	if format == "json" {
 		var v any = docs
 		if len(docs) == 1 {
@@ -219,10 +220,10 @@ func writeAll(w io.Writer, format, view string, docs []document) error {
 }
 
 // write prints one deployment's plan; index > 0 separates it from the previous one.
-func write(w io.Writer, format, view string, d document, index int) error {
-	views := []string{plan.ViewInternal, plan.ViewExternal}
+func write(w io.Writer, format string, view plan.View, d document, index int) error {
+	views := []plan.View{plan.ViewInternal, plan.ViewExternal}
 	if view != "" {
-		views = []string{view}
+		views = []plan.View{view}
 	}
 	p := d.Plan
 	header := fmt.Sprintf("UCDeployment %s", qualified(d))
@@ -241,7 +242,7 @@ func write(w io.Writer, format, view string, d document, index int) error {
 		var sb strings.Builder
 		for _, v := range views {
 			fmt.Fprintf(&sb, "; ===== %s view =====\n", v)
-			sb.WriteString(zone.Text(p.RecordsFor(v), header+" ("+v+" view)"))
+			sb.WriteString(zone.Text(p.RecordsFor(v), header+" ("+string(v)+" view)"))
 		}
 		out = sb.String()
 	case "install":

@@ -72,7 +72,7 @@ func TestSampleZonesLoadInBIND(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, zoneOut, _ := runPlan("-f", f, "-o", "zone")
-		for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+		for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
 			records := p.RecordsFor(view)
 			for _, z := range zone.Zones(records) {
 				text := zone.File(z, zone.Records(z, records), "test")

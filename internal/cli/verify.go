@@ -33,9 +33,9 @@ type nameserverFlags map[string][]string
 // String returns the flags as given, sorted by view.
 func (n nameserverFlags) String() string {
 	var parts []string
-	for _, view := range []string{plan.ViewInternal, plan.ViewExternal} {
-		for _, ns := range n[view] {
-			parts = append(parts, view+"="+ns)
+	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
+		for _, ns := range n[string(view)] {
+			parts = append(parts, string(view)+"="+ns)
 		}
 	}
 	return strings.Join(parts, ",")
@@ -44,7 +44,7 @@ func (n nameserverFlags) String() string {
 // Set adds one view=host:port.
 func (n nameserverFlags) Set(v string) error {
 	view, addr, ok := strings.Cut(v, "=")
-	if !ok || (view != plan.ViewInternal && view != plan.ViewExternal) {
+	if !ok || (plan.View(view) != plan.ViewInternal && plan.View(view) != plan.ViewExternal) {
 		return fmt.Errorf("%q: want internal=HOST:PORT or external=HOST:PORT", v)
 	}
 	if err := checkNameserver(addr); err != nil {

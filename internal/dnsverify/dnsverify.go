@@ -129,7 +129,7 @@ func recordSets(records []plan.Record, view string) []recordSet {
 	data := map[[2]string][]string{}
 	targets := map[string]bool{}
 	for _, r := range records {
-		if r.View != view {
+		if string(r.View) != view {
 			continue
 		}
 		k := [2]string{strings.ToLower(r.Name), r.Type}

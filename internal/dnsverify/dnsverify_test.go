@@ -16,7 +16,7 @@ import (
 )
 
 // rec is a planned record of test data.
-func rec(view, zone, name, typ, data string) plan.Record {
+func rec(view plan.View, zone, name, typ, data string) plan.Record {
 	return plan.Record{View: view, Zone: zone, Name: name, Type: typ, TTL: 3600, Data: data, Rule: "test"}
 }
 

@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 
 	// The ACME issuer backend; it registers itself.
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/acme"
@@ -48,7 +48,7 @@ func startACME(ctx context.Context, l *Lab) error {
 	if err := l.startDNS(ctx); err != nil {
 		return err
 	}
-	p, err := l.startPebble(ctx, l.DNSAddr(string(named.External)))
+	p, err := l.startPebble(ctx, l.DNSAddr(v1alpha1.ExternalView))
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (l *Lab) acmeIssuer() []client.Object {
 			PrivateKey: cmmeta.SecretKeySelector{LocalObjectReference: cmmeta.LocalObjectReference{Name: "public-ca-acme-account"}},
 			Solvers: []cmacme.ACMEChallengeSolver{{DNS01: &cmacme.ACMEChallengeSolverDNS01{
 				RFC2136: &cmacme.ACMEIssuerDNS01ProviderRFC2136{
-					Nameserver:    l.DNSAddr(string(named.External)),
+					Nameserver:    l.DNSAddr(v1alpha1.ExternalView),
 					TSIGKeyName:   l.tsig.Name,
 					TSIGAlgorithm: "HMACSHA256", // named.Algorithm as cert-manager spells it
 					TSIGSecret: cmmeta.SecretKeySelector{

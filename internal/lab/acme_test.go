@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/render"
@@ -58,7 +59,7 @@ func TestACMELab(t *testing.T) {
 
 // answers returns a condition for labtest.Eventually: view's nameserver answers an A query for
 // name with addr among the addresses.
-func answers(l *lab.Lab, view, name, addr string) func() error {
+func answers(l *lab.Lab, view v1alpha1.DNSView, name, addr string) func() error {
 	return func() error {
 		m := new(dns.Msg)
 		m.SetQuestion(dns.Fqdn(name), dns.TypeA)

@@ -23,7 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ucdeploy/ucdeploy/internal/lab/named"
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 
 	// The issuer backends the lab's ClusterIssuers use; they register themselves.
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/ca"
@@ -78,7 +78,7 @@ func startCertManager(ctx context.Context, l *Lab) error {
 		// record's TTL, hard-coded in pkg/issuer/acme/dns) in the worker; enough workers let all
 		// challenges of the lab wait at once instead of one after another.
 		o.Workers = acmeWorkers
-		o.DNS01Nameservers = []string{l.DNSAddr(string(named.External))}
+		o.DNS01Nameservers = []string{l.DNSAddr(v1alpha1.ExternalView)}
 	}
 	cm, err := RunCertManager(ctx, o)
 	if err != nil {

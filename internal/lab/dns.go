@@ -69,9 +69,9 @@ func (l *Lab) startDNS(ctx context.Context) error {
 	return nil
 }
 
-// DNSAddr returns host:port of the lab's DNS view ("internal" or "external"), or "" when the lab
-// runs no DNS (Options.ACME unset).
-func (l *Lab) DNSAddr(view string) string {
+// DNSAddr returns host:port of the lab's DNS view, or "" when the lab runs no DNS (Options.ACME
+// unset).
+func (l *Lab) DNSAddr(view v1alpha1.DNSView) string {
 	if l.dns == nil {
 		return ""
 	}

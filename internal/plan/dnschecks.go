@@ -98,7 +98,7 @@ func checkRecordTargets(d *draft) []Finding {
 		if !known {
 			path = d.dns.origins[recordKey(r)].path
 		}
-		key := path + "\x00" + r.View
+		key := path + "\x00" + string(r.View)
 		if !slices.Contains(missing[key], t) {
 			missing[key] = append(missing[key], t)
 		}

@@ -308,7 +308,7 @@ func checkCompute(t *testing.T, name string, spec *v1alpha1.UCDeploymentSpec) {
 
 // recordOrder compares records by view, zone, name, type and data, as Plan documents.
 func recordOrder(a, b Record) int {
-	for _, c := range [][2]string{{a.View, b.View}, {a.Zone, b.Zone}, {a.Name, b.Name}, {a.Type, b.Type}, {a.Data, b.Data}} {
+	for _, c := range [][2]string{{string(a.View), string(b.View)}, {a.Zone, b.Zone}, {a.Name, b.Name}, {a.Type, b.Type}, {a.Data, b.Data}} {
 		if n := strings.Compare(c[0], c[1]); n != 0 {
 			return n
 		}

@@ -71,7 +71,7 @@ func codes(p Plan, severity string) []string {
 	return out
 }
 
-func hasRecord(p Plan, view, name, typ, data string) bool {
+func hasRecord(p Plan, view View, name, typ, data string) bool {
 	for _, r := range p.DNSRecords {
 		if r.View == view && r.Name == name && r.Type == typ && r.Data == data {
 			return true
@@ -208,7 +208,11 @@ func TestCertificateSetsPerStrategy(t *testing.T) {
 
 func TestRecords(t *testing.T) {
 	p := Compute("c", base())
-	for _, r := range []struct{ rule, view, name, typ, data string }{
+	for _, r := range []struct {
+		rule            string
+		view            View
+		name, typ, data string
+	}{
 		{"S-OCS-DNS pool A", ViewInternal, "pool01.contoso.com", "A", "10.0.0.10"},
 		{"S-OCS-DNS front end A", ViewInternal, "fe01.contoso.com", "A", "10.0.0.11"},
 		{"S-OCS-AUTOSIGNIN", ViewInternal, "_sipinternaltls._tcp.contoso.com", "SRV", "0 0 5061 pool01.contoso.com."},
@@ -257,13 +261,13 @@ func TestRecordRules(t *testing.T) {
 			cnames := map[string]bool{}
 			for _, r := range p.DNSRecords {
 				if r.Type == "CNAME" {
-					cnames[r.View+" "+r.Name] = true
+					cnames[string(r.View)+" "+r.Name] = true
 				}
 			}
 			for _, r := range p.DNSRecords {
 				if r.Type == "SRV" {
 					f := strings.Fields(r.Data)
-					if cnames[r.View+" "+strings.TrimSuffix(f[3], ".")] {
+					if cnames[string(r.View)+" "+strings.TrimSuffix(f[3], ".")] {
 						t.Errorf("SRV %s targets CNAME %s", r.Name, f[3])
 					}
 				}

@@ -30,16 +30,16 @@ type recordSet struct {
 
 // recordKey identifies a record by view, owner, type and data.
 func recordKey(r Record) string {
-	return r.View + "\x00" + r.Name + "\x00" + r.Type + "\x00" + r.Data
+	return string(r.View) + "\x00" + r.Name + "\x00" + r.Type + "\x00" + r.Data
 }
 
 // hostKey identifies a host name in a view.
-func hostKey(view, name string) string {
-	return view + "\x00" + name
+func hostKey(view View, name string) string {
+	return string(view) + "\x00" + name
 }
 
 // add adds a record whose owner name comes from the spec field path.
-func (s *recordSet) add(view, name, path, typ, data, rule string) {
+func (s *recordSet) add(view View, name, path, typ, data, rule string) {
 	if name == "" || data == "" {
 		return
 	}
@@ -55,7 +55,7 @@ func (s *recordSet) add(view, name, path, typ, data, rule string) {
 
 // addA adds the A record of name (from the field namePath) when the address is known; when it is
 // not, it remembers ipPath as the field that would give it.
-func (s *recordSet) addA(view, name, namePath, ip, ipPath, rule string) {
+func (s *recordSet) addA(view View, name, namePath, ip, ipPath, rule string) {
 	if ip != "" {
 		s.add(view, name, namePath, "A", ip, rule)
 		return
@@ -71,7 +71,7 @@ func (s *recordSet) addA(view, name, namePath, ip, ipPath, rule string) {
 	}
 }
 
-func (s *recordSet) addSRV(view, name, path string, port int32, target, rule string) {
+func (s *recordSet) addSRV(view View, name, path string, port int32, target, rule string) {
 	s.add(view, name, path, "SRV", fmt.Sprintf("0 0 %d %s.", port, target), rule)
 }
 

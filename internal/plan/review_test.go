@@ -263,7 +263,7 @@ func TestZonesTheAdminHosts(t *testing.T) {
 }
 
 // zonesOf returns the zones of one view, sorted.
-func zonesOf(p Plan, view string) []string {
+func zonesOf(p Plan, view View) []string {
 	var out []string
 	for _, r := range p.RecordsFor(view) {
 		out = append(out, r.Zone)

@@ -100,7 +100,11 @@ func TestSfBUnified(t *testing.T) {
 // TestSfBRecords: DOMAIN.md §3.4 per version.
 func TestSfBRecords(t *testing.T) {
 	p := Compute("c", sfbSpec(v1alpha1.SfB2019))
-	for _, tc := range []struct{ rule, view, name, typ, data string }{
+	for _, tc := range []struct {
+		rule            string
+		view            View
+		name, typ, data string
+	}{
 		{"S-SFB-DNS pool A per front end", ViewInternal, "pool01.contoso.com", "A", "10.0.0.11"},
 		{"S-SFB-DNS pool A per front end", ViewInternal, "pool01.contoso.com", "A", "10.0.0.12"},
 		{"§3.4 internal web FQDN on the HLB VIP", ViewInternal, "webint.contoso.com", "A", "10.0.0.10"},

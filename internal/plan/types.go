@@ -13,12 +13,15 @@ const (
 	IssuerInternal = v1alpha1.IssuerClassInternal
 )
 
+// View names a DNS view: the API's type.
+type View = v1alpha1.DNSView
+
 // DNS views.
 const (
 	// ViewInternal is the DNS view of domain-joined clients and servers.
-	ViewInternal = "internal"
+	ViewInternal = v1alpha1.InternalView
 	// ViewExternal is the DNS view the Internet sees.
-	ViewExternal = "external"
+	ViewExternal = v1alpha1.ExternalView
 )
 
 // Finding severities.
@@ -76,7 +79,7 @@ type Certificate struct {
 // Record is one DNS resource record.
 type Record struct {
 	// View is ViewInternal or ViewExternal.
-	View string `json:"view"`
+	View View `json:"view"`
 	// Zone is the DNS zone the record belongs in, without a trailing dot.
 	Zone string `json:"zone"`
 	// Name is the owner FQDN without a trailing dot.
@@ -116,7 +119,7 @@ func (p Plan) HasErrors() bool {
 }
 
 // RecordsFor returns the records of one view, in plan order.
-func (p Plan) RecordsFor(view string) []Record {
+func (p Plan) RecordsFor(view View) []Record {
 	var out []Record
 	for _, r := range p.DNSRecords {
 		if r.View == view {

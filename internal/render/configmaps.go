@@ -23,7 +23,7 @@ const (
 )
 
 // views are the DNS views, one ConfigMap each.
-var views = []string{plan.ViewInternal, plan.ViewExternal}
+var views = []plan.View{plan.ViewInternal, plan.ViewExternal}
 
 // ZoneKey is the ConfigMap key of a zone's zone file: "<zone>.zone".
 func ZoneKey(zoneName string) string {
@@ -32,8 +32,8 @@ func ZoneKey(zoneName string) string {
 
 // ConfigMapName is the name of the ConfigMap holding a view's DNS records:
 // "<deployment>-dns-<view>".
-func ConfigMapName(deployment, view string) string {
-	return deployment + "-dns-" + view
+func ConfigMapName(deployment string, view plan.View) string {
+	return deployment + "-dns-" + string(view)
 }
 
 // ConfigMaps returns the two DNS ConfigMaps of ucd, internal view first, both even when a view
@@ -48,7 +48,7 @@ func ConfigMaps(ucd *v1alpha1.UCDeployment, p plan.Plan) []*corev1.ConfigMap {
 }
 
 // configMap returns the ConfigMap of one view.
-func configMap(ucd *v1alpha1.UCDeployment, p plan.Plan, view string) *corev1.ConfigMap {
+func configMap(ucd *v1alpha1.UCDeployment, p plan.Plan, view plan.View) *corev1.ConfigMap {
 	records := p.RecordsFor(view)
 	data := map[string]string{
 		RecordsKey:    recordsJSON(records),
@@ -60,7 +60,7 @@ func configMap(ucd *v1alpha1.UCDeployment, p plan.Plan, view string) *corev1.Con
 	}
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: corev1.SchemeGroupVersion.String(), Kind: "ConfigMap"},
-		ObjectMeta: objectMeta(ucd, ConfigMapName(ucd.Name, view), LabelView, view),
+		ObjectMeta: objectMeta(ucd, ConfigMapName(ucd.Name, view), LabelView, string(view)),
 		Data:       data,
 	}
 }

@@ -38,23 +38,23 @@ type Endpoint struct {
 
 // DNSEndpointName is the name of the DNSEndpoint of a view: "<deployment>-dns-<view>", the
 // name of the view's ConfigMap (the kinds differ).
-func DNSEndpointName(deployment, view string) string {
+func DNSEndpointName(deployment string, view plan.View) string {
 	return ConfigMapName(deployment, view)
 }
 
 // DNSEndpointViews returns the views ucd publishes as DNSEndpoints, internal first, or nil when
 // spec.dns.dnsEndpoint is not enabled. Views not set means external, the API's default.
-func DNSEndpointViews(ucd *v1alpha1.UCDeployment) []string {
+func DNSEndpointViews(ucd *v1alpha1.UCDeployment) []plan.View {
 	de := ucd.Spec.DNS.DNSEndpoint
 	if de == nil || !de.Enabled {
 		return nil
 	}
 	if len(de.Views) == 0 {
-		return []string{plan.ViewExternal}
+		return []plan.View{plan.ViewExternal}
 	}
-	var out []string
+	var out []plan.View
 	for _, view := range views {
-		if slices.Contains(de.Views, v1alpha1.DNSView(view)) {
+		if slices.Contains(de.Views, view) {
 			out = append(out, view)
 		}
 	}
@@ -73,8 +73,8 @@ func DNSEndpoints(ucd *v1alpha1.UCDeployment, p plan.Plan) []*unstructured.Unstr
 }
 
 // dnsEndpoint builds the DNSEndpoint of one view.
-func dnsEndpoint(ucd *v1alpha1.UCDeployment, view string, endpoints []Endpoint) *unstructured.Unstructured {
-	meta := objectMeta(ucd, DNSEndpointName(ucd.Name, view), LabelView, view)
+func dnsEndpoint(ucd *v1alpha1.UCDeployment, view plan.View, endpoints []Endpoint) *unstructured.Unstructured {
+	meta := objectMeta(ucd, DNSEndpointName(ucd.Name, view), LabelView, string(view))
 	metadata, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&meta)
 	if err != nil {
 		// Unreachable: ObjectMeta always converts.

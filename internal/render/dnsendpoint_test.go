@@ -22,13 +22,13 @@ func TestDNSEndpointViews(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		ucd  *v1alpha1.UCDeployment
-		want []string
+		want []plan.View
 	}{
 		{"not set", contosoUCD(), nil},
 		{"disabled", withDNSEndpoints(false, v1alpha1.ExternalView), nil},
-		{"enabled without views means external", withDNSEndpoints(true), []string{"external"}},
-		{"internal", withDNSEndpoints(true, v1alpha1.InternalView), []string{"internal"}},
-		{"both, internal first", withDNSEndpoints(true, v1alpha1.ExternalView, v1alpha1.InternalView), []string{"internal", "external"}},
+		{"enabled without views means external", withDNSEndpoints(true), []plan.View{plan.ViewExternal}},
+		{"internal", withDNSEndpoints(true, v1alpha1.InternalView), []plan.View{plan.ViewInternal}},
+		{"both, internal first", withDNSEndpoints(true, v1alpha1.ExternalView, v1alpha1.InternalView), []plan.View{plan.ViewInternal, plan.ViewExternal}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := render.DNSEndpointViews(tc.ucd); !reflect.DeepEqual(got, tc.want) {
@@ -87,13 +87,13 @@ func TestDNSEndpointsObjects(t *testing.T) {
 	if len(objs) != 2 {
 		t.Fatalf("%d DNSEndpoints, want 2", len(objs))
 	}
-	for i, view := range []string{plan.ViewInternal, plan.ViewExternal} {
+	for i, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
 		u := objs[i]
 		if u.GetAPIVersion() != "externaldns.k8s.io/v1alpha1" || u.GetKind() != "DNSEndpoint" {
 			t.Errorf("%s: %s %s", u.GetName(), u.GetAPIVersion(), u.GetKind())
 		}
-		checkMeta(t, metaOf(u.GetName(), u.GetNamespace(), u.GetLabels(), u.GetAnnotations(), u.GetOwnerReferences()), "contoso-uc-dns-"+view, map[string]string{
-			"app.kubernetes.io/managed-by": "ucdeploy", "uc.ucdeploy.io/deployment": "contoso-uc", "uc.ucdeploy.io/view": view,
+		checkMeta(t, metaOf(u.GetName(), u.GetNamespace(), u.GetLabels(), u.GetAnnotations(), u.GetOwnerReferences()), "contoso-uc-dns-"+string(view), map[string]string{
+			"app.kubernetes.io/managed-by": "ucdeploy", "uc.ucdeploy.io/deployment": "contoso-uc", "uc.ucdeploy.io/view": string(view),
 		})
 		got, err := render.EndpointsOf(u)
 		if err != nil {

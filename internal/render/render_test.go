@@ -94,7 +94,7 @@ func TestConfigMapData(t *testing.T) {
 	p := contosoPlan()
 	cms := render.ConfigMaps(contosoUCD(), p)
 	for i, want := range []struct {
-		view string
+		view plan.View
 		keys []string
 	}{
 		{plan.ViewInternal, []string{"Add-DnsRecords.ps1", "contoso.com.zone", "contoso.local.zone", "records.json"}},

@@ -33,7 +33,7 @@ func Table(p plan.Plan) string {
 
 	for _, view := range views {
 		records := p.RecordsFor(view)
-		fmt.Fprintf(tw, "\nDNS RECORDS, %s view (%d)\n", oneLine(view), len(records))
+		fmt.Fprintf(tw, "\nDNS RECORDS, %s view (%d)\n", oneLine(string(view)), len(records))
 		if len(records) > 0 {
 			row(tw, "ZONE", "NAME", "TYPE", "TTL", "DATA", "RULE")
 		}

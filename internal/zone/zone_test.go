@@ -95,7 +95,7 @@ func TestText(t *testing.T) {
 func TestFileLoadsInBIND(t *testing.T) {
 	for _, records := range [][]plan.Record{internalView, externalView} {
 		for _, z := range zone.Zones(records) {
-			t.Run(records[0].View+"/"+z, func(t *testing.T) {
+			t.Run(string(records[0].View)+"/"+z, func(t *testing.T) {
 				zonetest.CheckZone(t, z, zone.File(z, records, header))
 			})
 		}

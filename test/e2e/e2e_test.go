@@ -267,14 +267,14 @@ func testWrongNameserver(t *testing.T, l *lab.Lab) {
 // union of what the lab's UCDeployments plan for it.
 func checkRecords(t *testing.T, l *lab.Lab, p plan.Plan) {
 	t.Helper()
-	key := func(r plan.Record) string { return r.View + " " + r.Name + " " + r.Type }
+	key := func(r plan.Record) string { return string(r.View) + " " + r.Name + " " + r.Type }
 	mine := map[string]bool{}
 	for _, r := range p.DNSRecords {
 		mine[key(r)] = true
 	}
 	nameservers := map[string][]string{
-		plan.ViewInternal: {l.DNSAddr(plan.ViewInternal)},
-		plan.ViewExternal: {l.DNSAddr(plan.ViewExternal)},
+		string(plan.ViewInternal): {l.DNSAddr(plan.ViewInternal)},
+		string(plan.ViewExternal): {l.DNSAddr(plan.ViewExternal)},
 	}
 	c := &dns.Client{Timeout: 2 * time.Second}
 	labtest.Eventually(t, 30*time.Second, "every planned record answers from BIND", func() error {

@@ -152,7 +152,7 @@ func (g guide) Cert(role string) (plan.Certificate, error) {
 }
 
 // Records returns the planned records of a view.
-func (g guide) Records(view string) []plan.Record {
+func (g guide) Records(view plan.View) []plan.Record {
 	return g.Plan.RecordsFor(view)
 }
 

@@ -10,7 +10,7 @@ import (
 func PlanZones(records []plan.Record, view View) []Zone {
 	var mine []plan.Record
 	for _, r := range records {
-		if r.View == string(view) {
+		if string(r.View) == string(view) {
 			mine = append(mine, r)
 		}
 	}

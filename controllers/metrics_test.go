@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 		want["ucdeploy_certificate_expiry_timestamp_seconds"][fmt.Sprint(series("certificate", c.Name))] = float64(c.NotAfter.Unix())
 	}
 	for _, f := range p.Findings {
-		want["ucdeploy_findings"][fmt.Sprint(series("severity", f.Severity, "code", f.Code))]++
+		want["ucdeploy_findings"][fmt.Sprint(series("severity", string(f.Severity), "code", f.Code))]++
 	}
 	if len(p.Findings) == 0 {
 		t.Fatal("the sample has no findings: pick one that does")

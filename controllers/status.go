@@ -288,13 +288,16 @@ func planErrorMessage(fs []plan.Finding) string {
 // findings converts the plan's findings to the API type and summarises them ("1 error, 2 warnings").
 func findings(fs []plan.Finding) ([]v1alpha1.Finding, string) {
 	out := make([]v1alpha1.Finding, 0, len(fs))
-	count := map[string]int{}
+	count := map[plan.Severity]int{}
 	for _, f := range fs {
 		out = append(out, f.API())
 		count[f.Severity]++
 	}
 	var parts []string
-	for _, s := range []struct{ sev, word string }{{plan.SeverityError, "error"}, {plan.SeverityWarning, "warning"}, {plan.SeverityInfo, "info"}} {
+	for _, s := range []struct {
+		sev  plan.Severity
+		word string
+	}{{plan.SeverityError, "error"}, {plan.SeverityWarning, "warning"}, {plan.SeverityInfo, "info"}} {
 		if n := count[s.sev]; n > 0 {
 			w := s.word
 			if n > 1 && w != "info" {

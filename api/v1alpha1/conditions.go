@@ -99,3 +99,17 @@ func (c CertificatesSpec) IssuerFor(class string) *IssuerRef {
 	}
 	return nil
 }
+
+// Severity is how much a planner finding matters.
+// +kubebuilder:validation:Enum=Error;Warning;Info
+type Severity string
+
+// Finding severities.
+const (
+	// SeverityError marks a design that does not work; nothing is applied while one is present.
+	SeverityError Severity = "Error"
+	// SeverityWarning marks a design that works but is discouraged or uncertain.
+	SeverityWarning Severity = "Warning"
+	// SeverityInfo is advice.
+	SeverityInfo Severity = "Info"
+)

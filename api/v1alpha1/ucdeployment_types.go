@@ -877,7 +877,7 @@ type DNSMismatch struct {
 // Finding is one planner finding about the design.
 type Finding struct {
 	// Severity is Error, Warning or Info.
-	Severity string `json:"severity"`
+	Severity Severity `json:"severity"`
 	// Code is a stable CamelCase identifier of the finding.
 	Code string `json:"code"`
 	// Path is the spec field the finding is about.

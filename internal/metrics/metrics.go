@@ -163,7 +163,7 @@ func Record(namespace, name string, st *v1alpha1.UCDeploymentStatus) {
 		s.internal, s.external = st.DNS.InternalRecords, st.DNS.ExternalRecords
 	}
 	for _, f := range st.Findings {
-		s.findings = countFinding(s.findings, f.Severity, f.Code)
+		s.findings = countFinding(s.findings, string(f.Severity), f.Code)
 	}
 	Deployments.mu.Lock()
 	defer Deployments.mu.Unlock()

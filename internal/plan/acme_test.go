@@ -19,7 +19,7 @@ func TestACMERules(t *testing.T) {
 		name     string
 		mutate   func(s *v1alpha1.UCDeploymentSpec)
 		opts     []Option
-		severity string
+		severity Severity
 		want     string // Code@path; "" for none of the ACME codes
 	}{
 		{"R-PKI-02 more names than tlsserver allows", manyDomains, []Option{PublicACME(ACMEProfileTLSServer)},

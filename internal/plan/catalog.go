@@ -9,7 +9,7 @@ type CatalogEntry struct {
 	Code string
 	// Severities are the severities findings with this code are reported at, most severe first.
 	// Most codes have one; a code whose rule has a hard and a soft case has two.
-	Severities []string
+	Severities []Severity
 	// Rules are the rule ids the findings cite in their Rule field: a DOMAIN.md validation rule
 	// (V1 … V30), a DOMAIN.md rule id (R-…) or section (§4), or the RFC the rule comes from.
 	Rules []string
@@ -25,7 +25,7 @@ type CatalogEntry struct {
 var catalog = []CatalogEntry{
 	{
 		Code:       CodeInternalNameOnPublicCertificate,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V1"},
 		Sources:    []string{"S-CAB", "S-DIGI-INT", "S-QV"},
 		Meaning: "A name planned for a public-CA certificate is single-label or ends in a top-level domain outside the public root " +
@@ -36,7 +36,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWildcardNotSupported,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V3", "V4"},
 		Sources:    []string{"S-SCHERTZ-WILD", "S-TT-POOL", "S-WILD-2013", "S-SFB-EDGE"},
 		Meaning: "A wildcard name would go on a certificate that OCS 2007 R2 uses (V3): OCS supports no wildcard names at " +
@@ -49,7 +49,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeStrictDNSNameMismatch,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V8"},
 		Sources:    []string{"S-OCS-AUTOSIGNIN", "S-SFB-ADVDNS"},
 		Meaning: "The `_sipinternaltls._tcp` record of a SIP domain points at a sign-in server outside that domain. With strict " +
@@ -60,7 +60,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeEdgePortConflict,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V11", "V12"},
 		Sources:    []string{"S-EE", "S-OCS-AVEXT", "S-OCS-EDGEDNS"},
 		Meaning: "Two services share a public address and a TCP port, so only one of them can listen. Addresses are " +
@@ -75,7 +75,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeEdgeAddressConflict,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V17"},
 		Sources:    []string{"S-EE", "S-OCS-EDGEDNS"},
 		Meaning: "`webConferencingFQDN` equals `accessFQDN` but `webConferencingIP` differs from `accessIP`: one DNS name " +
@@ -85,7 +85,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeAVAuthenticationPort,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V13"},
 		Sources:    []string{"S-EE", "S-SFB-EDGE"},
 		Meaning: "The A/V authentication service is set to a port other than 5062. The pool reaches it on 5062 on the Edge's " +
@@ -94,7 +94,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWebConferencingInternalPort,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V14"},
 		Sources:    []string{"S-OCS-WCEINT"},
 		Meaning: "The internal (PSOM) port of the Web Conferencing Edge is not the default 8057. It works only if the pool's " +
@@ -104,7 +104,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeSingleCertificateEdgeNames,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V17"},
 		Sources:    []string{"S-EE", "S-OCS-EDGECERT"},
 		Meaning: "The unified certificate carries two different external Edge names (Access and Web Conferencing). OCS 2007 " +
@@ -115,7 +115,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeCASArrayOnCertificate,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V22"},
 		Sources:    []string{"S-CASARRAY"},
 		Meaning: "The Exchange 2010 CAS array FQDN is also an HTTP name on a certificate. The CAS array is an RPC endpoint " +
@@ -125,7 +125,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeSANPublishingUnsupported,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V24"},
 		Sources:    []string{"S-ISA-SAN", "S-EE"},
 		Meaning: "Exchange is published through ISA Server 2004, which cannot publish with a certificate carrying several " +
@@ -134,7 +134,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeTooManySANs,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V26"},
 		Sources:    []string{"S-DIGI-INT"},
 		Meaning:    "A public certificate has more names than `certificates.maxSANs`, the limit of the public CA's product.",
@@ -143,7 +143,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWeakKey,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V27"},
 		Sources:    []string{"S-L13-PKI"},
 		Meaning:    "The RSA keys are shorter than 2048 bits, which is considered weak.",
@@ -151,7 +151,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeIssuerNotConfigured,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"§4"},
 		Sources:    []string{"S-OCS-CERTINFRA", "S-CAB"},
 		Meaning: "The plan has certificates of a class (public or internal) but no cert-manager issuer for that class, so " +
@@ -162,7 +162,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeCommonNameTooLong,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V6"},
 		Sources:    []string{"RFC 5280"},
 		Meaning: "A certificate's subject common name is longer than 64 characters, the X.509 upper bound; cert-manager " +
@@ -171,7 +171,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeGeneratedNameInvalid,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"RFC 1035"},
 		Sources:    []string{"RFC 1035"},
 		Meaning: "A name ucdeploy builds from your input (`sip.<domain>`, `as.<cwa>`, `download.<cwa>`, SRV owners, or an " +
@@ -181,7 +181,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeDNSRecordConflict,
-		Severities: []string{SeverityError, SeverityWarning},
+		Severities: []Severity{SeverityError, SeverityWarning},
 		Rules:      []string{"RFC 1034"},
 		Sources:    []string{"RFC 1034"},
 		Meaning: "Error: a name in one DNS view would be a CNAME and also own other records, which DNS forbids. Warning: " +
@@ -190,7 +190,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeAutodiscoverSRVClients,
-		Severities: []string{SeverityInfo},
+		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"V23"},
 		Sources:    []string{"S-KB940881", "S-EX07-AUTOD"},
 		Meaning: "Autodiscover is published by SRV record. Outlook 2007 follows it from the June 2007 update (KB 940881) " +
@@ -199,7 +199,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeFrontEndNamesNotOnPoolCertificate,
-		Severities: []string{SeverityInfo},
+		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"R-OCS-FE-SAN"},
 		Sources:    []string{"S-TT-POOL"},
 		Meaning: "External web conferencing is enabled on an Enterprise pool and the front-end FQDNs are not on the pool " +
@@ -208,7 +208,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeCertificateSubjectConflict,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V6"},
 		Sources:    []string{"S-LYNC10-EDGECERT", "S-EX07-MULTI"},
 		Meaning: "Two roles would get certificates with the same subject name. One name answers at one address, where " +
@@ -218,7 +218,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeOutlookAnywherePrincipalName,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"S-EX07-AUTOD"},
 		Sources:    []string{"S-EX07-AUTOD", "S-EE"},
 		Meaning: "The Exchange names sit on a certificate whose subject is not `exchange.externalFQDN` (the seed design: " +
@@ -230,7 +230,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeKeyAlgorithmUnsupported,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V27"},
 		Sources:    []string{"S-OCS-CERTINFRA", "S-NEWEXCERT"},
 		Meaning: "ECDSA keys were requested, but OCS 2007 R2 and Exchange 2007/2010 use RSA keys only: they cannot use " +
@@ -239,7 +239,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeAccessEdgeNameNotSIP,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"S-OCS-EDGEDNS-R2"},
 		Sources:    []string{"S-OCS-EDGEDNS-R2", "S-OCS-EDGECERT"},
 		Meaning: "The Access Edge FQDN is not `sip.<domain>` for any SIP domain. OCS 2007 R2 requires the subject name of " +
@@ -248,7 +248,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeEdgeNamesDifferOnSharedAddress,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V17"},
 		Sources:    []string{"S-EE"},
 		Meaning: "The Access Edge and the Web Conferencing Edge share one public address under different names. The seed " +
@@ -258,7 +258,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeRecordTargetWithoutAddress,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"V9"},
 		Sources:    []string{"S-SFB-ADVDNS", "RFC 2782"},
 		Meaning: "An SRV, MX or CNAME record of the plan points at a host that has no address record in the same view, " +
@@ -268,7 +268,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeLegacyNamespaceExternalOnly,
-		Severities: []string{SeverityInfo},
+		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"S-EX10-TRANS"},
 		Sources:    []string{"S-EX10-TRANS", "S-EX-LEGACY-3P"},
 		Meaning: "The legacy namespace is published in the external view only. The internal view must not send clients " +
@@ -277,7 +277,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeNameUnreachableInside,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"§4"},
 		Sources:    []string{"S-CWA", "S-SFB-ADVDNS"},
 		Meaning: "A name users browse to (the CWA site, `as.` and `download.` below it, or the Exchange namespace) is " +
@@ -288,7 +288,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeRecordOutsideZones,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"S-SFB-ADVDNS"},
 		Sources:    []string{"S-SFB-ADVDNS"},
 		Meaning: "`dns.zones` lists the zones your DNS servers host, and some records fall under none of them. They are " +
@@ -297,7 +297,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeExchangeServerNames,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"R-EX-01"},
 		Sources:    []string{"S-EX-CERTS", "S-EX-AUTOD"},
 		Meaning: "From Exchange 2013 on one HTTP namespace serves every client, and Microsoft does not recommend server " +
@@ -308,7 +308,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeHybridCertificateNames,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-EX-06"},
 		Sources:    []string{"S-EX-HYBPRE", "S-EX-HYBCERT"},
 		Meaning: "In a hybrid deployment the public certificate must carry the EWS external host and the Autodiscover " +
@@ -318,7 +318,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodePublicCertificateValidity,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-PKI-01"},
 		Sources:    []string{"S-CABF-BR", "S-CM"},
 		Meaning: "The public certificates would be valid for longer than the CA/Browser Forum allows on the day they are " +
@@ -330,7 +330,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeACMENameLimit,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-PKI-02"},
 		Sources:    []string{"S-LE-PROF"},
 		Meaning: "The public issuer is an ACME CA and a public certificate has more names than its profile allows: 100 " +
@@ -339,7 +339,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeACMEProfileWithoutCommonName,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"R-PKI-06"},
 		Sources:    []string{"S-LE-PROF"},
 		Meaning: "The public issuer's ACME profile (tlsserver or shortlived) issues certificates with an empty subject. " +
@@ -350,7 +350,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeClientAuthUnavailable,
-		Severities: []string{SeverityWarning},
+		Severities: []Severity{SeverityWarning},
 		Rules:      []string{"R-PKI-07"},
 		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT"},
 		Meaning: "A public certificate asks for the Client Authentication usage (the Access Edge with public IM " +
@@ -360,7 +360,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeXMPPNotSupported,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-SFB-01", "§3"},
 		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE"},
 		Meaning: "`ocs.edge.xmppFQDN` is set on a release without XMPP federation on the Edge. Skype for Business Server " +
@@ -371,7 +371,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeSimpleURLInvalid,
-		Severities: []string{SeverityError, SeverityWarning},
+		Severities: []Severity{SeverityError, SeverityWarning},
 		Rules:      []string{"R-SFB-09"},
 		Sources:    []string{"S-SFB-SURL"},
 		Meaning: "A simple URL host (Meet, Dialin or Admin) is the FQDN of the pool, a front end, the internal web " +
@@ -383,7 +383,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWebFQDNEqualsPoolFQDN,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V19"},
 		Sources:    []string{"S-SFB-DNS"},
 		Meaning: "A Lync/Skype for Business Enterprise pool is DNS-load-balanced (its FQDN resolves to every front end), " +
@@ -394,7 +394,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeDirectorWebFQDNConflict,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"V20"},
 		Sources:    []string{"S-SFB-ENV"},
 		Meaning: "The Director's external web FQDN equals the pool's. The reverse proxy publishes each on a listener " +
@@ -403,7 +403,7 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeOAuthKeySize,
-		Severities: []string{SeverityError},
+		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-SFB-05"},
 		Sources:    []string{"S-SFB-OAUTH"},
 		Meaning: "The server-to-server authentication (OAuthTokenIssuer) certificate of Lync 2013 and later would have " +
@@ -417,7 +417,7 @@ var catalog = []CatalogEntry{
 func Catalog() []CatalogEntry {
 	out := make([]CatalogEntry, len(catalog))
 	for i, e := range catalog {
-		e.Severities = append([]string(nil), e.Severities...)
+		e.Severities = append([]Severity(nil), e.Severities...)
 		e.Rules = append([]string(nil), e.Rules...)
 		e.Sources = append([]string(nil), e.Sources...)
 		out[i] = e

@@ -103,7 +103,7 @@ var checks = []check{
 	checkOAuthKeySize,
 }
 
-func finding(severity, code, path, rule, format string, args ...any) Finding {
+func finding(severity Severity, code, path, rule, format string, args ...any) Finding {
 	return Finding{Severity: severity, Code: code, Path: path, Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 

@@ -318,8 +318,8 @@ func recordOrder(a, b Record) int {
 
 // findingOrder compares findings by severity (errors first), code, path and message.
 func findingOrder(a, b Finding) int {
-	rank := func(s string) int {
-		return slices.Index([]string{SeverityError, SeverityWarning, SeverityInfo}, s)
+	rank := func(s Severity) int {
+		return slices.Index([]Severity{SeverityError, SeverityWarning, SeverityInfo}, s)
 	}
 	if ra, rb := rank(a.Severity), rank(b.Severity); ra != rb {
 		return ra - rb

@@ -66,7 +66,7 @@ func distinctSubjects(groups []*group) (kept []*group, dropped [][2]*group) {
 	return kept, dropped
 }
 
-var severityRank = map[string]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
+var severityRank = map[Severity]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
 
 func findingLess(a, b Finding) bool {
 	switch {

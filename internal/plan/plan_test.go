@@ -61,7 +61,7 @@ func roles(p Plan) []string {
 	return out
 }
 
-func codes(p Plan, severity string) []string {
+func codes(p Plan, severity Severity) []string {
 	var out []string
 	for _, f := range p.Findings {
 		if f.Severity == severity {
@@ -321,7 +321,7 @@ func TestFindings(t *testing.T) {
 	tests := []struct {
 		name     string // rule id first
 		mutate   func(s *v1alpha1.UCDeploymentSpec)
-		severity string
+		severity Severity
 		want     string // Code@path
 	}{
 		{"V1 .local name on the public Access Edge certificate", func(s *v1alpha1.UCDeploymentSpec) { s.OCS.Edge.AccessFQDN = "sip.contoso.local" },

@@ -12,7 +12,7 @@ import (
 // each written as a user with that design would write the spec.
 
 // finds reports whether p has a finding of severity and code at path.
-func finds(p Plan, severity, code, path string) bool {
+func finds(p Plan, severity Severity, code, path string) bool {
 	return slices.Contains(codes(p, severity), code+"@"+path)
 }
 

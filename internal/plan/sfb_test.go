@@ -179,10 +179,11 @@ func TestTeamsOnly(t *testing.T) {
 // TestSfBFindings: one case per rule, each against the valid sfbSpec.
 func TestSfBFindings(t *testing.T) {
 	for _, tc := range []struct {
-		rule           string
-		mutate         func(s *v1alpha1.UCDeploymentSpec)
-		severity, code string
-		path           string
+		rule     string
+		mutate   func(s *v1alpha1.UCDeploymentSpec)
+		severity Severity
+		code     string
+		path     string
 	}{
 		{"R-SFB-01 XMPP on 2019", func(s *v1alpha1.UCDeploymentSpec) { s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com" },
 			SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN"},

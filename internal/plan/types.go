@@ -24,14 +24,17 @@ const (
 	ViewExternal = v1alpha1.ExternalView
 )
 
+// Severity is how much a finding matters: the API's type.
+type Severity = v1alpha1.Severity
+
 // Finding severities.
 const (
 	// SeverityError marks a design that does not work; nothing is applied while one is present.
-	SeverityError = "Error"
+	SeverityError = v1alpha1.SeverityError
 	// SeverityWarning marks a design that works but is discouraged or uncertain.
-	SeverityWarning = "Warning"
+	SeverityWarning = v1alpha1.SeverityWarning
 	// SeverityInfo is advice.
-	SeverityInfo = "Info"
+	SeverityInfo = v1alpha1.SeverityInfo
 )
 
 // Plan is everything a deployment needs.
@@ -97,7 +100,7 @@ type Record struct {
 // Finding is one observation about the design.
 type Finding struct {
 	// Severity is SeverityError, SeverityWarning or SeverityInfo.
-	Severity string `json:"severity"`
+	Severity Severity `json:"severity"`
 	// Code is a stable CamelCase identifier.
 	Code string `json:"code"`
 	// Path is the spec field the finding is about, e.g. spec.ocs.edge.avAuthenticationPort.

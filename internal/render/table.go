@@ -47,7 +47,7 @@ func Table(p plan.Plan) string {
 		row(tw, "SEVERITY", "CODE", "RULE", "PATH", "MESSAGE")
 	}
 	for _, f := range p.Findings {
-		row(tw, f.Severity, f.Code, f.Rule, f.Path, f.Message)
+		row(tw, string(f.Severity), f.Code, f.Rule, f.Path, f.Message)
 	}
 
 	// A tabwriter writing to a strings.Builder cannot fail.

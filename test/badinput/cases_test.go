@@ -120,7 +120,7 @@ func parseCase(path string, data []byte) (*testCase, error) {
 			return nil, fmt.Errorf("expect: rejected takes no # code: or # severity:")
 		}
 	case expectFinding:
-		if tc.Code == "" || !slices.Contains([]string{plan.SeverityError, plan.SeverityWarning, plan.SeverityInfo}, tc.Severity) {
+		if tc.Code == "" || !slices.Contains([]plan.Severity{plan.SeverityError, plan.SeverityWarning, plan.SeverityInfo}, plan.Severity(tc.Severity)) {
 			return nil, fmt.Errorf("expect: finding needs # code: and # severity: Error, Warning or Info")
 		}
 		if tc.Message != "" || tc.CLIMessage != "" {

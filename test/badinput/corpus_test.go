@@ -266,7 +266,7 @@ func runCase(t *testing.T, srv *server, tc *testCase) *observation {
 			t.Errorf("the API server rejected the object: %s", status.Message)
 		}
 		wantExit := cli.ExitOK
-		if tc.Severity == plan.SeverityError {
+		if plan.Severity(tc.Severity) == plan.SeverityError {
 			wantExit = cli.ExitPlanErrors
 		}
 		if obs.cliExit != wantExit {
@@ -324,14 +324,14 @@ func planFindings(p *plan.Plan) []string {
 	}
 	var out []string
 	for _, f := range p.Findings {
-		out = append(out, f.Severity+" "+f.Code+" "+f.Path)
+		out = append(out, string(f.Severity)+" "+f.Code+" "+f.Path)
 	}
 	return out
 }
 
 func hasFinding(p plan.Plan, code, severity, path string) bool {
 	for _, f := range p.Findings {
-		if f.Code == code && f.Severity == severity && (path == "" || f.Path == path) {
+		if f.Code == code && string(f.Severity) == severity && (path == "" || f.Path == path) {
 			return true
 		}
 	}

@@ -62,6 +62,14 @@ func run(out string) error {
 // funcs are the template functions shared by every page.
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// severities joins finding severities.
+	"severities": func(s []plan.Severity) string {
+		out := make([]string, len(s))
+		for i, v := range s {
+			out[i] = string(v)
+		}
+		return strings.Join(out, ", ")
+	},
 	// cell makes text safe for a Markdown table cell.
 	"cell": func(s string) string {
 		return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -199,8 +200,43 @@ func ZonesOf(cms []corev1.ConfigMap) map[named.View][]named.Zone {
 	out := map[named.View][]named.Zone{}
 	for v, zones := range bodies {
 		for _, name := range slices.Sorted(maps.Keys(zones)) {
-			out[v] = append(out[v], named.Zone{Name: name, Body: strings.Join(zones[name], "\n")})
+			out[v] = append(out[v], named.Zone{Name: name, Body: mergeZone(name, zones[name])})
 		}
 	}
 	return out
+}
+
+// mergeZone joins the zone-file bodies several deployments publish for one zone, in order. The
+// lab serves every deployment from one BIND, so two of them may claim one name, and a CNAME must
+// be alone at its name (RFC 1034 §3.6.2): a record that would share a name with an earlier
+// body's CNAME, or a CNAME that would join an earlier body's records, is left out as a comment,
+// so that the zone still loads (an identical CNAME is left out too: the first already answers). A
+// body that does not parse is kept as it is for named to report.
+func mergeZone(zone string, bodies []string) string {
+	var b strings.Builder
+	owners := map[string]uint16{} // owner → dns.TypeCNAME if a CNAME holds it, else another type
+	for _, body := range bodies {
+		zp := dns.NewZoneParser(strings.NewReader(body), dns.Fqdn(zone), "")
+		var rrs []dns.RR
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			rrs = append(rrs, rr)
+		}
+		if zp.Err() != nil {
+			b.WriteString(body + "\n")
+			continue
+		}
+		for _, rr := range rrs {
+			owner, typ := strings.ToLower(rr.Header().Name), rr.Header().Rrtype
+			held, taken := owners[owner]
+			if taken && (held == dns.TypeCNAME || typ == dns.TypeCNAME) {
+				b.WriteString("; left out, the name is taken by another deployment: " + rr.String() + "\n")
+				continue
+			}
+			if !taken {
+				owners[owner] = typ
+			}
+			b.WriteString(rr.String() + "\n")
+		}
+	}
+	return b.String()
 }

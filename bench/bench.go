@@ -213,6 +213,7 @@ func (e *env) measure(ctx context.Context, report *Report) (err error) {
 		if report.RequestCosts, err = e.requestCosts(ctx, e.cfg.CostsN); err != nil {
 			return fmt.Errorf("request costs: %w", err)
 		}
+		report.StatusPatchOverConfigMapCreate = statusOverConfigMap(report.RequestCosts)
 	}
 	if e.cfg.RealN > 0 {
 		if report.RealIssuance, err = e.realIssuance(ctx, e.cfg.RealN); err != nil {

@@ -39,14 +39,14 @@ func TestBenchSmall(t *testing.T) {
 		"writesPerDeployment": row.WritesPerDeployment, "minimumWritesPerDeployment": row.MinimumWritesPerDeployment,
 		"managerPeakRSSBytes": float64(row.ManagerPeakRSSBytes), "managerPeakHeapBytes": float64(row.ManagerPeakHeapBytes),
 		"idleWindowSeconds": row.IdleWindowSeconds, "idleReconciles": row.IdleReconciles,
-		"convergeCPU.apiServer": row.ConvergeCPU.APIServer,
+		"convergeCPU.apiServer": row.ConvergeCPU.APIServer, "statusPatchOverConfigMapCreate": r.StatusPatchOverConfigMapCreate,
 	} {
 		if v <= 0 {
 			t.Errorf("%s is %v; want it measured", name, v)
 		}
 	}
-	if len(r.RequestCosts) != 7 {
-		t.Errorf("%d request costs; want 7", len(r.RequestCosts))
+	if len(r.RequestCosts) != 10 {
+		t.Errorf("%d request costs; want 10", len(r.RequestCosts))
 	}
 	for _, c := range r.RequestCosts {
 		if c.Count == 0 || c.Seconds <= 0 {

@@ -800,14 +800,11 @@ type CertificateStatus struct {
 	Role string `json:"role"`
 	// Issuer is "public" or "internal".
 	Issuer string `json:"issuer"`
-	// CommonName is the subject CN.
-	CommonName string `json:"commonName"`
-	// DNSNameCount is the number of subject alternative names; the names themselves are in the
-	// Certificate's spec.dnsNames and in `ucdeploy plan` (the status stays small: it is written
-	// at every change).
+	// DNSNameCount is the number of subject alternative names. The names, the subject CN and the
+	// Secret are in the Certificate's spec (and in `ucdeploy plan` and `ucdeploy status`): the
+	// status carries only what the Certificate does not, because every status write costs the
+	// API server in proportion to its size (docs/performance.md, "A smaller status").
 	DNSNameCount int32 `json:"dnsNameCount"`
-	// SecretName holds the issued key pair.
-	SecretName string `json:"secretName"`
 	// Services are where the certificate is bound, in the product's own words: Set-CsCertificate
 	// -Type values for Lync and Skype for Business (Default, WebServicesInternal, ...),
 	// Enable-ExchangeCertificate -Services values for Exchange (IIS, SMTP).

@@ -156,7 +156,8 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 		if cs.Revision != nil {
 			rev = strconv.Itoa(int(*cs.Revision))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, rev, cs.CommonName, expiry, sans(ctx, c, d.Namespace, cs))
+		cn, names := subject(ctx, c, d.Namespace, cs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", cs.Name, cs.Role, cs.Issuer, cs.Ready, rev, cn, expiry, names)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -192,13 +193,14 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 	return nil
 }
 
-// sans lists a certificate's subject alternative names from its Certificate's spec (the status
-// carries only their number), or says how many there are when the Certificate cannot be read (a
-// user allowed to read UCDeployments may not be allowed to read Certificates).
-func sans(ctx context.Context, c client.Reader, namespace string, cs v1alpha1.CertificateStatus) string {
+// subject returns a certificate's subject CN and its subject alternative names from its
+// Certificate's spec (the status carries only their number), or "-" and how many names there are
+// when the Certificate cannot be read (a user allowed to read UCDeployments may not be allowed to
+// read Certificates).
+func subject(ctx context.Context, c client.Reader, namespace string, cs v1alpha1.CertificateStatus) (cn, names string) {
 	cert := &cmapi.Certificate{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: cs.Name}, cert); err != nil {
-		return fmt.Sprintf("%d names", cs.DNSNameCount)
+		return "-", fmt.Sprintf("%d names", cs.DNSNameCount)
 	}
-	return strings.Join(cert.Spec.DNSNames, ", ")
+	return cert.Spec.CommonName, strings.Join(cert.Spec.DNSNames, ", ")
 }

@@ -6,8 +6,8 @@ import "github.com/ucdeploy/ucdeploy/api/v1alpha1"
 // conversion from the plan, used by the reconciler and by the benchmark's floor alike.
 func (c Certificate) StatusEntry() v1alpha1.CertificateStatus {
 	return v1alpha1.CertificateStatus{
-		Name: c.Name, Role: c.Role, Issuer: c.Issuer, CommonName: c.CommonName,
-		DNSNameCount: int32(len(c.DNSNames)), Services: c.Services, SecretName: c.SecretName,
+		Name: c.Name, Role: c.Role, Issuer: c.Issuer,
+		DNSNameCount: int32(len(c.DNSNames)), Services: c.Services,
 	}
 }
 

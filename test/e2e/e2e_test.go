@@ -189,13 +189,13 @@ func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x
 	}
 	for i, cs := range live.Status.Certificates {
 		pc := p.Certificates[i]
-		if cs.Name != pc.Name || int(cs.DNSNameCount) != len(pc.DNSNames) || cs.CommonName != pc.CommonName || !slices.Equal(cs.Services, pc.Services) {
+		if cs.Name != pc.Name || int(cs.DNSNameCount) != len(pc.DNSNames) || cs.Role != pc.Role || !slices.Equal(cs.Services, pc.Services) {
 			t.Errorf("status certificate %+v differs from plan %+v", cs, pc)
 		}
 		if !cs.Ready || cs.NotAfter == nil {
 			t.Errorf("%s: ready %v notAfter %v", cs.Name, cs.Ready, cs.NotAfter)
 		}
-		checkLeaf(t, issued(t, l.Client, ns, cs.SecretName), pc, pools)
+		checkLeaf(t, issued(t, l.Client, ns, pc.SecretName), pc, pools)
 	}
 	checkRecords(t, l, p)
 	checkStatusCommand(t, kubeconfig, live, p)
@@ -370,8 +370,9 @@ func checkStatusCommand(t *testing.T, kubeconfig string, live *v1alpha1.UCDeploy
 	text := out.String()
 	want := []string{"Ready=True"}
 	for _, c := range p.Certificates {
-		// The SANs come from the Certificate objects: the status carries only their number.
-		want = append(want, c.Name, strings.Join(c.DNSNames, ", "))
+		// The CN and the SANs come from the Certificate objects: the status carries only the
+		// number of names.
+		want = append(want, c.Name, c.CommonName, strings.Join(c.DNSNames, ", "))
 	}
 	for _, r := range p.DNSRecords {
 		want = append(want, r.Data)

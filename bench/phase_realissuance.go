@@ -33,7 +33,7 @@ func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 		return nil, err
 	}
 	e.log("real issuance: N=%d, the same Certificates created directly for cert-manager alone", n)
-	alone, err := e.certManagerAlone(ctx, fmt.Sprintf("ca%d", n), n)
+	alone, aloneCPU, err := e.certManagerAlone(ctx, fmt.Sprintf("ca%d", n), n)
 	if err != nil {
 		return nil, fmt.Errorf("cert-manager alone: %w", err)
 	}
@@ -50,17 +50,18 @@ func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 		ManagerPeakRSSBytes:      conv.peak.peakRSS,
 		ManagerPeakHeapBytes:     conv.peak.peakHeap,
 		CPU:                      conv.cpu,
+		CertManagerAloneCPU:      aloneCPU,
 	}, nil
 }
 
 // certManagerAlone is the peer users compare real issuance with: the Certificates the n
 // deployments plan, created directly (no ucdeploy, no owner) by the same creators and issued by
 // the same cert-manager; it returns the seconds from the first create until every one is Ready
-// (its Secret written).
-func (e *env) certManagerAlone(ctx context.Context, prefix string, n int) (float64, error) {
+// (its Secret written), and the CPU spent meanwhile.
+func (e *env) certManagerAlone(ctx context.Context, prefix string, n int) (float64, CPU, error) {
 	ds, cleanUp, err := e.deployments(ctx, prefix, n)
 	if err != nil {
-		return 0, err
+		return 0, CPU{}, err
 	}
 	defer cleanUp()
 	_, _, keys := objectsOf(ds)
@@ -74,13 +75,15 @@ func (e *env) certManagerAlone(ctx context.Context, prefix string, n int) (float
 	ready := newTracker(keys, certReady)
 	e.watch.track(true, ready)
 	defer e.watch.untrack(ready)
+	clock := e.clock(nil)
+	cpu0 := clock.read()
 	t0 := time.Now()
 	if err := e.createAll(ctx, certs, nil); err != nil {
-		return 0, err
+		return 0, CPU{}, err
 	}
 	done, err := ready.wait(ctx, e.cfg.Timeout, "Certificates issued by cert-manager alone")
 	if err != nil {
-		return 0, err
+		return 0, CPU{}, err
 	}
-	return done.Sub(t0).Seconds(), nil
+	return done.Sub(t0).Seconds(), clock.read().Sub(cpu0), nil
 }

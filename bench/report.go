@@ -152,6 +152,9 @@ type RealIssuance struct {
 	ManagerPeakRSSBytes      int64   `json:"managerPeakRSSBytes"`
 	ManagerPeakHeapBytes     int64   `json:"managerPeakHeapBytes"`
 	CPU                      CPU     `json:"cpu"`
+	// CertManagerAloneCPU is the CPU the cert-manager-alone run spent (cert-manager runs in the
+	// bench process): beside CPU it shows what ucdeploy's run adds on a machine issuance saturates.
+	CertManagerAloneCPU CPU `json:"certManagerAloneCPU"`
 }
 
 // PlannerRow is plan.Compute's cost for one spec.
@@ -290,6 +293,9 @@ func (r *Report) WriteTable(out io.Writer) {
 			"cert-manager alone %.2f s (x%.2f)\n",
 			ri.N, ri.Certificates, ri.ConvergeSeconds, ri.SecondsPerCertificate, ri.WritesPerDeployment, mib(ri.ManagerPeakRSSBytes),
 			ri.CertManagerAloneSeconds, ri.OverCertManagerAlone)
+		fmt.Fprintf(out, "  CPU s (manager, kube-apiserver, etcd, bench process with cert-manager): ucdeploy %.1f %.1f %.1f %.1f; cert-manager alone %.1f %.1f %.1f %.1f\n",
+			ri.CPU.Manager, ri.CPU.APIServer, ri.CPU.Etcd, ri.CPU.Bench,
+			ri.CertManagerAloneCPU.Manager, ri.CertManagerAloneCPU.APIServer, ri.CertManagerAloneCPU.Etcd, ri.CertManagerAloneCPU.Bench)
 	}
 	if len(r.RequestCosts) > 0 {
 		fmt.Fprintln(out)

@@ -31,6 +31,11 @@ type applyResult struct {
 // ok reports whether every child now matches the plan.
 func (a applyResult) ok() bool { return a.err == nil && len(a.conflicts) == 0 }
 
+// quiet reports whether the apply wrote nothing and met nothing wrong.
+func (a applyResult) quiet() bool {
+	return a.ok() && len(a.created) == 0 && len(a.updated) == 0 && len(a.failed) == 0
+}
+
 // join returns the results of a and b together.
 func (a applyResult) join(b applyResult) applyResult {
 	return applyResult{

@@ -62,6 +62,8 @@ type UCDeploymentReconciler struct {
 
 	// generations remembers which generation of each UCDeployment this process has applied.
 	generations appliedGenerations
+	// writes remembers when this process last wrote each UCDeployment's status.
+	writes statusWrites
 }
 
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
@@ -100,8 +102,14 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	in.dnsVerify = r.DNSVerifier.verifyDNS(ctx, ucd, in.plan)
 
 	st := desiredStatus(ucd, in)
-	r.announce(ucd, in, st)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
+	if wait := r.writes.progressWait(req.NamespacedName, ucd.Status, st, in, time.Now()); wait > 0 {
+		// Only more Certificates are ready than the status says: the next write, at most
+		// progressInterval after the last, carries it. Nothing to announce: nothing was applied
+		// and the written status is unchanged.
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	r.announce(ucd, in, st)
 	if justCreated(in) {
 		// The status would only say that Certificates created a moment ago are not issued yet;
 		// issuance usually completes within the settle time, so the status is written once, then
@@ -252,6 +260,7 @@ func (r *UCDeploymentReconciler) result(ctx context.Context, in statusInput) (ct
 func (r *UCDeploymentReconciler) forget(key types.NamespacedName) {
 	metrics.Forget(key.Namespace, key.Name)
 	r.generations.forget(key)
+	r.writes.forget(key)
 }
 
 // patchStatus writes the status only when it changed.
@@ -265,7 +274,11 @@ func (r *UCDeploymentReconciler) patchStatus(ctx context.Context, ucd *v1alpha1.
 	if err != nil {
 		return fmt.Errorf("computing the status patch: %w", err)
 	}
-	return r.Writer.PatchStatus(ctx, ucd, data)
+	if err := r.Writer.PatchStatus(ctx, ucd, data); err != nil {
+		return err
+	}
+	r.writes.record(client.ObjectKeyFromObject(ucd), time.Now())
+	return nil
 }
 
 // statusChanged passes updates whose status differs. A status write of ours therefore triggers

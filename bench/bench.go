@@ -2,7 +2,8 @@
 // against one lab API server it measures, for N realistic UCDeployments, how long the ucdeploy
 // manager takes to converge, against a floor (a bare client writing the same objects) and a peer
 // (cert-manager's ingress-shim making the same Certificates from Ingresses); how many API writes
-// it makes, during convergence and when idle; how much memory it uses; and the planner's cost.
+// it makes, during convergence and when idle; how much memory it uses; what one pass of DNS
+// verification costs against a real named; and the planner's cost.
 // docs/performance.md explains the method and records the results.
 package bench
 
@@ -44,6 +45,9 @@ type Config struct {
 	// CostsN is the number of deployments whose objects measure the cost of each kind of
 	// request (requestCosts); 0 skips it.
 	CostsN int
+	// VerifyN is the number of deployments whose DNS records one verification pass checks
+	// against a real named (dnsVerification); 0 skips it.
+	VerifyN int
 	// Concurrency is the manager's --max-concurrent-reconciles, and the worker count of the floor
 	// and of ingress-shim ("the same concurrency").
 	Concurrency int
@@ -86,6 +90,7 @@ func DefaultConfig() Config {
 		Runs:           3,
 		RealN:          100,
 		CostsN:         1000,
+		VerifyN:        1000,
 		Concurrency:    lab.DefaultManagerOptions().MaxConcurrentReconciles,
 		Creators:       4,
 		StandInWorkers: 4,
@@ -95,7 +100,7 @@ func DefaultConfig() Config {
 }
 
 // ShortConfig is `-short`, and the test: N=20, a 5 s idle window with a 2 s sync period, real
-// issuance of 8, the planner for 100 ms a case.
+// issuance of 8, request costs and DNS verification of 20, the planner for 100 ms a case.
 func ShortConfig() Config {
 	c := DefaultConfig()
 	c.Ns = []int{20}
@@ -104,6 +109,7 @@ func ShortConfig() Config {
 	c.RealN = 8
 	c.Runs = 1
 	c.CostsN = 20
+	c.VerifyN = 20
 	c.Timeout = 2 * time.Minute
 	c.PlannerShort = true
 	return c
@@ -198,8 +204,8 @@ func (e *env) startLab(ctx context.Context) error {
 	return nil
 }
 
-// measure measures every N of the configuration, the request costs, the real-issuance run and
-// the planner into report.
+// measure measures every N of the configuration, the request costs, the DNS verification pass,
+// the real-issuance run and the planner into report.
 func (e *env) measure(ctx context.Context, report *Report) (err error) {
 	for _, n := range e.cfg.Ns {
 		row, err := e.row(ctx, n)
@@ -215,6 +221,12 @@ func (e *env) measure(ctx context.Context, report *Report) (err error) {
 		}
 		report.StatusPatchOverConfigMapCreate = statusOverConfigMap(report.RequestCosts)
 	}
+	if e.cfg.VerifyN > 0 {
+		if report.DNSVerification, err = e.dnsVerification(ctx, e.cfg.VerifyN); err != nil {
+			return fmt.Errorf("DNS verification: %w", err)
+		}
+	}
+	// Last of the phases with the stand-in: real issuance switches it off.
 	if e.cfg.RealN > 0 {
 		if report.RealIssuance, err = e.realIssuance(ctx, e.cfg.RealN); err != nil {
 			return fmt.Errorf("real issuance: %w", err)
@@ -282,7 +294,7 @@ func (e *env) setUp(ctx context.Context) error {
 	if e.watch, err = newWatcher(ctx, c); err != nil {
 		return err
 	}
-	if e.standIn, err = startStandIn(ctx, e.client, c, e.cfg.StandInWorkers, standInServes("cv", "fl", "warm")); err != nil {
+	if e.standIn, err = startStandIn(ctx, e.client, c, e.cfg.StandInWorkers, standInServes("cv", "fl", "dv", "warm")); err != nil {
 		return err
 	}
 	go func() { _ = c.Start(ctx) }()

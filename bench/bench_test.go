@@ -8,12 +8,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
-// TestBenchSmall runs `make bench -short` (N=20, a 5 s idle window, real issuance of 8, the
-// planner for 100 ms a case) so that the benchmark cannot rot. It asserts no wall-clock time,
-// only what must hold on any machine: every column is filled, the manager writes each child
-// exactly once, writes status at most twice per deployment (once is the minimum; a second write
-// happens when the Certificates turn Ready after the first reconcile has written "not ready",
-// which depends on timing), and writes nothing at all once converged, nor after a restart.
+// TestBenchSmall runs `make bench -short` (N=20, a 5 s idle window, real issuance of 8, DNS
+// verification of 20, the planner for 100 ms a case) so that the benchmark cannot rot. It asserts
+// no wall-clock time, only what must hold on any machine: every column is filled, the manager
+// writes each child exactly once, writes status at most twice per deployment (once is the
+// minimum; a second write happens when the Certificates turn Ready after the first reconcile has
+// written "not ready", which depends on timing), and writes nothing at all once converged, nor
+// after a restart, nor while it verifies the DNS records of deployments whose records answer as
+// planned.
 func TestBenchSmall(t *testing.T) {
 	ctrl.SetLogger(logr.Discard())
 	cfg := ShortConfig()
@@ -77,6 +79,7 @@ func TestBenchSmall(t *testing.T) {
 	if ri := r.RealIssuance; ri == nil || ri.ConvergeSeconds <= 0 || ri.Certificates == 0 || ri.CertManagerAloneSeconds <= 0 || ri.OverCertManagerAlone <= 0 {
 		t.Errorf("real issuance not measured: %+v", ri)
 	}
+	checkDNSVerification(t, r.DNSVerification, cfg.VerifyN)
 	if len(r.Planner) != len(PlannerDomains) || len(r.PlannerSamples) == 0 {
 		t.Errorf("planner rows %+v %+v", r.Planner, r.PlannerSamples)
 	}
@@ -84,5 +87,28 @@ func TestBenchSmall(t *testing.T) {
 		if p.NsPerOp <= 0 || p.AllocsPerOp <= 0 {
 			t.Errorf("planner row %+v not measured", p)
 		}
+	}
+}
+
+// checkDNSVerification asserts the counts of the DNS verification phase that hold on any
+// machine: it ran for n deployments, every one is verified, the window saw one pass of each,
+// the passes sent queries, and the manager wrote nothing.
+func checkDNSVerification(t *testing.T, v *DNSVerification, n int) {
+	t.Helper()
+	if v == nil {
+		t.Error("the DNS verification phase did not run")
+		return
+	}
+	if v.Deployments != n || v.Verified != n {
+		t.Errorf("DNS verification: %d of %d deployments verified; want all %d", v.Verified, v.Deployments, n)
+	}
+	if v.Passes != int64(n) {
+		t.Errorf("DNS verification: %d passes in the window; want one per deployment, %d", v.Passes, n)
+	}
+	if v.Queries <= 0 || v.QueriesPerDeployment <= 0 {
+		t.Errorf("DNS verification: %d queries; want some", v.Queries)
+	}
+	if v.Writes.Total != 0 {
+		t.Errorf("DNS verification: the manager wrote %+v in the window; want nothing", v.Writes)
 	}
 }

@@ -50,17 +50,20 @@ func controlPlanePIDs() (apiServer, etcd int) {
 
 // read returns the CPU seconds of each process so far.
 func (c cpuClock) read() CPU {
-	secs := func(pid int) float64 {
-		if pid == 0 {
-			return 0
-		}
-		_, _, ticks, err := procStat(pid)
-		if err != nil {
-			return 0
-		}
-		return float64(ticks) / clockTicks
+	return CPU{Manager: cpuSeconds(c.manager), APIServer: cpuSeconds(c.apiServer), Etcd: cpuSeconds(c.etcd), Bench: cpuSeconds(c.bench)}
+}
+
+// cpuSeconds returns the CPU seconds process pid has spent so far; 0 for pid 0 or a process
+// that is gone.
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
 	}
-	return CPU{Manager: secs(c.manager), APIServer: secs(c.apiServer), Etcd: secs(c.etcd), Bench: secs(c.bench)}
+	_, _, ticks, err := procStat(pid)
+	if err != nil {
+		return 0
+	}
+	return float64(ticks) / clockTicks
 }
 
 // Sub returns c minus before.

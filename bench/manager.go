@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ucdeploy/ucdeploy/internal/lab"
+	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
 // benchManager is a ucdeploy manager the benchmark measures: the ucdeploy binary in a process of
@@ -37,14 +38,17 @@ type memory struct {
 }
 
 // startManager starts the ucdeploy binary through the lab, its writes counted by e.managerWrites
-// (syncPeriod 0 keeps the benchmark's 10 h), and waits until it has made a sentinel UCDeployment
-// Ready, so that its caches are synced and its workers running; the sentinel's writes are over
-// before it returns.
-func (e *env) startManager(ctx context.Context, tag, logName string, syncPeriod time.Duration) (*benchManager, error) {
+// (syncPeriod 0 keeps the benchmark's 10 h; configure, if given, changes the other options), and
+// waits until it has made a sentinel UCDeployment Ready, so that its caches are synced and its
+// workers running; the sentinel's writes are over before it returns.
+func (e *env) startManager(ctx context.Context, tag, logName string, syncPeriod time.Duration, configure ...func(*manager.Options)) (*benchManager, error) {
 	opts := lab.DefaultManagerOptions()
 	opts.ProbeAddr, opts.MaxConcurrentReconciles, opts.SyncPeriod = "0", e.cfg.Concurrency, 10*time.Hour
 	if syncPeriod > 0 {
 		opts.SyncPeriod = syncPeriod
+	}
+	for _, c := range configure {
+		c(&opts)
 	}
 	lm, err := e.lab.StartManager(ctx, lab.ManagerOptions{
 		Options: opts, ServeMetrics: true, Transport: e.managerWrites.wrap,

@@ -26,10 +26,11 @@ type Report struct {
 	RequestCosts []RequestCost `json:"requestCosts,omitempty"`
 	// StatusPatchOverConfigMapCreate is what a status write costs the API server over a
 	// ConfigMap create (goal 2: at most 2).
-	StatusPatchOverConfigMapCreate float64      `json:"statusPatchOverConfigMapCreate,omitempty"`
-	Planner                        []PlannerRow `json:"planner"`
-	PlannerSamples                 []PlannerRow `json:"plannerSamples"`
-	TotalSeconds                   float64      `json:"totalSeconds"`
+	StatusPatchOverConfigMapCreate float64          `json:"statusPatchOverConfigMapCreate,omitempty"`
+	DNSVerification                *DNSVerification `json:"dnsVerification,omitempty"`
+	Planner                        []PlannerRow     `json:"planner"`
+	PlannerSamples                 []PlannerRow     `json:"plannerSamples"`
+	TotalSeconds                   float64          `json:"totalSeconds"`
 }
 
 // Machine describes where the run happened.
@@ -56,6 +57,7 @@ type ReportConfig struct {
 	Runs                   int      `json:"runs"`
 	RealN                  int      `json:"realN"`
 	CostsN                 int      `json:"costsN"`
+	VerifyN                int      `json:"verifyN"`
 	MaxConcurrentReconcile int      `json:"maxConcurrentReconciles"`
 	Creators               int      `json:"creators"`
 	StandInWorkers         int      `json:"standInWorkers"`
@@ -169,7 +171,7 @@ type PlannerRow struct {
 func reportConfig(c Config) ReportConfig {
 	return ReportConfig{
 		Ns: c.Ns, IdleSeconds: c.Idle.Seconds(), IdleOthersSeconds: c.IdleOthers.Seconds(), IdleN: c.IdleN,
-		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), Runs: c.Runs, RealN: c.RealN, CostsN: c.CostsN, MaxConcurrentReconcile: c.Concurrency,
+		IdleSyncPeriodSeconds: c.IdleSyncPeriod.Seconds(), Runs: c.Runs, RealN: c.RealN, CostsN: c.CostsN, VerifyN: c.VerifyN, MaxConcurrentReconcile: c.Concurrency,
 		Creators: c.Creators, StandInWorkers: c.StandInWorkers, Namespaces: c.Namespaces, ManagerArgs: c.ManagerArgs,
 		ManagerEnv: c.ManagerEnv, ManagerBinary: c.ManagerBinary,
 	}
@@ -296,6 +298,9 @@ func (r *Report) WriteTable(out io.Writer) {
 		fmt.Fprintf(out, "  CPU s (manager, kube-apiserver, etcd, bench process with cert-manager): ucdeploy %.1f %.1f %.1f %.1f; cert-manager alone %.1f %.1f %.1f %.1f\n",
 			ri.CPU.Manager, ri.CPU.APIServer, ri.CPU.Etcd, ri.CPU.Bench,
 			ri.CertManagerAloneCPU.Manager, ri.CertManagerAloneCPU.APIServer, ri.CertManagerAloneCPU.Etcd, ri.CertManagerAloneCPU.Bench)
+	}
+	if v := r.DNSVerification; v != nil {
+		v.writeLine(out)
 	}
 	if len(r.RequestCosts) > 0 {
 		fmt.Fprintln(out)

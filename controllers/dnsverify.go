@@ -134,6 +134,7 @@ func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, namese
 	ctx, cancel := context.WithTimeout(ctx, dnsPassTimeout)
 	defer cancel()
 	fresh := dnsPass{inputs: inputs, at: time.Now(), result: dnsverify.Verify(ctx, c, records, nameservers)}
+	metrics.ObserveDNSVerifyPass(fresh.result.Queries)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.passes == nil {

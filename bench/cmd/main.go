@@ -84,6 +84,7 @@ func parseFlags() (bench.Config, string) {
 	runs := flag.Int("runs", 0, "times convergence and the floor are measured at each N; the row holds the median (default 3; 1 with -short)")
 	realN := flag.Int("real-n", -1, "N of the run with real cert-manager issuance (default 100; 0 skips)")
 	costsN := flag.Int("costs-n", -1, "deployments whose objects measure the API server's cost of each kind of request (default 1000; 0 skips)")
+	verifyN := flag.Int("verify-n", -1, "deployments whose DNS records one verification pass checks against a real named (default 1000; 20 with -short; 0 skips)")
 	concurrency := flag.Int("concurrency", 0, "the manager's --max-concurrent-reconciles, also the floor's and ingress-shim's workers (default: the manager's default)")
 	creators := flag.Int("creators", 0, "goroutines creating the UCDeployments (default 4)")
 	managerArgs := flag.String("manager-args", "", "extra ucdeploy flags, space-separated")
@@ -116,6 +117,9 @@ func parseFlags() (bench.Config, string) {
 	}
 	if *costsN >= 0 {
 		cfg.CostsN = *costsN
+	}
+	if *verifyN >= 0 {
+		cfg.VerifyN = *verifyN
 	}
 	if *concurrency > 0 {
 		cfg.Concurrency = *concurrency

@@ -73,8 +73,10 @@ func Generate(samples []v1alpha1.UCDeployment, n int, namespaces []string) ([]De
 }
 
 // orgLabel matches the organisation label of the samples' domains (longest alternative first,
-// so tailspintoys is not read as tailspin).
-var orgLabel = regexp.MustCompile(`\b(contoso|fabrikam|litware|tailspintoys|tailspin|wingtiptoys)\.`)
+// so tailspintoys is not read as tailspin). Every label of config/samples must be here: a domain
+// left alone would be shared by every deployment of its shape, with different addresses, and
+// the DNS verification phase would see the others' records.
+var orgLabel = regexp.MustCompile(`\b(adatum|contoso|fabrikam|litware|northwind|tailspintoys|tailspin|wingtiptoys|wingtip)\.`)
 
 // ipv4 matches an IPv4 address.
 var ipv4 = regexp.MustCompile(`\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b`)

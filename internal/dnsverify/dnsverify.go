@@ -77,6 +77,9 @@ type Result struct {
 	Counts map[string]int
 	// Unreachable are the nameservers that did not answer, sorted by view and address.
 	Unreachable []Unreachable
+	// Queries counts the queries sent, answered or not: one per record set and nameserver, and
+	// more where a CNAME chain was followed or a truncated answer was asked again over TCP.
+	Queries int
 }
 
 // Verified reports whether every record answered as planned on every nameserver.
@@ -105,6 +108,7 @@ func Verify(ctx context.Context, c *dns.Client, records []plan.Record, nameserve
 					res.Counts[view]++
 				}
 			}
+			res.Queries += q.sent
 		}
 	}
 	slices.SortFunc(all, func(a, b Mismatch) int {

@@ -51,8 +51,8 @@ func TestVerifiedWhenEveryRecordAnswersAsPlanned(t *testing.T) {
 		t.Fatalf("not verified: mismatches %+v, unreachable %+v", res.Mismatches, res.Unreachable)
 	}
 	// 3 sets internal (pool A, SRV, CNAME), 5 external (sip A, SRV, MX, mail A, CAA)
-	if res.Checked != 8 {
-		t.Errorf("checked %d record sets, want 8", res.Checked)
+	if res.Checked != 8 || res.Queries != 8 {
+		t.Errorf("checked %d record sets with %d queries, want 8 with one query each", res.Checked, res.Queries)
 	}
 	if res.Counts["internal"] != 0 || res.Counts["external"] != 0 || len(res.Counts) != 2 {
 		t.Errorf("counts %v, want both views at 0", res.Counts)
@@ -115,6 +115,10 @@ func TestANameserverThatDoesNotAnswerIsUnreachable(t *testing.T) {
 	}
 	if res.Verified() || len(res.Mismatches) != 0 || res.Checked != 8 {
 		t.Errorf("verified %v, mismatches %v, checked %d; want false, none, 8 (the other servers' sets)", res.Verified(), res.Mismatches, res.Checked)
+	}
+	// 3 internal and 5 external sets at named, and the one query that timed out.
+	if res.Queries != 9 {
+		t.Errorf("%d queries, want 9: one per set at named and one to the silent server", res.Queries)
 	}
 	if time.Since(start) > 2*time.Second {
 		t.Errorf("took %s: the silent server was asked more than once", time.Since(start))

@@ -16,16 +16,19 @@ type querier struct {
 	ctx    context.Context
 	client *dns.Client
 	addr   string
+	sent   int // queries sent so far, answered or not
 }
 
 // exchange asks for name/qtype, over TCP again when the UDP answer is truncated. An error means
 // the nameserver did not answer.
 func (q *querier) exchange(name string, qtype uint16) (*dns.Msg, error) {
 	m := new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype)
+	q.sent++
 	r, _, err := q.client.ExchangeContext(q.ctx, m, q.addr)
 	if err == nil && r.Truncated && q.client.Net != "tcp" {
 		tcp := *q.client
 		tcp.Net = "tcp"
+		q.sent++
 		r, _, err = tcp.ExchangeContext(q.ctx, m, q.addr)
 	}
 	if err != nil {

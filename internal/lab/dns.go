@@ -83,18 +83,27 @@ func (l *Lab) DNSAddr(view v1alpha1.DNSView) string {
 // manager's --dns-verify-nameservers.
 var LoopbackNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
+// MinDNSVerifyInterval is the shortest spec.dns.verify.interval the CRD allows.
+const MinDNSVerifyInterval = 30 * time.Second
+
 // DNSVerify returns a spec.dns.verify that points each view at the lab's nameserver of that view,
 // with the shortest interval the CRD allows; nil when the lab runs no DNS.
 func (l *Lab) DNSVerify() *v1alpha1.DNSVerifySpec {
 	if l.dns == nil {
 		return nil
 	}
+	return VerifySpec(l.dns, MinDNSVerifyInterval)
+}
+
+// VerifySpec returns a spec.dns.verify that points each view at the view of srv that answers
+// it, every interval.
+func VerifySpec(srv *named.Server, interval time.Duration) *v1alpha1.DNSVerifySpec {
 	view := func(v named.View) *v1alpha1.DNSViewVerify {
-		return &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(l.dns.Addr(v))}}
+		return &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{v1alpha1.Nameserver(srv.Addr(v))}}
 	}
 	return &v1alpha1.DNSVerifySpec{
 		Internal: view(named.Internal), External: view(named.External),
-		Interval: &metav1.Duration{Duration: 30 * time.Second},
+		Interval: &metav1.Duration{Duration: interval},
 	}
 }
 

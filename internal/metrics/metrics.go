@@ -57,10 +57,27 @@ var (
 		Help:    "Time to compute the plan of one UCDeployment.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8), // 100µs to 1.6s
 	})
+	// DNSVerifyPasses counts the verification passes of spec.dns.verify, of every UCDeployment
+	// together (no per-deployment series: ucdeploy_dns_records_mismatched says which deployment).
+	DNSVerifyPasses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ucdeploy_dns_verify_passes_total",
+		Help: "Verification passes of spec.dns.verify run, every UCDeployment together: one per deployment and interval, and one per change of its records or nameservers.",
+	})
+	// DNSVerifyQueries counts the DNS queries the verification passes sent.
+	DNSVerifyQueries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ucdeploy_dns_verify_queries_total",
+		Help: "DNS queries sent by the verification passes of spec.dns.verify, answered or not, every UCDeployment together.",
+	})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(Deployments, PlanDuration)
+	ctrlmetrics.Registry.MustRegister(Deployments, PlanDuration, DNSVerifyPasses, DNSVerifyQueries)
+}
+
+// ObserveDNSVerifyPass counts one verification pass that sent queries DNS queries.
+func ObserveDNSVerifyPass(queries int) {
+	DNSVerifyPasses.Inc()
+	DNSVerifyQueries.Add(float64(queries))
 }
 
 // ObservePlan records the duration of one plan computation.

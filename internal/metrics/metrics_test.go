@@ -133,3 +133,20 @@ func gathered(t *testing.T, name string) string {
 	}
 	return b.String()
 }
+
+func TestDNSVerifyPassesAndQueries(t *testing.T) {
+	passes, queries := testutil.ToFloat64(metrics.DNSVerifyPasses), testutil.ToFloat64(metrics.DNSVerifyQueries)
+	metrics.ObserveDNSVerifyPass(12)
+	metrics.ObserveDNSVerifyPass(3)
+	if got := testutil.ToFloat64(metrics.DNSVerifyPasses) - passes; got != 2 {
+		t.Errorf("%v passes counted, want 2", got)
+	}
+	if got := testutil.ToFloat64(metrics.DNSVerifyQueries) - queries; got != 15 {
+		t.Errorf("%v queries counted, want 15", got)
+	}
+	for _, name := range []string{"ucdeploy_dns_verify_passes_total", "ucdeploy_dns_verify_queries_total"} {
+		if gathered(t, name) == "" {
+			t.Errorf("%s is not on the manager's registry", name)
+		}
+	}
+}

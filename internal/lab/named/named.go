@@ -249,6 +249,10 @@ func (s *Server) Addr(v View) string {
 // Port returns the port both views answer on.
 func (s *Server) Port() int { return s.port }
 
+// Pid returns the process id of named, for measuring it (the benchmark reads its CPU time from
+// /proc/<pid>/stat).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Dir returns the server's directory: named.conf, the zone files and the logs.
 func (s *Server) Dir() string { return s.dir }
 

@@ -103,7 +103,7 @@ type Recipe struct {
 var recipe = Recipe{
 	Env:        []string{"CGO_ENABLED=0"},
 	BuildFlags: []string{"-trimpath", "-ldflags", "-s -w"},
-	Package:    ".",
+	Package:    "./cmd/manager",
 	Binary:     "/ucdeploy",
 	Base:       "scratch",
 	User:       "65532:65532",

@@ -117,11 +117,11 @@ func (l *Lab) managerBinary() (string, error) {
 	return bin, nil
 }
 
-// BuildManager compiles the ucdeploy binary of the repository at root into dir and returns its
-// path.
+// BuildManager compiles the manager binary of the repository at root (cmd/manager, what the image
+// runs) into dir and returns its path.
 func BuildManager(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "ucdeploy")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/manager")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the ucdeploy binary: %w\n%s", err, out)

@@ -243,6 +243,9 @@ func Run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: the manager takes flags only; plan, verify, status and export are commands of the ucdeploy CLI (make build, or the kubectl plugin)", fs.Arg(0))
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
 	cfg, err := ctrl.GetConfig()
 	if err != nil {

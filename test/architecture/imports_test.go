@@ -182,3 +182,24 @@ func TestRulesCatchAViolation(t *testing.T) {
 		}
 	}
 }
+
+// TestManagerBinaryStaysLean: the manager binary (cmd/manager) links neither the offline commands
+// nor, through any path, the CRD validators and CEL they bring: every manager would hold their
+// pages in memory (docs/performance.md, "Round 3").
+func TestManagerBinaryStaysLean(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./cmd/manager")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./cmd/manager: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, module+"/internal/manager") {
+		t.Fatalf("cmd/manager does not link internal/manager; the list is wrong: %v", deps)
+	}
+	for _, dep := range deps {
+		if forbidden(dep, []string{module + "/internal/cli", module + "/internal/decode", "github.com/google/cel-go", "k8s.io/apiextensions-apiserver/pkg/apiserver"}) {
+			t.Errorf("cmd/manager links %s", dep)
+		}
+	}
+}

@@ -3,8 +3,6 @@ package childwriter
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
-	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -54,25 +52,30 @@ func CacheTransform(obj any) (any, error) {
 }
 
 // digestData replaces every data value of cm by its digest, once: an informer may hand the
-// transform an object it already transformed.
+// transform an object it already transformed. The transform owns the freshly decoded object, so
+// its maps are changed in place.
 func digestData(cm *corev1.ConfigMap) {
 	if len(cm.Data) == 0 || cm.Annotations[digestsAnnotation] != "" {
 		return
 	}
-	data := make(map[string]string, len(cm.Data))
 	for k, v := range cm.Data {
-		data[k] = digest(v)
+		cm.Data[k] = digest(v)
 	}
-	cm.Data = data
-	annotations := make(map[string]string, len(cm.Annotations)+1)
-	maps.Copy(annotations, cm.Annotations)
-	annotations[digestsAnnotation] = "sha256"
-	cm.Annotations = annotations
+	if cm.Annotations == nil {
+		cm.Annotations = map[string]string{}
+	}
+	cm.Annotations[digestsAnnotation] = digestKind
 }
+
+// digestKind names the digest in the cache marker: the first 16 bytes of SHA-256, kept as raw
+// bytes. It only tells a value ucdeploy would write from another; 128 bits make a false match
+// out of reach, and 16 bytes instead of 64 hex characters per data key are most of what a
+// cached ConfigMap holds (docs/performance.md, "Round 3").
+const digestKind = "sha256-128"
 
 func digest(v string) string {
 	sum := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(sum[:])
+	return string(sum[:16])
 }
 
 // DataUpToDate reports whether every desired data key of a ConfigMap holds its desired value and

@@ -53,7 +53,7 @@ var catalog = []CatalogEntry{
 		Rules:      []string{"V8"},
 		Sources:    []string{"S-OCS-AUTOSIGNIN", "S-SFB-ADVDNS"},
 		Meaning: "The `_sipinternaltls._tcp` record of a SIP domain points at a sign-in server outside that domain. With strict " +
-			"DNS name matching Communicator refuses the target and falls back to `sip.<domain>`, which ucdeploy publishes and " +
+			"DNS name matching the client (Communicator, Lync or Skype for Business) refuses the target and falls back to `sip.<domain>`, which ucdeploy publishes and " +
 			"puts on the certificate. Microsoft's own example crosses domains, so this is a warning.",
 		Fix: "Name the sign-in pool or Director inside each SIP domain, or accept the `sip.<domain>` fallback, or relax " +
 			"strict DNS name matching on the clients by Group Policy.",

@@ -220,8 +220,9 @@ func checkSANCount(d *draft) []Finding {
 	return out
 }
 
-// checkStrictDNSNames (V8): Communicator's strict DNS name matching wants the sign-in SRV target
-// inside the SIP domain. UNCERTAIN (Microsoft's own example crosses domains), so a warning.
+// checkStrictDNSNames (V8): the client's strict DNS name matching (Communicator, Lync, Skype for
+// Business) wants the sign-in SRV target inside the SIP domain. UNCERTAIN (Microsoft's own
+// example crosses domains), so a warning.
 func checkStrictDNSNames(d *draft) []Finding {
 	if !d.in.automaticSignIn() {
 		return nil
@@ -232,7 +233,7 @@ func checkStrictDNSNames(d *draft) []Finding {
 	for _, dom := range d.in.sipDomains {
 		if !inDomain(target, dom) {
 			out = append(out, finding(SeverityWarning, CodeStrictDNSNameMismatch, path, "V8",
-				"_sipinternaltls._tcp.%s points at %s, outside the SIP domain %s: with strict DNS name matching Communicator refuses it; clients fall back to sip.%s (published and on the certificate)", dom, target, dom, dom))
+				"_sipinternaltls._tcp.%s points at %s, outside the SIP domain %s: with strict DNS name matching %s refuses it; clients fall back to sip.%s (published and on the certificate)", dom, target, dom, d.in.client(), dom))
 		}
 	}
 	return out

@@ -51,6 +51,17 @@ func (in *input) atLeast(v v1alpha1.OCSVersion) bool {
 // lync reports Lync Server 2010 or any later release (the DOMAIN.md §3 rules).
 func (in *input) lync() bool { return in.atLeast(v1alpha1.Lync2010) }
 
+// client names the release's desktop client, as findings speak of it.
+func (in *input) client() string {
+	switch {
+	case in.atLeast(v1alpha1.SfB2015):
+		return "the Skype for Business client"
+	case in.lync():
+		return "the Lync client"
+	}
+	return "Communicator"
+}
+
 // teamsOnly reports a Lync/SfB deployment whose users are all in Teams (R-SFB-11): no on-premises
 // record or certificate is planned.
 func (in *input) teamsOnly() bool {

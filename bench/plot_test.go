@@ -11,9 +11,9 @@ import (
 // point per row, a flat cost is drawn at ratio 1, and fewer than two rows are refused.
 func TestWriteGrowthSVG(t *testing.T) {
 	rows := []Row{
-		{N: 100, ConvergeSeconds: 5, FloorSeconds: 4, ObjectWritesPerDeployment: 7.5, ManagerPeakRSSBytes: 50 << 20},
-		{N: 1000, ConvergeSeconds: 50, FloorSeconds: 40, ObjectWritesPerDeployment: 7.5, ManagerPeakRSSBytes: 500 << 20},
-		{N: 5000, ConvergeSeconds: 250, FloorSeconds: 200, ObjectWritesPerDeployment: 7.5, ManagerPeakRSSBytes: 2500 << 20},
+		{N: 100, ConvergeSeconds: 5, FloorSeconds: 4, ObjectWritesPerDeployment: 7.5, RSSBytesPerDeployment: 50 << 10},
+		{N: 1000, ConvergeSeconds: 50, FloorSeconds: 40, ObjectWritesPerDeployment: 7.5, RSSBytesPerDeployment: 50 << 10},
+		{N: 5000, ConvergeSeconds: 250, FloorSeconds: 200, ObjectWritesPerDeployment: 7.5, RSSBytesPerDeployment: 50 << 10},
 	}
 	var b strings.Builder
 	if err := WriteGrowthSVG(&b, rows); err != nil {

@@ -13,8 +13,9 @@ import (
 // progressInterval is how often, at most, the status of a deployment whose Certificates are being
 // issued is rewritten only to show more of them ready. cert-manager readies a deployment's
 // Certificates one after the other over seconds to minutes; writing each step would cost the API
-// server a whole status write per Certificate (docs/performance.md, "Round 3"). Ready, failures,
-// stalls and spec changes are written at once.
+// server a whole status write per Certificate (docs/performance.md, "Round 3"). Ready, any other
+// reason for not being Ready (an issuer problem, a failed apply, a stall) and a new generation are
+// written at once; a message cert-manager gives one Certificate waits as long as the progress.
 const progressInterval = 10 * time.Second
 
 // statusWrites remembers when this process last wrote each UCDeployment's status.

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -25,8 +26,18 @@ import (
 // plotPath is -plot: where to draw the growth plot (bench.WriteGrowthSVG) of the run's rows.
 var plotPath = flag.String("plot", "", "also draw cost per deployment against N into this SVG file (make bench-large: docs/performance-growth.svg)")
 
+// plotFrom is -plot-from: draw the -plot of a report written before instead of running.
+var plotFrom = flag.String("plot-from", "", "with -plot: draw the growth plot of this results JSON (e.g. bench/results/large/latest.json) and run nothing")
+
 func main() {
 	cfg, out := parseFlags()
+	if *plotFrom != "" {
+		if err := replot(*plotFrom, *plotPath); err != nil {
+			fatalf("drawing the growth plot of %s: %v", *plotFrom, err)
+		}
+		fmt.Printf("growth plot: %s\n", *plotPath)
+		return
+	}
 	start := time.Now()
 	cfg.Log = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
@@ -58,6 +69,22 @@ func main() {
 		}
 		fmt.Printf("growth plot: %s\n", *plotPath)
 	}
+}
+
+// replot draws the growth plot of the report in file into path.
+func replot(file, path string) error {
+	if path == "" {
+		return fmt.Errorf("-plot-from needs -plot")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var report bench.Report
+	if err := json.Unmarshal(data, &report); err != nil {
+		return err
+	}
+	return writePlot(path, report.Rows)
 }
 
 // writePlot draws the growth plot of rows into path.

@@ -19,6 +19,13 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/manager"
 )
 
+// controller-runtime's reconcile counter, and the label that selects the UCDeployment controller's
+// series of its metrics.
+const (
+	metricReconciles = "controller_runtime_reconcile_total"
+	labelsController = `controller="ucdeployment"`
+)
+
 // benchManager is a ucdeploy manager the benchmark measures: the ucdeploy binary in a process of
 // its own, exactly as in production, with its metrics on a loopback port and its memory sampled.
 type benchManager struct {
@@ -168,9 +175,9 @@ func (m *benchManager) idle(ctx context.Context, minReconciles float64, timeout 
 		if err != nil {
 			return false, nil
 		}
-		total, _ := metricValue(body, "controller_runtime_reconcile_total", `controller="ucdeployment"`)
+		total, _ := metricValue(body, metricReconciles, labelsController)
 		depth, _ := metricValue(body, "workqueue_depth", `name="ucdeployment"`)
-		active, _ := metricValue(body, "controller_runtime_active_workers", `controller="ucdeployment"`)
+		active, _ := metricValue(body, "controller_runtime_active_workers", labelsController)
 		if total >= minReconciles && depth == 0 && active == 0 {
 			quiet++
 		} else {

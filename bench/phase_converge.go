@@ -41,8 +41,8 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 	defer e.watch.untrack(certsExist)
 
 	writes0 := e.managerWrites.Writes()
-	reconciles0, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
-	busy0, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", `controller="ucdeployment"`)
+	reconciles0, _ := mgr.metric(metricReconciles, labelsController)
+	busy0, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", labelsController)
 	res.baseline = mgr.resetPeaks()
 	clock := e.clock(mgr)
 	cpu0 := clock.read()
@@ -66,9 +66,9 @@ func (e *env) converge(ctx context.Context, prefix string, n int, idle time.Dura
 		return nil, err
 	}
 	res.writes = e.managerWrites.Writes().Sub(writes0)
-	reconciles, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
+	reconciles, _ := mgr.metric(metricReconciles, labelsController)
 	res.reconciles = reconciles - reconciles0
-	busy, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", `controller="ucdeployment"`)
+	busy, _ := mgr.metric("controller_runtime_reconcile_time_seconds_sum", labelsController)
 	res.reconcileSeconds = busy - busy0
 	res.peak = mgr.memory()
 	if err := mgr.stop(); err != nil {

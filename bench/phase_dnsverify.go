@@ -8,8 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -24,12 +22,10 @@ import (
 // allows, so that the window, one interval, is as short as it can be.
 const dnsVerifyInterval = lab.MinDNSVerifyInterval
 
-// The manager's counters the phase reads (internal/metrics, controller-runtime).
+// The manager's verification counters the phase reads (internal/metrics).
 const (
 	metricVerifyPasses  = "ucdeploy_dns_verify_passes_total"
 	metricVerifyQueries = "ucdeploy_dns_verify_queries_total"
-	metricReconciles    = "controller_runtime_reconcile_total"
-	labelsReconciles    = `controller="ucdeployment"`
 )
 
 // DNSVerification is one verification pass of spec.dns.verify over every deployment with
@@ -227,7 +223,7 @@ func verifyCounters(mgr *benchManager) (verifyCounts, error) {
 		return verifyCounts{}, fmt.Errorf("the manager has no %s", metricVerifyPasses)
 	}
 	queries, _ := metricValue(body, metricVerifyQueries, "")
-	reconciles, _ := metricValue(body, metricReconciles, labelsReconciles)
+	reconciles, _ := metricValue(body, metricReconciles, labelsController)
 	return verifyCounts{passes: passes, queries: queries, reconciles: reconciles}, nil
 }
 
@@ -251,10 +247,5 @@ func (e *env) countVerified(ctx context.Context, prefix string) (int, error) {
 
 // dnsVerified: the UCDeployment's DNSRecordsVerified condition is True for its generation.
 func dnsVerified(obj client.Object) bool {
-	u, ok := obj.(*v1alpha1.UCDeployment)
-	if !ok {
-		return false
-	}
-	c := meta.FindStatusCondition(u.Status.Conditions, v1alpha1.ConditionDNSRecordsVerified)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == u.Generation
+	return conditionTrue(obj, v1alpha1.ConditionDNSRecordsVerified)
 }

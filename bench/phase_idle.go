@@ -31,7 +31,7 @@ func (e *env) idle(ctx context.Context, tag string, n int, window time.Duration)
 	}
 	w1 := e.managerWrites.Writes()
 	res.restartWrites = w1.Sub(w0)
-	r0, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
+	r0, _ := mgr.metric(metricReconciles, labelsController)
 	e.log("idle: %s window with --sync-period=%s", window, e.cfg.IdleSyncPeriod)
 	select {
 	case <-ctx.Done():
@@ -39,7 +39,7 @@ func (e *env) idle(ctx context.Context, tag string, n int, window time.Duration)
 	case <-time.After(window):
 	}
 	res.writes = e.managerWrites.Writes().Sub(w1)
-	r1, _ := mgr.metric("controller_runtime_reconcile_total", `controller="ucdeployment"`)
+	r1, _ := mgr.metric(metricReconciles, labelsController)
 	res.reconciles = r1 - r0
 	res.peakRSS = mgr.memory().hwm
 	return res, mgr.stop()

@@ -147,10 +147,16 @@ func (w *watcher) untrack(t *tracker) {
 // ucdReady: the UCDeployment's status describes its generation and Ready is True.
 func ucdReady(obj client.Object) bool {
 	u, ok := obj.(*v1alpha1.UCDeployment)
-	if !ok || u.Status.ObservedGeneration != u.Generation {
+	return ok && u.Status.ObservedGeneration == u.Generation && conditionTrue(u, v1alpha1.ConditionReady)
+}
+
+// conditionTrue: the UCDeployment's condition typ is True for its generation.
+func conditionTrue(obj client.Object, typ string) bool {
+	u, ok := obj.(*v1alpha1.UCDeployment)
+	if !ok {
 		return false
 	}
-	c := meta.FindStatusCondition(u.Status.Conditions, v1alpha1.ConditionReady)
+	c := meta.FindStatusCondition(u.Status.Conditions, typ)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == u.Generation
 }
 

@@ -154,7 +154,7 @@ func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, namese
 // outside returns the nameservers whose address no allowed network contains.
 func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 	var out []string
-	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
+	for _, view := range plan.Views {
 		for _, ns := range nameservers[string(view)] {
 			ap, err := netip.ParseAddrPort(ns)
 			if err != nil || !v.allows(ap.Addr()) {
@@ -187,7 +187,7 @@ func interval(spec *v1alpha1.DNSVerifySpec) time.Duration {
 // due.
 func passInputs(nameservers map[string][]string, records []plan.Record) string {
 	var b strings.Builder
-	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
+	for _, view := range plan.Views {
 		fmt.Fprintf(&b, "%s=%s\n", view, strings.Join(nameservers[string(view)], ","))
 	}
 	for _, r := range records {

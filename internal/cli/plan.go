@@ -60,7 +60,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitInvalidArgs
 	}
 	selected := plan.View(*view)
-	if selected != "" && selected != plan.ViewInternal && selected != plan.ViewExternal {
+	if selected != "" && !slices.Contains(plan.Views, selected) {
 		fmt.Fprintf(stderr, "ucdeploy plan: unknown view %q (want internal or external)\n", *view)
 		return ExitInvalidArgs
 	}
@@ -221,7 +221,7 @@ func writeAll(w io.Writer, format string, view plan.View, docs []document) error
 
 // write prints one deployment's plan; index > 0 separates it from the previous one.
 func write(w io.Writer, format string, view plan.View, d document, index int) error {
-	views := []plan.View{plan.ViewInternal, plan.ViewExternal}
+	views := plan.Views
 	if view != "" {
 		views = []plan.View{view}
 	}

@@ -166,7 +166,7 @@ func Summary(ctx context.Context, w io.Writer, c client.Reader, d *v1alpha1.UCDe
 		// R-K8S-03: every new revision is a new thumbprint to import and bind.
 		fmt.Fprintf(w, "Install scripts: ConfigMap %s (<role>.ps1, install.json); after a new revision run the script again; `ucdeploy export` writes the PFX files\n", d.Status.InstallConfigMap)
 	}
-	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
+	for _, view := range plan.Views {
 		cm := &corev1.ConfigMap{}
 		name := render.ConfigMapName(d.Name, view)
 		if err := c.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: name}, cm); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,7 +34,7 @@ type nameserverFlags map[string][]string
 // String returns the flags as given, sorted by view.
 func (n nameserverFlags) String() string {
 	var parts []string
-	for _, view := range []plan.View{plan.ViewInternal, plan.ViewExternal} {
+	for _, view := range plan.Views {
 		for _, ns := range n[string(view)] {
 			parts = append(parts, string(view)+"="+ns)
 		}
@@ -44,7 +45,7 @@ func (n nameserverFlags) String() string {
 // Set adds one view=host:port.
 func (n nameserverFlags) Set(v string) error {
 	view, addr, ok := strings.Cut(v, "=")
-	if !ok || (plan.View(view) != plan.ViewInternal && plan.View(view) != plan.ViewExternal) {
+	if !ok || !slices.Contains(plan.Views, plan.View(view)) {
 		return fmt.Errorf("%q: want internal=HOST:PORT or external=HOST:PORT", v)
 	}
 	if err := checkNameserver(addr); err != nil {

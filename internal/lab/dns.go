@@ -225,12 +225,8 @@ func mergeZone(zone string, bodies []string) string {
 	var b strings.Builder
 	owners := map[string]uint16{} // owner → dns.TypeCNAME if a CNAME holds it, else another type
 	for _, body := range bodies {
-		zp := dns.NewZoneParser(strings.NewReader(body), dns.Fqdn(zone), "")
-		var rrs []dns.RR
-		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-			rrs = append(rrs, rr)
-		}
-		if zp.Err() != nil {
+		rrs, err := named.ParseZone(dns.Fqdn(zone), body)
+		if err != nil {
 			b.WriteString(body + "\n")
 			continue
 		}

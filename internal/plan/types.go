@@ -24,6 +24,9 @@ const (
 	ViewExternal = v1alpha1.ExternalView
 )
 
+// Views are the DNS views, internal first: the order every output lists them in.
+var Views = []View{ViewInternal, ViewExternal}
+
 // Severity is how much a finding matters: the API's type.
 type Severity = v1alpha1.Severity
 

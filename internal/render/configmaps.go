@@ -22,9 +22,6 @@ const (
 	PowerShellKey = "Add-DnsRecords.ps1"
 )
 
-// views are the DNS views, one ConfigMap each.
-var views = []plan.View{plan.ViewInternal, plan.ViewExternal}
-
 // ZoneKey is the ConfigMap key of a zone's zone file: "<zone>.zone".
 func ZoneKey(zoneName string) string {
 	return zoneName + ".zone"
@@ -40,8 +37,8 @@ func ConfigMapName(deployment string, view plan.View) string {
 // has no record. Each holds a ZoneKey per zone of its view (zone.File headed by Header), RecordsKey
 // and PowerShellKey.
 func ConfigMaps(ucd *v1alpha1.UCDeployment, p plan.Plan) []*corev1.ConfigMap {
-	out := make([]*corev1.ConfigMap, len(views))
-	for i, view := range views {
+	out := make([]*corev1.ConfigMap, len(plan.Views))
+	for i, view := range plan.Views {
 		out[i] = configMap(ucd, p, view)
 	}
 	return out

@@ -53,7 +53,7 @@ func DNSEndpointViews(ucd *v1alpha1.UCDeployment) []plan.View {
 		return []plan.View{plan.ViewExternal}
 	}
 	var out []plan.View
-	for _, view := range views {
+	for _, view := range plan.Views {
 		if slices.Contains(de.Views, view) {
 			out = append(out, view)
 		}

@@ -31,7 +31,7 @@ func Table(p plan.Plan) string {
 		}
 	}
 
-	for _, view := range views {
+	for _, view := range plan.Views {
 		records := p.RecordsFor(view)
 		fmt.Fprintf(tw, "\nDNS RECORDS, %s view (%d)\n", oneLine(string(view)), len(records))
 		if len(records) > 0 {

@@ -136,7 +136,7 @@ func (s *Server) carry(v View, z zoneState) (carried, error) {
 	if err != nil {
 		return carried{}, err
 	}
-	static, err := parseZone(z.name, header(z.name, z.serial)+z.body)
+	static, err := ParseZone(z.name, header(z.name, z.serial)+z.body)
 	if err != nil {
 		return carried{}, fmt.Errorf("zone %s of view %s as last written: %w", z.name, v, err)
 	}
@@ -183,7 +183,7 @@ func (s *Server) waitDumped(ctx context.Context, v View, name string, serial uin
 	for {
 		text, err := os.ReadFile(s.zonePath(v, name))
 		if err == nil {
-			rrs, perr := parseZone(name, string(text))
+			rrs, perr := ParseZone(name, string(text))
 			if soa, ok := first(rrs).(*dns.SOA); ok && perr == nil && soa.Serial == serial {
 				return nil
 			}
@@ -204,8 +204,8 @@ func first(rrs []dns.RR) dns.RR {
 	return rrs[0]
 }
 
-// parseZone parses zone-file text with origin name.
-func parseZone(name, text string) ([]dns.RR, error) {
+// ParseZone parses zone-file text with origin name.
+func ParseZone(name, text string) ([]dns.RR, error) {
 	zp := dns.NewZoneParser(strings.NewReader(text), name, "")
 	var rrs []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {

@@ -389,9 +389,10 @@ func (e *env) row(ctx context.Context, n int) (*Row, error) {
 	return row, nil
 }
 
-// convergeRuns measures convergence and the floor cfg.Runs times, alternating, and fills row from
-// the run whose ratio is the median; every run's ratio is in ConvergeOverFloorRuns. Only the first
-// convergence measures the idle window.
+// convergeRuns measures convergence and the floor cfg.Runs times, convergence first in even runs
+// and the floor first in odd ones (a phase right after a large one is slower, whichever it is),
+// and fills row from the run whose ratio is the median; every run's ratio is in
+// ConvergeOverFloorRuns. Only the first convergence measures the idle window.
 func (e *env) convergeRuns(ctx context.Context, n int, row *Row) error {
 	type run struct {
 		conv  *convergence
@@ -400,25 +401,36 @@ func (e *env) convergeRuns(ctx context.Context, n int, row *Row) error {
 	}
 	var runs []run
 	for i := range max(e.cfg.Runs, 1) {
-		idle := time.Duration(0)
-		if i == 0 {
-			idle = e.idleWindow(n)
+		var r run
+		converge := func() (err error) {
+			idle := time.Duration(0)
+			if i == 0 {
+				idle = e.idleWindow(n)
+			}
+			e.log("N=%d: converge (run %d)", n, i+1)
+			if r.conv, err = e.converge(ctx, fmt.Sprintf("cv%d-%d", n, i), n, idle); err != nil {
+				return fmt.Errorf("converge: %w", err)
+			}
+			if i == 0 {
+				r.conv.fill(row) // the idle columns
+			}
+			return nil
 		}
-		e.log("N=%d: converge (run %d)", n, i+1)
-		conv, err := e.converge(ctx, fmt.Sprintf("cv%d-%d", n, i), n, idle)
-		if err != nil {
-			return fmt.Errorf("converge: %w", err)
-		}
-		if i == 0 {
-			conv.fill(row) // the idle columns
-		}
-		r := run{conv: conv}
-		if !e.cfg.SkipFloor {
+		floor := func() (err error) {
+			if e.cfg.SkipFloor {
+				return nil
+			}
 			e.log("N=%d: floor (run %d)", n, i+1)
 			if r.floor, err = e.floor(ctx, fmt.Sprintf("fl%d-%d", n, i), n); err != nil {
 				return fmt.Errorf("floor: %w", err)
 			}
-			r.ratio = conv.seconds / r.floor.seconds
+			return nil
+		}
+		if err := alternate(i, converge, floor); err != nil {
+			return err
+		}
+		if r.floor != nil {
+			r.ratio = r.conv.seconds / r.floor.seconds
 			row.ConvergeOverFloorRuns = append(row.ConvergeOverFloorRuns, r.ratio)
 		}
 		runs = append(runs, r)
@@ -430,6 +442,18 @@ func (e *env) convergeRuns(ctx context.Context, n int, row *Row) error {
 		median.floor.fill(row)
 	}
 	return nil
+}
+
+// alternate runs a then b in even runs i and b then a in odd ones, so that neither side of a
+// comparison always follows the other (or a large phase before both); it stops at the first error.
+func alternate(i int, a, b func() error) error {
+	if i%2 == 1 {
+		a, b = b, a
+	}
+	if err := a(); err != nil {
+		return err
+	}
+	return b()
 }
 
 // idleWindow is the idle window measured at n.

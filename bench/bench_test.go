@@ -19,6 +19,7 @@ import (
 func TestBenchSmall(t *testing.T) {
 	ctrl.SetLogger(logr.Discard())
 	cfg := ShortConfig()
+	cfg.Runs = 2 // each pair of compared phases in both orders
 	cfg.Log = t.Logf
 	r, err := Run(t.Context(), cfg)
 	if err != nil {
@@ -76,8 +77,13 @@ func TestBenchSmall(t *testing.T) {
 	if row.FloorWrites.Objects() != int64(row.Certificates+row.ConfigMaps+row.N) {
 		t.Errorf("the floor wrote %+v; want exactly its children and one status each", row.FloorWrites)
 	}
+	if got := len(row.ConvergeOverFloorRuns); got != cfg.Runs {
+		t.Errorf("%d convergence/floor ratios; want one per run, %d", got, cfg.Runs)
+	}
 	if ri := r.RealIssuance; ri == nil || ri.ConvergeSeconds <= 0 || ri.Certificates == 0 || ri.CertManagerAloneSeconds <= 0 || ri.OverCertManagerAlone <= 0 {
 		t.Errorf("real issuance not measured: %+v", ri)
+	} else if got := len(ri.OverCertManagerAloneRuns); got != cfg.Runs {
+		t.Errorf("%d real issuance ratios; want one per run, %d", got, cfg.Runs)
 	}
 	checkDNSVerification(t, r.DNSVerification, cfg.VerifyN)
 	if len(r.Planner) != len(PlannerDomains) || len(r.PlannerSamples) == 0 {

@@ -142,18 +142,21 @@ type RealIssuance struct {
 	N int `json:"n"`
 	// CertManagerAloneSeconds: the same Certificates created directly and issued by the same
 	// cert-manager, first create to every one Ready; OverCertManagerAlone is ConvergeSeconds
-	// (ucdeploy's apply to every UCDeployment Ready) over it.
-	CertManagerAloneSeconds  float64 `json:"certManagerAloneSeconds"`
-	OverCertManagerAlone     float64 `json:"overCertManagerAlone"`
-	Certificates             int     `json:"certificates"`
-	ConvergeSeconds          float64 `json:"convergeSeconds"`
-	CertificatesExistSeconds float64 `json:"certificatesExistSeconds"`
-	SecondsPerCertificate    float64 `json:"secondsPerCertificate"`
-	WritesPerDeployment      float64 `json:"writesPerDeployment"`
-	Writes                   Writes  `json:"writes"`
-	ManagerPeakRSSBytes      int64   `json:"managerPeakRSSBytes"`
-	ManagerPeakHeapBytes     int64   `json:"managerPeakHeapBytes"`
-	CPU                      CPU     `json:"cpu"`
+	// (ucdeploy's apply to every UCDeployment Ready) over it. The fields are those of the run
+	// whose ratio is the median; OverCertManagerAloneRuns holds every run's ratio, in the order
+	// measured (ucdeploy first in the 1st, 3rd... run, cert-manager alone first in the others).
+	CertManagerAloneSeconds  float64   `json:"certManagerAloneSeconds"`
+	OverCertManagerAlone     float64   `json:"overCertManagerAlone"`
+	OverCertManagerAloneRuns []float64 `json:"overCertManagerAloneRuns"`
+	Certificates             int       `json:"certificates"`
+	ConvergeSeconds          float64   `json:"convergeSeconds"`
+	CertificatesExistSeconds float64   `json:"certificatesExistSeconds"`
+	SecondsPerCertificate    float64   `json:"secondsPerCertificate"`
+	WritesPerDeployment      float64   `json:"writesPerDeployment"`
+	Writes                   Writes    `json:"writes"`
+	ManagerPeakRSSBytes      int64     `json:"managerPeakRSSBytes"`
+	ManagerPeakHeapBytes     int64     `json:"managerPeakHeapBytes"`
+	CPU                      CPU       `json:"cpu"`
 	// CertManagerAloneCPU is the CPU the cert-manager-alone run spent (cert-manager runs in the
 	// bench process): beside CPU it shows what ucdeploy's run adds on a machine issuance saturates.
 	CertManagerAloneCPU CPU `json:"certManagerAloneCPU"`
@@ -292,9 +295,9 @@ func (r *Report) WriteTable(out io.Writer) {
 	w.Flush()
 	if ri := r.RealIssuance; ri != nil {
 		fmt.Fprintf(out, "\nreal issuance: N=%d, %d certificates issued by cert-manager, converged in %.2f s (%.3f s/cert), writes/ucd %.2f, peak RSS %.1f MiB; "+
-			"cert-manager alone %.2f s (x%.2f)\n",
+			"cert-manager alone %.2f s (x%.2f; runs %s)\n",
 			ri.N, ri.Certificates, ri.ConvergeSeconds, ri.SecondsPerCertificate, ri.WritesPerDeployment, mib(ri.ManagerPeakRSSBytes),
-			ri.CertManagerAloneSeconds, ri.OverCertManagerAlone)
+			ri.CertManagerAloneSeconds, ri.OverCertManagerAlone, formatRatios(ri.OverCertManagerAloneRuns))
 		fmt.Fprintf(out, "  CPU s (manager, kube-apiserver, etcd, bench process with cert-manager): ucdeploy %.1f %.1f %.1f %.1f; cert-manager alone %.1f %.1f %.1f %.1f\n",
 			ri.CPU.Manager, ri.CPU.APIServer, ri.CPU.Etcd, ri.CPU.Bench,
 			ri.CertManagerAloneCPU.Manager, ri.CertManagerAloneCPU.APIServer, ri.CertManagerAloneCPU.Etcd, ri.CertManagerAloneCPU.Bench)
@@ -327,3 +330,12 @@ func (r *Report) WriteTable(out io.Writer) {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// formatRatios formats the ratios of several runs as "x1.10 x1.25".
+func formatRatios(ratios []float64) string {
+	parts := make([]string, len(ratios))
+	for i, r := range ratios {
+		parts[i] = fmt.Sprintf("x%.2f", r)
+	}
+	return strings.Join(parts, " ")
+}

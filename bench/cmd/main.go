@@ -108,7 +108,7 @@ func parseFlags() (bench.Config, string) {
 	idle := flag.Duration("idle", 0, "idle window at the idle N (default 60s; 5s with -short)")
 	idleOthers := flag.Duration("idle-others", -1, "idle window at every other N (default 10s; 0 skips)")
 	idleN := flag.Int("idle-n", 0, "N of the long idle window (default: the largest)")
-	runs := flag.Int("runs", 0, "times convergence and the floor are measured at each N; the row holds the median (default 3; 1 with -short)")
+	runs := flag.Int("runs", 0, "times convergence and the floor are measured at each N, and real issuance and cert-manager alone, in alternating order; the median is reported (default 3; 1 with -short)")
 	realN := flag.Int("real-n", -1, "N of the run with real cert-manager issuance (default 100; 0 skips)")
 	costsN := flag.Int("costs-n", -1, "deployments whose objects measure the API server's cost of each kind of request (default 1000; 0 skips)")
 	verifyN := flag.Int("verify-n", -1, "deployments whose DNS records one verification pass checks against a real named (default 1000; 20 with -short; 0 skips)")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -58,8 +59,17 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 		ing.Name += "-ing"
 		ingresses = append(ingresses, ing)
 	}
-	create := func(obj client.Object) error { return e.client.Create(ctx, obj) }
-	apply := func(obj client.Object) error { return applyObject(ctx, e.client, obj) }
+	// Every write asks for the field validation ucdeploy's writes ask for, so that the rows
+	// compare kinds of request, not validation modes; the applies and status patches are sent by
+	// ucdeploy's own writer.
+	w, err := e.writer()
+	if err != nil {
+		return nil, err
+	}
+	create := func(obj client.Object) error {
+		return e.client.Create(ctx, obj, client.FieldValidation(childwriter.FieldValidation))
+	}
+	apply := func(obj client.Object) error { return w.Apply(ctx, obj, childwriter.CreateOrUpdate) }
 	patchStatus := func(full bool) func(client.Object) error {
 		return func(obj client.Object) error {
 			ucd := obj.(*v1alpha1.UCDeployment)
@@ -68,7 +78,11 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 			if full {
 				ucd.Status = floorStatus(ucd, plan.Compute(ucd.Name, &ucd.Spec))
 			}
-			return e.client.Status().Patch(ctx, ucd, client.MergeFrom(before))
+			patch, err := client.MergeFrom(before).Data(ucd)
+			if err != nil {
+				return err
+			}
+			return w.PatchStatus(ctx, ucd, patch)
 		}
 	}
 	// The PUT sends the object read beforehand (with its resourceVersion), as a controller
@@ -88,7 +102,7 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 	putStatus := func(obj client.Object) error {
 		ucd := obj.(*v1alpha1.UCDeployment)
 		ucd.Status.FindingsSummary += " (again)"
-		return e.client.Status().Update(ctx, ucd)
+		return e.client.Status().Update(ctx, ucd, fieldValidation)
 	}
 	get := func(obj client.Object) error {
 		return e.client.Get(ctx, client.ObjectKeyFromObject(obj), &v1alpha1.UCDeployment{})
@@ -183,11 +197,16 @@ func childrenOf(ds []workload.Deployment) []client.Object {
 	return objs
 }
 
-// applyObject creates obj with a server-side apply of the content the controller sends.
-func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
-	u, err := childwriter.Content(obj)
+// fieldValidation asks a status update for the field validation ucdeploy's writes ask for.
+var fieldValidation = &client.SubResourceUpdateOptions{UpdateOptions: client.UpdateOptions{FieldValidation: childwriter.FieldValidation}}
+
+// writer returns a childwriter.Writer for the harness's API server: ucdeploy's own writes.
+func (e *env) writer() (*childwriter.Writer, error) {
+	cfg := rest.CopyConfig(e.lab.Config)
+	cfg.QPS = -1
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("bench"), client.ForceOwnership)
+	return childwriter.New(cfg, hc, e.client.RESTMapper(), e.client, childwriter.Options{})
 }

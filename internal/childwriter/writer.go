@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -41,10 +42,18 @@ const (
 	CreateOnly
 )
 
+// FieldValidation is the field validation every write asks for: Ignore. The API server's default
+// (Warn) decodes each body a second time, strictly, to report unknown and duplicate fields, and
+// for a server-side apply that second pass parses YAML; ucdeploy's bodies are encoded from Go
+// types by this program, so the pass can find nothing and only costs the API server CPU
+// (docs/performance.md, round 3). Values the schema does not know are still pruned.
+const FieldValidation = metav1.FieldValidationIgnore
+
 // Options choose how the Writer talks to the API server.
 type Options struct {
 	// Decoding sends every write through controller-runtime's client, which decodes the object
-	// the API server answers with. The default sends raw requests and reads only errors.
+	// the API server answers with; its applies cannot ask for FieldValidation. The default sends
+	// raw requests and reads only errors.
 	Decoding bool
 }
 
@@ -105,7 +114,7 @@ func (w *Writer) applyRaw(ctx context.Context, u *unstructured.Unstructured) err
 func (w *Writer) PatchStatus(ctx context.Context, obj client.Object, patch []byte) error {
 	var err error
 	if w.decoder {
-		err = w.client.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch))
+		err = w.client.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch), client.FieldValidation(FieldValidation))
 	} else {
 		var gvk schema.GroupVersionKind
 		if gvk, err = w.client.GroupVersionKindFor(obj); err == nil {
@@ -121,8 +130,8 @@ func (w *Writer) PatchStatus(ctx context.Context, obj client.Object, patch []byt
 	return nil
 }
 
-// request builds a PATCH of the object gvk namespace/name (or its subresource): the one place that
-// knows the API server's paths.
+// request builds a PATCH of the object gvk namespace/name (or its subresource) asking for
+// FieldValidation: the one place that knows the API server's paths.
 func (w *Writer) request(pt types.PatchType, gvk schema.GroupVersionKind, namespace, name, subresource string) (*rest.Request, error) {
 	m, err := w.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -132,7 +141,7 @@ func (w *Writer) request(pt types.PatchType, gvk schema.GroupVersionKind, namesp
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		req = req.Namespace(namespace)
 	}
-	req = req.Resource(m.Resource.Resource).Name(name)
+	req = req.Resource(m.Resource.Resource).Name(name).Param("fieldValidation", FieldValidation)
 	if subresource != "" {
 		req = req.SubResource(subresource)
 	}

@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -133,5 +138,106 @@ func TestPatchStatus(t *testing.T) {
 				t.Errorf("status %+v", got.Status)
 			}
 		})
+	}
+}
+
+// warnings records the API server's warnings a client receives.
+type warnings struct {
+	mu   sync.Mutex
+	text []string
+}
+
+func (w *warnings) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.text = append(w.text, text)
+}
+
+func (w *warnings) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.text
+	w.text = nil
+	return out
+}
+
+// queries records the query of every request sent through it.
+type queries struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []string
+}
+
+func (q *queries) RoundTrip(r *http.Request) (*http.Response, error) {
+	q.mu.Lock()
+	q.seen = append(q.seen, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+	q.mu.Unlock()
+	return q.next.RoundTrip(r)
+}
+
+// TestFieldValidationIgnored: every request the Writer sends asks the API server to skip its
+// search for unknown and duplicate fields (FieldValidation), and the API server honours it: a
+// status patch with a field the schema lacks draws no warning from the Writer, where the same
+// patch with the default validation does (the field is pruned either way).
+func TestFieldValidationIgnored(t *testing.T) {
+	ctx := t.Context()
+	ns := namespace(t, "field-validation")
+	seen := &warnings{}
+	cfg := rest.CopyConfig(testLab.Config)
+	cfg.WarningHandler = seen
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &queries{next: hc.Transport}
+	hc.Transport = sent
+	w, err := childwriter.New(cfg, hc, testLab.Client.RESTMapper(), testLab.Client, childwriter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "zones"},
+		Data:       map[string]string{"a.zone": "1"},
+	}
+	if err := w.Apply(ctx, cm, childwriter.CreateOrUpdate); err != nil {
+		t.Fatal(err)
+	}
+	samples, err := lab.LoadDeployments(filepath.Join(testLab.Root, "config", "samples", "exchange-only.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ucd := samples[0].DeepCopy()
+	ucd.Namespace = ns
+	if err := testLab.Client.Create(ctx, ucd); err != nil {
+		t.Fatal(err)
+	}
+	patch := []byte(`{"status":{"certificatesReady":"0/1","bogus":1}}`)
+	if err := w.PatchStatus(ctx, ucd, patch); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent.seen) != 2 {
+		t.Errorf("the Writer sent %q; want an apply and a status patch", sent.seen)
+	}
+	for _, q := range sent.seen {
+		if !strings.Contains(q, "fieldValidation=Ignore") {
+			t.Errorf("the Writer sent %s without fieldValidation=Ignore", q)
+		}
+	}
+	if got := seen.take(); len(got) != 0 {
+		t.Errorf("the Writer's status patch drew warnings %q; want none", got)
+	}
+
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(v1alpha1.GroupVersion.WithResource("ucdeployments")).Namespace(ns).
+		Patch(ctx, ucd.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.take(); len(got) != 1 || !strings.Contains(got[0], "bogus") {
+		t.Errorf("the same status patch with the default validation drew warnings %q; want one naming the field", got)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/childwriter"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
@@ -122,6 +123,7 @@ type env struct {
 	lab     *lab.Lab
 	dir     string // logs and kubeconfigs
 	client  client.Client
+	writer  *childwriter.Writer // the harness's, for the request costs
 	watch   *watcher
 	standIn *standIn
 	samples []v1alpha1.UCDeployment
@@ -255,7 +257,15 @@ func (e *env) setUp(ctx context.Context) error {
 	// client-side rate limit.
 	adminCfg := rest.CopyConfig(e.lab.Config)
 	adminCfg.QPS = -1
-	if e.client, err = client.New(adminCfg, client.Options{Scheme: scheme}); err != nil {
+	hc, err := rest.HTTPClientFor(adminCfg)
+	if err != nil {
+		return err
+	}
+	if e.client, err = client.New(adminCfg, client.Options{Scheme: scheme, HTTPClient: hc}); err != nil {
+		return err
+	}
+	// ucdeploy's own writer, on the same connections: the request costs send ucdeploy's writes.
+	if e.writer, err = childwriter.New(adminCfg, hc, e.client.RESTMapper(), e.client, childwriter.Options{}); err != nil {
 		return err
 	}
 	if e.proxyLog, err = os.Create(filepath.Join(e.dir, "proxy.log")); err != nil {
@@ -435,8 +445,7 @@ func (e *env) convergeRuns(ctx context.Context, n int, row *Row) error {
 		}
 		runs = append(runs, r)
 	}
-	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(a.ratio, b.ratio) })
-	median := runs[len(runs)/2]
+	median := medianBy(runs, func(r run) float64 { return r.ratio })
 	median.conv.fill(row)
 	if median.floor != nil {
 		median.floor.fill(row)
@@ -454,6 +463,13 @@ func alternate(i int, a, b func() error) error {
 		return err
 	}
 	return b()
+}
+
+// medianBy returns the element of xs (not empty) whose key is the median, the upper one of an even
+// count; xs is sorted by key in place.
+func medianBy[T any](xs []T, key func(T) float64) T {
+	slices.SortStableFunc(xs, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+	return xs[len(xs)/2]
 }
 
 // idleWindow is the idle window measured at n.

@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
-	"github.com/ucdeploy/ucdeploy/internal/childwriter"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
@@ -26,8 +25,9 @@ type floorResult struct {
 // floor is the least any controller could do for the same N: the same creators create the same
 // UCDeployments; as each is created, one of Concurrency workers with a bare client (through its
 // own counting proxy) creates its rendered Certificates and ConfigMaps (one POST each) and writes
-// its status once (one PUT), asking for the field validation ucdeploy's writes ask for. The stand-in marks those Certificates Ready exactly as in the
-// converge phase, so the floor does the same cluster-side work minus the controller's own.
+// its status once (one PUT), asking for the field validation ucdeploy's writes ask for. The
+// stand-in marks those Certificates Ready exactly as in the converge phase, so the floor does the
+// same cluster-side work minus the controller's own.
 func (e *env) floor(ctx context.Context, prefix string, n int) (*floorResult, error) {
 	ds, cleanUp, err := e.deployments(ctx, prefix, n)
 	if err != nil {
@@ -79,17 +79,17 @@ func (e *env) floor(ctx context.Context, prefix string, n int) (*floorResult, er
 func (e *env) floorOne(ctx context.Context, ucd *v1alpha1.UCDeployment) error {
 	p := plan.Compute(ucd.Name, &ucd.Spec)
 	for _, c := range render.Certificates(ucd, p) {
-		if err := e.floorClient.Create(ctx, c, client.FieldValidation(childwriter.FieldValidation)); err != nil {
+		if err := e.floorClient.Create(ctx, c, createValidation); err != nil {
 			return err
 		}
 	}
 	for _, cm := range append(render.ConfigMaps(ucd, p), render.InstallConfigMap(ucd, p)) {
-		if err := e.floorClient.Create(ctx, cm, client.FieldValidation(childwriter.FieldValidation)); err != nil {
+		if err := e.floorClient.Create(ctx, cm, createValidation); err != nil {
 			return err
 		}
 	}
 	ucd.Status = floorStatus(ucd, p)
-	return e.floorClient.Status().Update(ctx, ucd, fieldValidation)
+	return e.floorClient.Status().Update(ctx, ucd, statusUpdateValidation)
 }
 
 // floorStatus is a status of the same shape and size as the controller's Ready status.

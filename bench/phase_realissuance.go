@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,16 +12,13 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/render"
 )
 
-// realResult is the run with real cert-manager issuance.
-type realResult = RealIssuance
-
 // realIssuance runs cert-manager's issuing controllers with two CA ClusterIssuers, and measures
 // the manager's convergence for n UCDeployments whose Certificates cert-manager really issues,
 // against the same Certificates created directly for cert-manager alone. It measures the pair
 // cfg.Runs times, ucdeploy first in even runs and cert-manager alone first in odd ones (a run
 // right after a large phase is slower, whichever side it is), and reports the pair whose ratio
 // is the median.
-func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
+func (e *env) realIssuance(ctx context.Context, n int) (*RealIssuance, error) {
 	e.log("real issuance: N=%d with cert-manager's controllers", n)
 	e.standIn.setServes(standInServes()) // cert-manager marks Certificates Ready now, nobody else
 	cm, err := startCertManager(ctx, e.cmKubeconfig, lab.CAIssuanceControllers, 5, filepath.Join(e.dir, "cert-manager.log"))
@@ -46,8 +41,7 @@ func (e *env) realIssuance(ctx context.Context, n int) (*realResult, error) {
 	for i, p := range pairs {
 		ratios[i] = p.OverCertManagerAlone
 	}
-	slices.SortStableFunc(pairs, func(a, b *RealIssuance) int { return cmp.Compare(a.OverCertManagerAlone, b.OverCertManagerAlone) })
-	median := pairs[len(pairs)/2]
+	median := medianBy(pairs, func(p *RealIssuance) float64 { return p.OverCertManagerAlone })
 	median.OverCertManagerAloneRuns = ratios
 	return median, nil
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -62,14 +61,10 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 	// Every write asks for the field validation ucdeploy's writes ask for, so that the rows
 	// compare kinds of request, not validation modes; the applies and status patches are sent by
 	// ucdeploy's own writer.
-	w, err := e.writer()
-	if err != nil {
-		return nil, err
-	}
 	create := func(obj client.Object) error {
-		return e.client.Create(ctx, obj, client.FieldValidation(childwriter.FieldValidation))
+		return e.client.Create(ctx, obj, createValidation)
 	}
-	apply := func(obj client.Object) error { return w.Apply(ctx, obj, childwriter.CreateOrUpdate) }
+	apply := func(obj client.Object) error { return e.writer.Apply(ctx, obj, childwriter.CreateOrUpdate) }
 	patchStatus := func(full bool) func(client.Object) error {
 		return func(obj client.Object) error {
 			ucd := obj.(*v1alpha1.UCDeployment)
@@ -82,7 +77,7 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 			if err != nil {
 				return err
 			}
-			return w.PatchStatus(ctx, ucd, patch)
+			return e.writer.PatchStatus(ctx, ucd, patch)
 		}
 	}
 	// The PUT sends the object read beforehand (with its resourceVersion), as a controller
@@ -102,7 +97,7 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 	putStatus := func(obj client.Object) error {
 		ucd := obj.(*v1alpha1.UCDeployment)
 		ucd.Status.FindingsSummary += " (again)"
-		return e.client.Status().Update(ctx, ucd, fieldValidation)
+		return e.client.Status().Update(ctx, ucd, statusUpdateValidation)
 	}
 	get := func(obj client.Object) error {
 		return e.client.Get(ctx, client.ObjectKeyFromObject(obj), &v1alpha1.UCDeployment{})
@@ -197,16 +192,9 @@ func childrenOf(ds []workload.Deployment) []client.Object {
 	return objs
 }
 
-// fieldValidation asks a status update for the field validation ucdeploy's writes ask for.
-var fieldValidation = &client.SubResourceUpdateOptions{UpdateOptions: client.UpdateOptions{FieldValidation: childwriter.FieldValidation}}
-
-// writer returns a childwriter.Writer for the harness's API server: ucdeploy's own writes.
-func (e *env) writer() (*childwriter.Writer, error) {
-	cfg := rest.CopyConfig(e.lab.Config)
-	cfg.QPS = -1
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return childwriter.New(cfg, hc, e.client.RESTMapper(), e.client, childwriter.Options{})
-}
+// The field validation ucdeploy's writes ask for (childwriter.FieldValidation), as an option of a
+// create and of a status update: the floor and the request costs ask for it too.
+var (
+	createValidation       = client.FieldValidation(childwriter.FieldValidation)
+	statusUpdateValidation = &client.SubResourceUpdateOptions{UpdateOptions: client.UpdateOptions{FieldValidation: childwriter.FieldValidation}}
+)

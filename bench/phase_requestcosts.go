@@ -59,12 +59,13 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 		ingresses = append(ingresses, ing)
 	}
 	// Every write asks for the field validation ucdeploy's writes ask for, so that the rows
-	// compare kinds of request, not validation modes; the applies and status patches are sent by
-	// ucdeploy's own writer.
+	// compare kinds of request, not validation modes. ucdeploy's own writer sends the children's
+	// creates (POSTs, as the floor's), the applies (what its updates send) and the status patches.
 	create := func(obj client.Object) error {
 		return e.client.Create(ctx, obj, createValidation)
 	}
-	apply := func(obj client.Object) error { return e.writer.Apply(ctx, obj, childwriter.CreateOrUpdate) }
+	createChild := func(obj client.Object) error { return e.writer.Create(ctx, obj) }
+	apply := func(obj client.Object) error { return e.writer.Apply(ctx, obj, nil) }
 	patchStatus := func(full bool) func(client.Object) error {
 		return func(obj client.Object) error {
 			ucd := obj.(*v1alpha1.UCDeployment)
@@ -105,8 +106,8 @@ func (e *env) requestCosts(ctx context.Context, n int) ([]RequestCost, error) {
 	return e.measureRequests(ctx, []costStep{
 		{"create UCDeployment (POST)", &ucds, nil, create},
 		{"create Ingress (POST)", &ingresses, nil, create},
-		{costConfigMapCreate, &postedCMs, nil, create},
-		{"create Certificate (POST)", &postedCerts, nil, create},
+		{costConfigMapCreate, &postedCMs, nil, createChild},
+		{"create Certificate (POST)", &postedCerts, nil, createChild},
 		{"create ConfigMap (server-side apply)", &appliedCMs, nil, apply},
 		{"create Certificate (server-side apply)", &appliedCerts, nil, apply},
 		{"UCDeployment status, observedGeneration only (merge patch)", &ucds, nil, patchStatus(false)},

@@ -81,8 +81,8 @@ func (r *UCDeploymentReconciler) applyChildren(ctx context.Context, reader clien
 	return res
 }
 
-// reconcileChild makes the live object match desired with one server-side apply, but only when
-// it differs: a reconcile that changes nothing writes nothing. The live object is read through
+// reconcileChild makes the live object match desired, creating it or applying over it, but only
+// when it differs: a reconcile that changes nothing writes nothing. The live object is read through
 // reader (a label-scoped cache). An object of the same name that this UCDeployment does not
 // control is left untouched and reported as a conflict.
 func (r *UCDeploymentReconciler) reconcileChild(ctx context.Context, reader client.Reader, owner *v1alpha1.UCDeployment, desired, live client.Object) (childOutcome, error) {
@@ -104,17 +104,17 @@ func (r *UCDeploymentReconciler) reconcileChild(ctx context.Context, reader clie
 // that no write is sent that is bound to fail.
 func (r *UCDeploymentReconciler) ensureChild(ctx context.Context, owner *v1alpha1.UCDeployment, desired, live client.Object) (childOutcome, error) {
 	if !r.generations.applied(owner) {
-		err := r.Writer.Apply(ctx, desired, childwriter.CreateOnly)
+		err := r.Writer.Create(ctx, desired)
 		if err == nil {
 			return childCreated, nil
 		}
-		if !apierrors.IsConflict(err) {
+		if !apierrors.IsAlreadyExists(err) {
 			return 0, err
 		}
 	}
 	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(desired), live)
 	if apierrors.IsNotFound(err) {
-		if err := r.Writer.Apply(ctx, desired, childwriter.CreateOnly); err != nil {
+		if err := r.Writer.Create(ctx, desired); err != nil {
 			return 0, err
 		}
 		return childCreated, nil
@@ -133,7 +133,7 @@ func (r *UCDeploymentReconciler) updateChild(ctx context.Context, owner *v1alpha
 	if upToDate(desired, live) {
 		return childUnchanged, nil
 	}
-	if err := r.Writer.Apply(ctx, desired, childwriter.CreateOrUpdate); err != nil {
+	if err := r.Writer.Apply(ctx, desired, live); err != nil {
 		return 0, err
 	}
 	return childUpdated, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -256,6 +257,42 @@ func TestSpecChangesUpdateAndPrune(t *testing.T) {
 	if _, ok := live["contoso-ee-director"]; ok {
 		t.Error("director Certificate not pruned")
 	}
+
+	// Dropping a domain the deployment was created with removes its zone file and its names. The
+	// children were created by POST, so this holds only because the first apply adopted what the
+	// create set: a field the create's entry still owned would stay (internal/childwriter's
+	// TestCreate shows both halves).
+	zones := client.ObjectKey{Namespace: ucd.Namespace, Name: render.ConfigMapName(ucd.Name, plan.ViewInternal)}
+	zoneKey := render.ZoneKey("fabrikam.com")
+	cm := &corev1.ConfigMap{}
+	if err := k8s.Get(ctx, zones, cm); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cm.Data[zoneKey]; !ok {
+		t.Fatalf("the internal view has no %s: keys %v", zoneKey, slices.Sorted(maps.Keys(cm.Data)))
+	}
+	update(t, client.ObjectKeyFromObject(ucd), &v1alpha1.UCDeployment{}, func(o client.Object) {
+		u := o.(*v1alpha1.UCDeployment)
+		isFabrikam := func(d v1alpha1.FQDN) bool { return d == "fabrikam.com" }
+		u.Spec.SIPDomains = slices.DeleteFunc(u.Spec.SIPDomains, isFabrikam)
+		u.Spec.Exchange.SMTPDomains = slices.DeleteFunc(u.Spec.Exchange.SMTPDomains, isFabrikam)
+	})
+	eventually(t, 30*time.Second, "fabrikam.com's zone file and names are gone", func() error {
+		if err := k8s.Get(ctx, zones, cm); err != nil {
+			return err
+		}
+		if _, ok := cm.Data[zoneKey]; ok {
+			return fmt.Errorf("%s still holds %s", zones.Name, zoneKey)
+		}
+		c := &cmapi.Certificate{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ucd.Namespace, Name: "contoso-ee-pool"}, c); err != nil {
+			return err
+		}
+		if slices.Contains(c.Spec.DNSNames, "sip.fabrikam.com") {
+			return fmt.Errorf("dnsNames %v", c.Spec.DNSNames)
+		}
+		return nil
+	})
 }
 
 // TestInvalidSpecKeepsChildren makes the plan fail and expects nothing to be touched.

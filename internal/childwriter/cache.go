@@ -19,7 +19,9 @@ const digestsAnnotation = "uc.ucdeploy.io/cached-data-digests"
 
 // CacheTransform is the cache's transform: before an object is stored it drops what the
 // controller never reads, which would otherwise be held for every cached object:
-//   - managedFields, except ucdeploy's own apply entry of a ConfigMap (DataUpToDate reads it);
+//   - managedFields, except ucdeploy's own entries of a ConfigMap (DataUpToDate reads which data
+//     keys they hold) and, of any other object, ucdeploy's Update entry without its field set
+//     (its presence tells Apply that Create made the object and its fields must be adopted);
 //   - kubectl's last-applied-configuration annotation (a second copy of the object);
 //   - a ConfigMap's data values, replaced by their digests: the controller only compares them
 //     with what it would write, which DataUpToDate answers from the digests.
@@ -34,9 +36,14 @@ func CacheTransform(obj any) (any, error) {
 	cm, isConfigMap := o.(*corev1.ConfigMap)
 	if mf := o.GetManagedFields(); len(mf) > 0 {
 		var kept []metav1.ManagedFieldsEntry
-		if isConfigMap {
-			if own, ok := ownApply(mf); ok {
-				kept = []metav1.ManagedFieldsEntry{own}
+		for _, f := range mf {
+			switch {
+			case f.Manager != FieldOwner:
+			case isConfigMap:
+				kept = append(kept, f)
+			case f.Operation == metav1.ManagedFieldsOperationUpdate:
+				f.FieldsV1, f.Time = nil, nil
+				kept = append(kept, f)
 			}
 		}
 		o.SetManagedFields(kept)
@@ -79,7 +86,8 @@ func digest(v string) string {
 }
 
 // DataUpToDate reports whether every desired data key of a ConfigMap holds its desired value and
-// ucdeploy's apply owns no other key (a key dropped from the plan must be removed by an apply).
+// ucdeploy owns no other key, by its create or its applies (a key dropped from the plan must be
+// removed by an apply).
 // Keys another writer added are theirs: server-side apply keeps them, so they are no drift. live
 // may come from the cache (digested) or from the API server (in full).
 func DataUpToDate(desired, live *corev1.ConfigMap) bool {
@@ -92,7 +100,7 @@ func DataUpToDate(desired, live *corev1.ConfigMap) bool {
 			return false
 		}
 	}
-	owned, ok := appliedDataKeys(live)
+	owned, ok := ownedDataKeys(live)
 	if !ok {
 		return false
 	}
@@ -104,34 +112,28 @@ func DataUpToDate(desired, live *corev1.ConfigMap) bool {
 	return true
 }
 
-// ownApply is ucdeploy's server-side apply entry among an object's managed fields.
-func ownApply(mf []metav1.ManagedFieldsEntry) (metav1.ManagedFieldsEntry, bool) {
-	for _, f := range mf {
-		if f.Manager == FieldOwner && f.Operation == metav1.ManagedFieldsOperationApply && f.FieldsV1 != nil {
-			return f, true
+// ownedDataKeys returns the data keys ucdeploy's managed-fields entries own; false when it has
+// none (ucdeploy never wrote the object) or one cannot be read.
+func ownedDataKeys(cm *corev1.ConfigMap) (map[string]bool, bool) {
+	keys := map[string]bool{}
+	found := false
+	field := "data"
+	for _, own := range cm.ManagedFields {
+		if own.Manager != FieldOwner || own.FieldsV1 == nil {
+			continue
+		}
+		var set fieldpath.Set
+		if err := set.FromJSON(bytes.NewReader(own.FieldsV1.GetRawBytes())); err != nil {
+			return nil, false
+		}
+		found = true
+		if data, ok := set.Children.Get(fieldpath.PathElement{FieldName: &field}); ok {
+			data.Members.Iterate(func(pe fieldpath.PathElement) {
+				if pe.FieldName != nil {
+					keys[*pe.FieldName] = true
+				}
+			})
 		}
 	}
-	return metav1.ManagedFieldsEntry{}, false
-}
-
-// appliedDataKeys returns the data keys ucdeploy's apply owns, read from its managed-fields entry.
-func appliedDataKeys(cm *corev1.ConfigMap) (map[string]bool, bool) {
-	own, ok := ownApply(cm.ManagedFields)
-	if !ok {
-		return nil, false
-	}
-	var set fieldpath.Set
-	if err := set.FromJSON(bytes.NewReader(own.FieldsV1.GetRawBytes())); err != nil {
-		return nil, false
-	}
-	keys := map[string]bool{}
-	field := "data"
-	if data, ok := set.Children.Get(fieldpath.PathElement{FieldName: &field}); ok {
-		data.Members.Iterate(func(pe fieldpath.PathElement) {
-			if pe.FieldName != nil {
-				keys[*pe.FieldName] = true
-			}
-		})
-	}
-	return keys, true
+	return keys, found
 }

@@ -15,6 +15,12 @@ import (
 // appliedConfigMap is a live ConfigMap as the API server returns it after ucdeploy applied data,
 // with a second manager's entry before it.
 func appliedConfigMap(t *testing.T, data map[string]string) *corev1.ConfigMap {
+	return ownedConfigMap(t, metav1.ManagedFieldsOperationApply, data)
+}
+
+// ownedConfigMap is a live ConfigMap whose data ucdeploy wrote with op: Update when Create made
+// it, Apply after its first apply.
+func ownedConfigMap(t *testing.T, op metav1.ManagedFieldsOperationType, data map[string]string) *corev1.ConfigMap {
 	owned := map[string]any{}
 	for k := range data {
 		owned["f:"+k] = map[string]any{}
@@ -26,15 +32,16 @@ func appliedConfigMap(t *testing.T, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{
 			{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:data":{"f:extra":{}}}`)},
-			{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fields))},
+			{Manager: FieldOwner, Operation: op, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fields))},
 		}},
 		Data: maps.Clone(data), // the cache transform takes the object over
 	}
 }
 
 // TestDataUpToDate: the comparison gives the same answers whether the live ConfigMap comes from
-// the cache (values digested) or from the API server (values in full), ignores keys another
-// writer owns and sees a key ucdeploy applied that the plan dropped.
+// the cache (values digested) or from the API server (values in full), and whether ucdeploy's
+// create or its apply wrote it last; it ignores keys another writer owns and sees a key ucdeploy
+// wrote that the plan dropped.
 func TestDataUpToDate(t *testing.T) {
 	desired := &corev1.ConfigMap{Data: map[string]string{"records.json": `[{"name":"sip"}]`, "contoso.com.zone": "$ORIGIN contoso.com.\n"}}
 	cases := []struct {
@@ -48,20 +55,22 @@ func TestDataUpToDate(t *testing.T) {
 		{"a key the plan dropped", map[string]string{"records.json": `[{"name":"sip"}]`, "contoso.com.zone": "$ORIGIN contoso.com.\n", "old.zone": "x"}, false},
 	}
 	for _, c := range cases {
-		for _, cached := range []bool{false, true} {
-			live := appliedConfigMap(t, c.live)
-			if cached {
-				out, err := CacheTransform(live)
-				if err != nil {
-					t.Fatal(err)
+		for _, op := range []metav1.ManagedFieldsOperationType{metav1.ManagedFieldsOperationUpdate, metav1.ManagedFieldsOperationApply} {
+			for _, cached := range []bool{false, true} {
+				live := ownedConfigMap(t, op, c.live)
+				if cached {
+					out, err := CacheTransform(live)
+					if err != nil {
+						t.Fatal(err)
+					}
+					live = out.(*corev1.ConfigMap)
+					if live.Data["records.json"] == c.live["records.json"] {
+						t.Fatalf("%s: data was not digested", c.name)
+					}
 				}
-				live = out.(*corev1.ConfigMap)
-				if live.Data["records.json"] == c.live["records.json"] {
-					t.Fatalf("%s: data was not digested", c.name)
+				if got := DataUpToDate(desired, live); got != c.want {
+					t.Errorf("%s (%s, cached %v): up to date = %v, want %v", c.name, op, cached, got, c.want)
 				}
-			}
-			if got := DataUpToDate(desired, live); got != c.want {
-				t.Errorf("%s (cached %v): up to date = %v, want %v", c.name, cached, got, c.want)
 			}
 		}
 	}
@@ -76,13 +85,15 @@ func TestDataUpToDate(t *testing.T) {
 }
 
 func TestCacheTransform(t *testing.T) {
+	now := metav1.Now()
 	ours := metav1.ManagedFieldsEntry{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(`{}`)}
+	created := metav1.ManagedFieldsEntry{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate, Time: &now, FieldsV1: metav1.NewFieldsV1(`{"f:spec":{}}`)}
 	theirs := metav1.ManagedFieldsEntry{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}
 	meta := func() metav1.ObjectMeta {
 		return metav1.ObjectMeta{
 			Name:          "x",
 			Annotations:   map[string]string{lastAppliedAnnotation: `{"big":"copy"}`, "keep": "me"},
-			ManagedFields: []metav1.ManagedFieldsEntry{theirs, ours},
+			ManagedFields: []metav1.ManagedFieldsEntry{theirs, created, ours},
 		}
 	}
 	t.Run("ConfigMap", func(t *testing.T) {
@@ -91,8 +102,8 @@ func TestCacheTransform(t *testing.T) {
 			t.Fatal(err)
 		}
 		cm := out.(*corev1.ConfigMap)
-		if len(cm.ManagedFields) != 1 || cm.ManagedFields[0].Manager != FieldOwner {
-			t.Errorf("managedFields %v: want ucdeploy's apply entry only", cm.ManagedFields)
+		if len(cm.ManagedFields) != 2 || cm.ManagedFields[0].FieldsV1 == nil || cm.ManagedFields[1] != ours {
+			t.Errorf("managedFields %v: want ucdeploy's entries only, in full", cm.ManagedFields)
 		}
 		if _, ok := cm.Annotations[lastAppliedAnnotation]; ok || cm.Annotations["keep"] != "me" {
 			t.Errorf("annotations %v", cm.Annotations)
@@ -113,8 +124,9 @@ func TestCacheTransform(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := out.(*cmapi.Certificate)
-		if len(c.ManagedFields) != 0 {
-			t.Errorf("managedFields %v: want none", c.ManagedFields)
+		want := metav1.ManagedFieldsEntry{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate}
+		if len(c.ManagedFields) != 1 || c.ManagedFields[0] != want {
+			t.Errorf("managedFields %v: want only ucdeploy's Update entry, without its time and fields", c.ManagedFields)
 		}
 		if _, ok := c.Annotations[lastAppliedAnnotation]; ok || c.Annotations["keep"] != "me" {
 			t.Errorf("annotations %v", c.Annotations)

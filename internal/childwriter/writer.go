@@ -1,5 +1,5 @@
-// Package childwriter is how ucdeploy writes the objects it owns (server-side apply of its
-// children, merge patches of a UCDeployment's status) and how its cache stores them. The two
+// Package childwriter is how ucdeploy writes the objects it owns (creates and server-side applies
+// of its children, merge patches of a UCDeployment's status) and how its cache stores them. The two
 // belong together: the cache keeps DNS ConfigMaps in a digested form (cache.go) that only
 // DataUpToDate can compare, and the writer skips decoding the API server's answers because the
 // controller reads every object back through that cache. docs/performance.md ("Round 2") has the
@@ -17,30 +17,15 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/csaupgrade"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // FieldOwner is the server-side apply field manager of every object ucdeploy writes.
 const FieldOwner = "ucdeploy"
-
-// createOnlyResourceVersion is the precondition of a create-only apply. An apply that creates an
-// object ignores resourceVersion; one that updates must match it, and no namespaced object can be
-// at version 1 (the cluster's first write precedes every namespace), so the apply creates the
-// object or fails with a conflict and writes nothing. TestCreateOnly checks both halves against a
-// real API server.
-const createOnlyResourceVersion = "1"
-
-// Mode says what an apply may do.
-type Mode int
-
-const (
-	// CreateOrUpdate creates the object or takes over the fields ucdeploy sets on it.
-	CreateOrUpdate Mode = iota
-	// CreateOnly creates the object, or fails with a Conflict error when one of that name exists.
-	CreateOnly
-)
 
 // FieldValidation is the field validation every write asks for: Ignore. The API server's default
 // (Warn) decodes each body a second time, strictly, to report unknown and duplicate fields, and
@@ -70,6 +55,8 @@ type Writer struct {
 func New(cfg *rest.Config, httpClient *http.Client, mapper meta.RESTMapper, c client.Client, opts Options) (*Writer, error) {
 	rc := rest.CopyConfig(cfg)
 	rc.NegotiatedSerializer = clientgoscheme.Codecs.WithoutConversion() // decodes error Status bodies
+	// Bodies are JSON whatever cfg prefers: Create posts JSON and adopt decodes JSON.
+	rc.ContentType, rc.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
 	raw, err := rest.UnversionedRESTClientForConfigAndClient(rc, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("building the write client: %w", err)
@@ -77,20 +64,49 @@ func New(cfg *rest.Config, httpClient *http.Client, mapper meta.RESTMapper, c cl
 	return &Writer{raw: raw, mapper: mapper, client: c, decoder: opts.Decoding}, nil
 }
 
-// Apply sends obj as a server-side apply owned by FieldOwner, taking over fields other managers
-// set (drift is repaired, not negotiated). Status and creationTimestamp are never sent.
-func (w *Writer) Apply(ctx context.Context, obj client.Object, mode Mode) error {
+// Create sends obj as a POST owned by FieldOwner: the cheapest write that makes an object (a
+// server-side apply costs the API server more, docs/performance.md, round 3). It fails with an
+// AlreadyExists error, and writes nothing, when the name is taken. The fields it sets are owned by
+// FieldOwner's Update entry, which Apply adopts before it applies over them. Status and
+// creationTimestamp are never sent.
+func (w *Writer) Create(ctx context.Context, obj client.Object) error {
 	u, err := Content(obj)
 	if err != nil {
 		return err
 	}
-	if mode == CreateOnly {
-		u.SetResourceVersion(createOnlyResourceVersion)
-	}
 	if w.decoder {
-		err = w.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+		err = w.client.Create(ctx, u, client.FieldOwner(FieldOwner), client.FieldValidation(FieldValidation))
 	} else {
-		err = w.applyRaw(ctx, u)
+		var data []byte
+		if data, err = u.MarshalJSON(); err == nil {
+			err = w.send(ctx, w.raw.Post().Param("fieldManager", FieldOwner), u.GroupVersionKind(), u.GetNamespace(), "", "", data)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("creating %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	return nil
+}
+
+// Apply sends obj as a server-side apply owned by FieldOwner, taking over fields other managers
+// set (drift is repaired, not negotiated). live is the object as last read, from the cache or the
+// API server (nil when there is none): when it shows that Create made the object, Apply first
+// adopts the fields the create claimed, so that a field the plan no longer sends is removed.
+// Status and creationTimestamp are never sent.
+func (w *Writer) Apply(ctx context.Context, obj, live client.Object) error {
+	u, err := Content(obj)
+	if err != nil {
+		return err
+	}
+	if live != nil && created(live.GetManagedFields()) {
+		err = w.adopt(ctx, u.GroupVersionKind(), u.GetNamespace(), u.GetName())
+	}
+	if err == nil {
+		if w.decoder {
+			err = w.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+		} else {
+			err = w.applyRaw(ctx, u)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
@@ -103,11 +119,47 @@ func (w *Writer) applyRaw(ctx context.Context, u *unstructured.Unstructured) err
 	if err != nil {
 		return fmt.Errorf("encoding: %w", err)
 	}
-	req, err := w.request(types.ApplyPatchType, u.GroupVersionKind(), u.GetNamespace(), u.GetName(), "")
+	req := w.raw.Patch(types.ApplyPatchType).Param("fieldManager", FieldOwner).Param("force", "true")
+	return w.send(ctx, req, u.GroupVersionKind(), u.GetNamespace(), u.GetName(), "", data)
+}
+
+// created reports whether managed fields hold FieldOwner's Update entry: the fields Create set.
+func created(mf []metav1.ManagedFieldsEntry) bool {
+	for _, f := range mf {
+		if f.Manager == FieldOwner && f.Operation == metav1.ManagedFieldsOperationUpdate {
+			return true
+		}
+	}
+	return false
+}
+
+// adopt moves the fields FieldOwner's Update entry holds into its Apply entry. Server-side apply
+// tells an Apply entry from an Update entry of the same manager, and removes a field the applier
+// stops sending only when no other entry owns it: without this, every field Create set would
+// stay for good. It reads the object's managed fields from the API server (the cache keeps only
+// ucdeploy's) and replaces them with client-go's CSA-to-SSA upgrade, guarded by the
+// resourceVersion it read; the write happens once per object, before its first apply.
+func (w *Writer) adopt(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) error {
+	req, err := w.request(w.raw.Get(), gvk, namespace, name, "")
 	if err != nil {
 		return err
 	}
-	return req.Param("fieldManager", FieldOwner).Param("force", "true").Body(data).Do(ctx).Error()
+	data, err := req.Do(ctx).Raw()
+	if err != nil {
+		return fmt.Errorf("reading managed fields: %w", err)
+	}
+	live := &unstructured.Unstructured{}
+	if err := live.UnmarshalJSON(data); err != nil {
+		return fmt.Errorf("decoding managed fields: %w", err)
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, sets.New(FieldOwner), FieldOwner)
+	if err != nil || patch == nil {
+		return err
+	}
+	if err := w.send(ctx, w.raw.Patch(types.JSONPatchType), gvk, namespace, name, "", patch); err != nil {
+		return fmt.Errorf("adopting the created fields: %w", err)
+	}
+	return nil
 }
 
 // PatchStatus sends a JSON merge patch of obj's status subresource.
@@ -118,10 +170,7 @@ func (w *Writer) PatchStatus(ctx context.Context, obj client.Object, patch []byt
 	} else {
 		var gvk schema.GroupVersionKind
 		if gvk, err = w.client.GroupVersionKindFor(obj); err == nil {
-			var req *rest.Request
-			if req, err = w.request(types.MergePatchType, gvk, obj.GetNamespace(), obj.GetName(), "status"); err == nil {
-				err = req.Body(patch).Do(ctx).Error()
-			}
+			err = w.send(ctx, w.raw.Patch(types.MergePatchType), gvk, obj.GetNamespace(), obj.GetName(), "status", patch)
 		}
 	}
 	if err != nil {
@@ -130,22 +179,35 @@ func (w *Writer) PatchStatus(ctx context.Context, obj client.Object, patch []byt
 	return nil
 }
 
-// request builds a PATCH of the object gvk namespace/name (or its subresource) asking for
-// FieldValidation: the one place that knows the API server's paths.
-func (w *Writer) request(pt types.PatchType, gvk schema.GroupVersionKind, namespace, name, subresource string) (*rest.Request, error) {
+// request points req at the object gvk namespace/name (or its subresource; a collection when
+// name is empty): the one place that knows the API server's paths. An unknown kind is an error.
+func (w *Writer) request(req *rest.Request, gvk schema.GroupVersionKind, namespace, name, subresource string) (*rest.Request, error) {
 	m, err := w.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return nil, fmt.Errorf("finding the resource of %s: %w", gvk, err)
 	}
-	req := w.raw.Patch(pt).Prefix(apiPrefix(gvk)...)
+	req = req.Prefix(apiPrefix(gvk)...)
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		req = req.Namespace(namespace)
 	}
-	req = req.Resource(m.Resource.Resource).Name(name).Param("fieldValidation", FieldValidation)
+	req = req.Resource(m.Resource.Resource)
+	if name != "" {
+		req = req.Name(name)
+	}
 	if subresource != "" {
 		req = req.SubResource(subresource)
 	}
 	return req, nil
+}
+
+// send sends a write, req, to the object gvk namespace/name (or its subresource; the collection
+// when name is empty) with body, asking for FieldValidation.
+func (w *Writer) send(ctx context.Context, req *rest.Request, gvk schema.GroupVersionKind, namespace, name, subresource string, body []byte) error {
+	req, err := w.request(req, gvk, namespace, name, subresource)
+	if err != nil {
+		return err
+	}
+	return req.Param("fieldValidation", FieldValidation).Body(body).Do(ctx).Error()
 }
 
 func apiPrefix(gvk schema.GroupVersionKind) []string {

@@ -68,46 +68,68 @@ func namespace(t *testing.T, name string) string {
 	return name
 }
 
-// TestCreateOnly: a create-only apply creates a missing object and, when the name is taken,
-// fails with a Conflict and leaves the object as it was; a CreateOrUpdate apply then takes the
-// object over, and drops a data key it no longer sends.
-func TestCreateOnly(t *testing.T) {
+// TestCreate: Create makes a missing object and, when the name is taken, fails with
+// AlreadyExists and leaves the object as it was. Apply then takes the object over, and a data key
+// and a label it no longer sends are removed, but only because it adopts what the create set
+// first: an apply that is not told the object was created leaves both (the API server keeps a
+// field an Update entry owns).
+func TestCreate(t *testing.T) {
 	for mode, w := range writers(t) {
 		t.Run(mode, func(t *testing.T) {
 			ctx := t.Context()
-			ns := namespace(t, "create-only-"+mode)
-			cm := func(data map[string]string) *corev1.ConfigMap {
+			ns := namespace(t, "create-"+mode)
+			cm := func(data map[string]string, labels map[string]string) *corev1.ConfigMap {
 				return &corev1.ConfigMap{
 					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "zones", Labels: map[string]string{"app": "uc"}},
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "zones", Labels: labels},
 					Data:       data,
 				}
 			}
-			if err := w.Apply(ctx, cm(map[string]string{"a.zone": "1", "b.zone": "2"}), childwriter.CreateOnly); err != nil {
-				t.Fatalf("create-only apply of a missing object: %v", err)
+			both := map[string]string{"app": "uc", "old": "x"}
+			if err := w.Create(ctx, cm(map[string]string{"a.zone": "1", "b.zone": "2"}, both)); err != nil {
+				t.Fatalf("creating a missing object: %v", err)
 			}
-			err := w.Apply(ctx, cm(map[string]string{"a.zone": "changed"}), childwriter.CreateOnly)
-			if !apierrors.IsConflict(err) {
-				t.Fatalf("create-only apply over an existing object: %v, want a Conflict", err)
+			err := w.Create(ctx, cm(map[string]string{"a.zone": "changed"}, nil))
+			if !apierrors.IsAlreadyExists(err) {
+				t.Fatalf("creating over an existing object: %v, want AlreadyExists", err)
 			}
 			live := &corev1.ConfigMap{}
-			if err := testLab.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "zones"}, live); err != nil {
-				t.Fatal(err)
+			get := func() {
+				t.Helper()
+				if err := testLab.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "zones"}, live); err != nil {
+					t.Fatal(err)
+				}
 			}
+			get()
 			if live.Data["a.zone"] != "1" {
-				t.Errorf("the refused apply changed the object: %v", live.Data)
+				t.Errorf("the refused create changed the object: %v", live.Data)
 			}
-			if !childwriter.DataUpToDate(cm(map[string]string{"a.zone": "1", "b.zone": "2"}), live) {
-				t.Errorf("DataUpToDate disagrees with what was applied: %v %v", live.Data, live.ManagedFields)
+			if !childwriter.DataUpToDate(cm(map[string]string{"a.zone": "1", "b.zone": "2"}, nil), live) {
+				t.Errorf("DataUpToDate disagrees with what was created: %v %v", live.Data, live.ManagedFields)
 			}
-			if err := w.Apply(ctx, cm(map[string]string{"a.zone": "3"}), childwriter.CreateOrUpdate); err != nil {
+
+			one := map[string]string{"app": "uc"}
+			if err := w.Apply(ctx, cm(map[string]string{"a.zone": "3"}, one), nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := testLab.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "zones"}, live); err != nil {
+			get()
+			if fmt.Sprint(live.Data, live.Labels) != "map[a.zone:3 b.zone:2] map[app:uc old:x]" {
+				t.Errorf("an apply that did not adopt the create: %v %v; want the create's key and label kept", live.Data, live.Labels)
+			}
+			if err := w.Apply(ctx, cm(map[string]string{"a.zone": "4"}, one), live); err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(live.Data) != "map[a.zone:3]" {
-				t.Errorf("after the update: %v, want only a.zone=3", live.Data)
+			get()
+			if fmt.Sprint(live.Data, live.Labels) != "map[a.zone:4] map[app:uc]" {
+				t.Errorf("after the adopting apply: %v %v; want only a.zone=4 and app=uc", live.Data, live.Labels)
+			}
+			for _, f := range live.ManagedFields {
+				if f.Manager == childwriter.FieldOwner && f.Operation != metav1.ManagedFieldsOperationApply {
+					t.Errorf("ucdeploy still holds a %s entry: %v", f.Operation, live.ManagedFields)
+				}
+			}
+			if err := w.Apply(ctx, cm(map[string]string{"a.zone": "4"}, one), live); err != nil {
+				t.Errorf("a second apply with a stale live object (nothing left to adopt): %v", err)
 			}
 		})
 	}
@@ -201,7 +223,15 @@ func TestFieldValidationIgnored(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "zones"},
 		Data:       map[string]string{"a.zone": "1"},
 	}
-	if err := w.Apply(ctx, cm, childwriter.CreateOrUpdate); err != nil {
+	if err := w.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	live := &corev1.ConfigMap{}
+	if err := testLab.Client.Get(ctx, client.ObjectKeyFromObject(cm), live); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["a.zone"] = "2"
+	if err := w.Apply(ctx, cm, live); err != nil { // adopts the create first
 		t.Fatal(err)
 	}
 	samples, err := lab.LoadDeployments(filepath.Join(testLab.Root, "config", "samples", "exchange-only.yaml"))
@@ -217,11 +247,11 @@ func TestFieldValidationIgnored(t *testing.T) {
 	if err := w.PatchStatus(ctx, ucd, patch); err != nil {
 		t.Fatal(err)
 	}
-	if len(sent.seen) != 2 {
-		t.Errorf("the Writer sent %q; want an apply and a status patch", sent.seen)
+	if len(sent.seen) != 5 {
+		t.Errorf("the Writer sent %q; want a create, a read and a JSON patch adopting it, an apply and a status patch", sent.seen)
 	}
 	for _, q := range sent.seen {
-		if !strings.Contains(q, "fieldValidation=Ignore") {
+		if !strings.HasPrefix(q, "GET ") && !strings.Contains(q, "fieldValidation=Ignore") {
 			t.Errorf("the Writer sent %s without fieldValidation=Ignore", q)
 		}
 	}

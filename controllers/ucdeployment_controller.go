@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -183,6 +184,18 @@ func objects[T client.Object](xs []T) []client.Object {
 	return out
 }
 
+// controllerIndex is the Certificate field index of the UID of the object that controls it: the
+// UCDeployment's own Certificates are found without going through every one in its namespace.
+const controllerIndex = "metadata.ownerReferences.controller"
+
+// controllerUID is controllerIndex's value for an object.
+func controllerUID(obj client.Object) []string {
+	if ref := metav1.GetControllerOf(obj); ref != nil {
+		return []string{string(ref.UID)}
+	}
+	return nil
+}
+
 // pruneCertificates deletes the Certificates this UCDeployment controls that the plan no longer
 // contains. The DNS and install ConfigMaps always exist, so they are never pruned.
 func (r *UCDeploymentReconciler) pruneCertificates(ctx context.Context, ucd *v1alpha1.UCDeployment, desired []*cmapi.Certificate) applyResult {
@@ -191,7 +204,7 @@ func (r *UCDeploymentReconciler) pruneCertificates(ctx context.Context, ucd *v1a
 		want[c.Name] = true
 	}
 	var list cmapi.CertificateList
-	if err := r.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingLabels{render.LabelDeployment: ucd.Name}); err != nil {
+	if err := r.List(ctx, &list, client.InNamespace(ucd.Namespace), client.MatchingFields{controllerIndex: string(ucd.UID)}); err != nil {
 		return applyResult{err: fmt.Errorf("listing Certificates: %w", err)}
 	}
 	var res applyResult
@@ -341,6 +354,9 @@ type Options struct {
 func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.UCDeployment{}, issuerIndex, issuerKeys); err != nil {
 		return fmt.Errorf("indexing UCDeployments by issuer: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &cmapi.Certificate{}, controllerIndex, controllerUID); err != nil {
+		return fmt.Errorf("indexing Certificates by controller: %w", err)
 	}
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged))).

@@ -211,7 +211,7 @@ func (r *UCDeploymentReconciler) pruneCertificates(ctx context.Context, ucd *v1a
 	var errs []error
 	for i := range list.Items {
 		c := &list.Items[i]
-		if want[c.Name] || !isControlledBy(c, ucd) || !c.DeletionTimestamp.IsZero() {
+		if want[c.Name] || !c.DeletionTimestamp.IsZero() { // the index holds only what ucd controls
 			continue
 		}
 		if err := r.Delete(ctx, c, client.Preconditions{UID: &c.UID}); err != nil && !apierrors.IsNotFound(err) {

@@ -36,9 +36,10 @@ const FieldValidation = metav1.FieldValidationIgnore
 
 // Options choose how the Writer talks to the API server.
 type Options struct {
-	// Decoding sends every write through controller-runtime's client, which decodes the object
-	// the API server answers with; its applies cannot ask for FieldValidation. The default sends
-	// raw requests and reads only errors.
+	// Decoding sends every create, apply and status patch through controller-runtime's client,
+	// which decodes the object the API server answers with; its applies cannot ask for
+	// FieldValidation. The default sends raw requests and reads only errors. Apply's adoption of
+	// a created object's fields (a read and a JSON patch, once per object) is raw either way.
 	Decoding bool
 }
 

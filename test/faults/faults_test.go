@@ -424,7 +424,7 @@ func testAPIServerRestart(t *testing.T) {
 	defer release()
 	var holdOnce sync.Once
 	rec := &recorder{before: func(req *http.Request) {
-		if req.Method == http.MethodPatch && kindOf(req.URL.Path) == kindCertificate {
+		if req.Method != http.MethodGet && kindOf(req.URL.Path) == kindCertificate {
 			holdOnce.Do(func() {
 				close(reached)
 				<-stopped

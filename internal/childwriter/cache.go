@@ -41,7 +41,7 @@ func CacheTransform(obj any) (any, error) {
 			case f.Manager != FieldOwner:
 			case isConfigMap:
 				kept = append(kept, f)
-			case f.Operation == metav1.ManagedFieldsOperationUpdate:
+			case isCreateEntry(f):
 				f.FieldsV1, f.Time = nil, nil
 				kept = append(kept, f)
 			}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -126,12 +127,13 @@ func (w *Writer) applyRaw(ctx context.Context, u *unstructured.Unstructured) err
 
 // created reports whether managed fields hold FieldOwner's Update entry: the fields Create set.
 func created(mf []metav1.ManagedFieldsEntry) bool {
-	for _, f := range mf {
-		if f.Manager == FieldOwner && f.Operation == metav1.ManagedFieldsOperationUpdate {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(mf, isCreateEntry)
+}
+
+// isCreateEntry reports whether f is FieldOwner's Update entry, which Create makes and Apply
+// adopts; the cache keeps it (CacheTransform) so that Apply can tell.
+func isCreateEntry(f metav1.ManagedFieldsEntry) bool {
+	return f.Manager == FieldOwner && f.Operation == metav1.ManagedFieldsOperationUpdate
 }
 
 // adopt moves the fields FieldOwner's Update entry holds into its Apply entry. Server-side apply

@@ -538,11 +538,12 @@ type CertificatesSpec struct {
 	// InternalIssuerRef (the enterprise CA) signs the certificates of internal roles.
 	// +optional
 	InternalIssuerRef *IssuerRef `json:"internalIssuerRef,omitempty"`
-	// Duration is the requested certificate lifetime. The default, 90 days, is within the
-	// CA/Browser Forum's limit for public certificates until 15 March 2029 (200 days from 15 March
-	// 2026, 100 days from 15 March 2027, 47 days from 15 March 2029; DOMAIN-CURRENT.md R-PKI-01).
+	// Duration is the requested certificate lifetime. When unset, ucdeploy asks for 90 days, and
+	// for a public certificate no more than the CA/Browser Forum allows on the day it is issued
+	// (200 days from 15 March 2026, 100 days from 15 March 2027, 47 days from 15 March 2029;
+	// DOMAIN-CURRENT.md R-PKI-01): leave it unset so that the deployment keeps issuing as the limit
+	// falls. A duration set here is used as written and judged against the limit.
 	// +optional
-	// +kubebuilder:default="2160h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$')",message="must be a Go duration: numbers with the units h, m, s, ms, us or ns and no sign, such as 8760h or 2160h30m (not 1y or 30d)"

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 	"github.com/ucdeploy/ucdeploy/internal/zone"
@@ -32,13 +33,17 @@ func runPlan(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// goldenDay is the issue day the goldens are planned for: a fixed day, so that they hold whatever
+// the calendar says (R-PKI-01 depends on the day).
+const goldenDay = "2026-12-01"
+
 // TestSamplesGolden: each sample plans clean (exit 0) and its JSON plan equals the reviewed golden
 // file in testdata/. The goldens were read against DOMAIN.md §1, §2, §4 and §7.
 func TestSamplesGolden(t *testing.T) {
 	for _, f := range samples(t) {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := runPlan("-f", f, "-o", "json")
+			code, out, errOut := runPlan("-f", f, "-o", "json", "--at", goldenDay)
 			if code != ExitOK {
 				t.Fatalf("exit %d, stderr %s", code, errOut)
 			}
@@ -181,7 +186,7 @@ func TestReviewGolden(t *testing.T) {
 		}
 		for _, format := range []string{"json", "powershell"} {
 			t.Run(name+"/"+format, func(t *testing.T) {
-				code, out, errOut := runPlan("-f", f, "-o", format)
+				code, out, errOut := runPlan("-f", f, "-o", format, "--at", goldenDay)
 				if code != want {
 					t.Fatalf("exit %d, want %d; stderr %s", code, want, errOut)
 				}
@@ -270,7 +275,18 @@ func TestZeroTTLRejected(t *testing.T) {
 // TestPlanAt (R-PKI-01): --at judges the public certificates' lifetime on another issue day, and a
 // malformed day is invalid input.
 func TestPlanAt(t *testing.T) {
-	f := "../../config/samples/seed-single-certificate.yaml" // duration: the default, 90 days
+	seed, err := os.ReadFile("../../config/samples/seed-single-certificate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := strings.Replace(string(seed), "    strategy: Unified\n", "    strategy: Unified\n    duration: 2160h\n", 1)
+	if pinned == string(seed) {
+		t.Fatal("the seed sample no longer has the line the test pins the duration after")
+	}
+	f := filepath.Join(t.TempDir(), "pinned.yaml") // duration: 90 days, set by hand
+	if err := os.WriteFile(f, []byte(pinned), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errOut := runPlan("-f", f, "--at", "2029-03-15"); code != ExitPlanErrors {
 		t.Errorf("90 days on 2029-03-15 (limit 47): exit %d, want %d; %s", code, ExitPlanErrors, errOut)
 	}
@@ -320,6 +336,31 @@ func TestParseNameAcceptsFlagsAfterTheName(t *testing.T) {
 		fs.SetOutput(io.Discard)
 		if _, ok := parseName(fs, args); ok {
 			t.Errorf("%q parsed", args)
+		}
+	}
+}
+
+// TestSamplesOnLaterRuleDays (R-PKI-01; issue 30, the date bomb): every sample still plans without
+// Errors on the days the CA/Browser Forum's limit falls to 100 and to 47 days, and every public
+// certificate then asks for no more than the limit.
+func TestSamplesOnLaterRuleDays(t *testing.T) {
+	limits := map[string]time.Duration{"2027-03-15": 100 * 24 * time.Hour, "2029-03-15": 47 * 24 * time.Hour}
+	for _, f := range samples(t) {
+		for at, limit := range limits {
+			code, out, errOut := runPlan("-f", f, "-o", "json", "--at", at)
+			if code != ExitOK {
+				t.Errorf("%s on %s: exit %d, stderr %s", f, at, code, errOut)
+				continue
+			}
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			for _, c := range p.Certificates {
+				if c.Issuer == plan.IssuerPublic && c.Duration.Duration > limit {
+					t.Errorf("%s on %s: %s asks for %s, over the limit %s", f, at, c.Name, c.Duration.Duration, limit)
+				}
+			}
 		}
 	}
 }

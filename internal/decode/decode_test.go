@@ -134,12 +134,13 @@ func TestDecodeValid(t *testing.T) {
 		{"spec.exchange.publishedVia", exchange.PublishedVia, v1alpha1.Publisher("None")},
 		{"spec.certificates.strategy", certs.Strategy, v1alpha1.Unified},
 		{"spec.certificates.internalIssuerRef.kind", certs.InternalIssuerRef.Kind, "ClusterIssuer"},
-		{"spec.certificates.duration", certs.Duration.Duration, 2160 * time.Hour},
 		{"spec.certificates.renewBefore", certs.RenewBefore.Duration, 720 * time.Hour},
 		{"spec.certificates.privateKey.algorithm", certs.PrivateKey.Algorithm, "RSA"},
 		{"spec.certificates.privateKey.size", certs.PrivateKey.Size, int32(0)},
 		{"spec.certificates.maxSANs", certs.MaxSANs, int32(100)},
 		{"spec.dns.ttl", d.Spec.DNS.TTL, int32(3600)},
+		// Not defaulted: the planner picks the lifetime for the issue day (R-PKI-01).
+		{"spec.certificates.duration", certs.Duration == nil, true},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %v (%T), want %v (%T)", c.field, c.got, c.got, c.want, c.want)

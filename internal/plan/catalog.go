@@ -325,7 +325,8 @@ var catalog = []CatalogEntry{
 			"issued: 398 days before 15 March 2026, 200 days from then, 100 days from 15 March 2027 and 47 days from 15 " +
 			"March 2029 (ballot SC-081). A public CA shortens or refuses the request. The controller judges the plan on " +
 			"today's date; `ucdeploy plan --at` on another.",
-		Fix: "Set `certificates.duration` to the limit or less (the default, 2160h, is 90 days), and keep " +
+		Fix: "Remove `certificates.duration`: unset, ucdeploy asks for 90 days, cut to the limit of the issue day " +
+			"for public certificates (47 days from 15 March 2029). Or set it to the limit or less, and keep " +
 			"`certificates.renewBefore` shorter than it.",
 	},
 	{

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
 
@@ -294,5 +296,6 @@ func certificateFor(deployment string, in *input, g *group) Certificate {
 		Services:     slices.Clone(g.services),
 		KeyAlgorithm: in.keyAlgorithm(),
 		KeySize:      in.keySize(),
+		Duration:     metav1.Duration{Duration: in.lifetime(g.issuer)},
 	}
 }

@@ -18,7 +18,7 @@ const (
 	defaultMaxSANs                     = 100
 	defaultRSAKeySize                  = 2048
 	defaultECDSAKeySize                = 256
-	defaultDuration                    = 90 * 24 * time.Hour // cert-manager's default
+	defaultDuration                    = 90 * 24 * time.Hour // cert-manager's default; capped by lifetime
 )
 
 // input is the spec with defaults applied and names lower-cased: what every rule reads.
@@ -191,11 +191,19 @@ func (in *input) keySize() int32 {
 
 // duration is the requested certificate lifetime: the spec's, or cert-manager's default of 90
 // days when the spec does not say.
-func (in *input) duration() time.Duration {
-	if in.certs.Duration == nil {
+// lifetime is the duration requested for a certificate of the issuer class: certificates.duration
+// when the spec sets it; otherwise the default, which for a public certificate issued on a known
+// day is cut to the CA/Browser Forum's limit of that day (R-PKI-01: 90 days until 15 March 2029,
+// 47 days from then). A duration the author wrote is never changed: checkPublicValidity judges it.
+func (in *input) lifetime(issuer string) time.Duration {
+	if in.certs.Duration != nil {
+		return in.certs.Duration.Duration
+	}
+	if issuer != IssuerPublic || in.issued.IsZero() {
 		return defaultDuration
 	}
-	return in.certs.Duration.Duration
+	limit, _ := maxValidityDays(in.issued)
+	return min(defaultDuration, time.Duration(limit)*24*time.Hour)
 }
 
 func orDefault(v, def int32) int32 {

@@ -3,7 +3,11 @@
 // and returns byte-stable, sorted output. Each rule cites its id in docs/DOMAIN.md.
 package plan
 
-import "github.com/ucdeploy/ucdeploy/api/v1alpha1"
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
 
 // Issuer classes: which CA signs a certificate.
 const (
@@ -80,6 +84,11 @@ type Certificate struct {
 	KeyAlgorithm string `json:"keyAlgorithm"`
 	// KeySize is the key size in bits.
 	KeySize int32 `json:"keySize"`
+	// Duration is the lifetime requested from the issuer: certificates.duration when set;
+	// otherwise 90 days, and for a public certificate at most the CA/Browser Forum's limit on the
+	// issue day (R-PKI-01), so that a deployment that never names a duration keeps issuing as the
+	// limit falls to 100 and 47 days.
+	Duration metav1.Duration `json:"duration"`
 }
 
 // Record is one DNS resource record.

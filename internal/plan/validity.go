@@ -38,13 +38,14 @@ func validityDays(d time.Duration) int {
 }
 
 // checkPublicValidity (R-PKI-01): a publicly trusted certificate may not be valid for longer than
-// the CA/Browser Forum allows on the day it is issued. Evaluated only when the issue date is known.
+// the CA/Browser Forum allows on the day it is issued. Evaluated only when the issue date is known;
+// only a duration the spec sets can exceed the limit (the default follows it, input.lifetime).
 func checkPublicValidity(d *draft) []Finding {
 	if d.in.issued.IsZero() {
 		return nil
 	}
 	limit, since := maxValidityDays(d.in.issued)
-	days := validityDays(d.in.duration())
+	days := validityDays(d.in.lifetime(IssuerPublic))
 	if len(publicOnly(d.groups)) == 0 || days <= limit {
 		return nil
 	}

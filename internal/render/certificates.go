@@ -12,8 +12,8 @@ import (
 )
 
 // Certificates returns one cert-manager Certificate per certificate of p, in plan order, in ucd's
-// namespace and owned by ucd. The issuer, lifetime and private key come from
-// ucd.Spec.Certificates; a certificate whose issuer reference is not set gets an empty issuer
+// namespace and owned by ucd. The lifetime is the plan's (R-PKI-01); the issuer, renewal and
+// private key come from ucd.Spec.Certificates; a certificate whose issuer reference is not set gets an empty issuer
 // name (the planner reports that as an error finding).
 func Certificates(ucd *v1alpha1.UCDeployment, p plan.Plan) []*cmapi.Certificate {
 	certs := make([]*cmapi.Certificate, 0, len(p.Certificates))
@@ -35,7 +35,7 @@ func certificate(ucd *v1alpha1.UCDeployment, c plan.Certificate) *cmapi.Certific
 			DNSNames:    slices.Clone(c.DNSNames),
 			Usages:      keyUsages(c.Usages),
 			IssuerRef:   issuerRef(spec, c.Issuer),
-			Duration:    spec.Duration.DeepCopy(),
+			Duration:    &metav1.Duration{Duration: c.Duration.Duration},
 			RenewBefore: spec.RenewBefore.DeepCopy(),
 			PrivateKey: &cmapi.CertificatePrivateKey{
 				Algorithm:      cmapi.PrivateKeyAlgorithm(spec.PrivateKey.Algorithm),

@@ -54,18 +54,19 @@ var (
 // severity.
 func contosoPlan() plan.Plan {
 	const ttl = 3600
+	year := metav1.Duration{Duration: 8760 * time.Hour} // the planner's lifetime for contosoUCD's duration
 	ext, in := plan.ViewExternal, plan.ViewInternal
 	return plan.Plan{
 		Certificates: []plan.Certificate{
 			{Name: "contoso-uc-edge-internal", Role: "edge-internal", Issuer: plan.IssuerInternal, CommonName: "edge01.contoso.local",
-				DNSNames: []string{"edge01.contoso.local"}, SecretName: "contoso-uc-edge-internal-tls", Usages: serverUsages},
+				DNSNames: []string{"edge01.contoso.local"}, SecretName: "contoso-uc-edge-internal-tls", Usages: serverUsages, Duration: year},
 			{Name: "contoso-uc-exchange-internal", Role: "exchange-internal", Issuer: plan.IssuerInternal, CommonName: "ex01.contoso.local",
-				DNSNames: []string{"ex01.contoso.local", "ex01"}, SecretName: "contoso-uc-exchange-internal-tls", Usages: serverUsages},
+				DNSNames: []string{"ex01.contoso.local", "ex01"}, SecretName: "contoso-uc-exchange-internal-tls", Usages: serverUsages, Duration: year},
 			{Name: "contoso-uc-pool", Role: "pool", Issuer: plan.IssuerInternal, CommonName: "pool01.contoso.com",
-				DNSNames: []string{"pool01.contoso.com", "sip.contoso.com"}, SecretName: "contoso-uc-pool-tls", Usages: serverUsages},
+				DNSNames: []string{"pool01.contoso.com", "sip.contoso.com"}, SecretName: "contoso-uc-pool-tls", Usages: serverUsages, Duration: year},
 			{Name: "contoso-uc-unified", Role: "unified", Issuer: plan.IssuerPublic, CommonName: "sip.contoso.com",
 				DNSNames:   []string{"sip.contoso.com", "autodiscover.contoso.com", "mail.contoso.com", "webconf.contoso.com"},
-				SecretName: "contoso-uc-unified-tls", Usages: serverClientUsages},
+				SecretName: "contoso-uc-unified-tls", Usages: serverClientUsages, Duration: year},
 		},
 		DNSRecords: []plan.Record{
 			{View: ext, Zone: "contoso.com", Name: "_sip._tls.contoso.com", Type: "SRV", TTL: ttl, Data: "0 0 443 sip.contoso.com.", Rule: "S-OCS-EDGEDNS"},

@@ -184,9 +184,11 @@ func TestCertificateSpec(t *testing.T) {
 	ucd.Spec.Certificates.PrivateKey = v1alpha1.PrivateKeySpec{Algorithm: "ECDSA", Size: 384}
 	ucd.Spec.Certificates.Duration, ucd.Spec.Certificates.RenewBefore = nil, nil
 	p := plan.Plan{Certificates: []plan.Certificate{{Name: "x-edge-internal", SecretName: "x-edge-internal-tls",
-		CommonName: "edge01.contoso.local", DNSNames: []string{"edge01.contoso.local"}, Issuer: plan.IssuerInternal}}}
+		CommonName: "edge01.contoso.local", DNSNames: []string{"edge01.contoso.local"}, Issuer: plan.IssuerInternal,
+		Duration: metav1.Duration{Duration: 1128 * time.Hour}}}}
 	got := render.Certificates(ucd, p)[0].Spec
 	want := cmapi.CertificateSpec{
+		Duration:   &metav1.Duration{Duration: 1128 * time.Hour}, // the plan's lifetime (R-PKI-01), not the spec's
 		SecretName: "x-edge-internal-tls",
 		CommonName: "edge01.contoso.local",
 		DNSNames:   []string{"edge01.contoso.local"},

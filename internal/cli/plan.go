@@ -6,7 +6,6 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,49 +35,38 @@ var formats = []string{"table", "json", "yaml", "zone", "powershell", "install"}
 // Plan runs `ucdeploy plan` with args (the words after "plan") and returns the exit status. It
 // never panics on input: every problem is a message on stderr naming the file and field.
 func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ucdeploy plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("f", "", "the UCDeployment YAML to plan (several documents allowed; - reads stdin)")
-	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
-	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
-	publicIssuer := fs.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
-	at := fs.String("at", "", "judge the plan as if the certificates were issued on this day, YYYY-MM-DD (default today)")
-	role := fs.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD] [--public-issuer acme[:PROFILE]]")
-		fs.PrintDefaults()
+	c := newCommand("ucdeploy plan", "ucdeploy plan -f FILE|DIR [-f ...] [-o table|json|yaml|zone|powershell|install] [flags]",
+		"Plan the certificates, DNS records and findings of UCDeployments, offline, with the controller's planner.\n"+
+			"Exit status: 0 no Error findings, 1 a plan has Error findings (it is still printed), 2 bad input or flags.")
+	files := c.StringArrayP("filename", "f", nil, "a UCDeployment YAML or JSON file, a directory of them, or - for stdin; repeatable. Documents of other kinds are skipped")
+	output := c.StringP("output", "o", "table", "output format: "+strings.Join(formats, "|"))
+	view := c.String("view", "", "only this DNS view: internal|external (default both)")
+	role := c.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
+	at := c.String("at", "", "judge the plan as if the certificates were issued then: YYYY-MM-DD or RFC 3339 (default now)")
+	publicIssuer := c.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
+	if code, stop := c.parse(args, stdout, stderr); stop {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return ExitInvalidArgs
-	}
-	if *file == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return ExitInvalidArgs
-	}
-	if !slices.Contains(formats, *output) {
-		fmt.Fprintf(stderr, "ucdeploy plan: unknown output format %q (want one of %s)\n", *output, strings.Join(formats, ", "))
-		return ExitInvalidArgs
+	switch {
+	case c.NArg() > 0:
+		return c.fail(stderr, "unexpected argument %q: give files with -f (ucdeploy plan -f %s)", c.Arg(0), c.Arg(0))
+	case len(*files) == 0:
+		return c.fail(stderr, "-f is required: the UCDeployment file to plan (-f - reads stdin)")
+	case !slices.Contains(formats, *output):
+		return c.fail(stderr, "unknown output format %q (want one of %s)", *output, strings.Join(formats, ", "))
 	}
 	selected := plan.View(*view)
 	if selected != "" && !slices.Contains(plan.Views, selected) {
-		fmt.Fprintf(stderr, "ucdeploy plan: unknown view %q (want internal or external)\n", *view)
-		return ExitInvalidArgs
+		return c.fail(stderr, "unknown view %q (want internal or external)", *view)
 	}
 	if *role != "" && *output != "install" {
-		fmt.Fprintln(stderr, "ucdeploy plan: --role goes with -o install")
-		return ExitInvalidArgs
+		return c.fail(stderr, "--role goes with -o install")
 	}
 	opts, err := planOptions(*at, *publicIssuer)
 	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
-		return ExitInvalidArgs
+		return c.fail(stderr, "%v", err)
 	}
-	data, err := readInput(*file, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
-		return ExitInvalidArgs
-	}
-	deployments, err := decode.Decode(*file, data)
+	deployments, err := readDeployments(*files, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
 		return ExitInvalidArgs
@@ -114,13 +102,13 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return status
 }
 
-// planOptions are the planner's options of --at (default today) and --public-issuer.
+// planOptions are the planner's options of --at (default now) and --public-issuer.
 func planOptions(at, publicIssuer string) ([]plan.Option, error) {
 	issued := time.Now()
 	if at != "" {
 		var err error
-		if issued, err = time.Parse(time.DateOnly, at); err != nil {
-			return nil, fmt.Errorf("--at %q is not a day such as 2027-03-15", at)
+		if issued, err = parseAt(at); err != nil {
+			return nil, err
 		}
 	}
 	opts := []plan.Option{plan.IssuedOn(issued)}
@@ -132,6 +120,43 @@ func planOptions(at, publicIssuer string) ([]plan.Option, error) {
 		opts = append(opts, o)
 	}
 	return opts, nil
+}
+
+// parseAt reads --at: a day (2027-03-15) or an RFC 3339 time (2027-03-15T09:00:00+01:00).
+func parseAt(at string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, at); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, at); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--at %q is neither a day such as 2027-03-15 nor an RFC 3339 time such as 2027-03-15T09:00:00Z", at)
+}
+
+// readDeployments reads and decodes every UCDeployment of the -f values in order, skipping
+// documents of other kinds with a note on stderr (kubectl apply -f applies them; plan has nothing
+// to say about them).
+func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1alpha1.UCDeployment, error) {
+	files, err := expandFilenames(values)
+	if err != nil {
+		return nil, err
+	}
+	var all []v1alpha1.UCDeployment
+	for _, f := range files {
+		data, err := readInput(f, stdin)
+		if err != nil {
+			return nil, err
+		}
+		objs, skipped, err := decode.DecodeMixed(f, data)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "ucdeploy plan: %s: skipping %s: not a UCDeployment\n", f, s)
+		}
+		all = append(all, objs...)
+	}
+	return all, nil
 }
 
 // acmeOption parses --public-issuer: acme, or acme:<profile> with a profile the planner knows.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -363,4 +364,79 @@ func TestSamplesOnLaterRuleDays(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPlanFlagsLikeKubectl (issue 30 items 5, 7 and 10): -o in kubectl's spellings, --help on
+// stdout with exit 0, -f repeatable and taking directories, documents of other kinds skipped with
+// a note, and the common mistakes named.
+func TestPlanFlagsLikeKubectl(t *testing.T) {
+	seed := "../../config/samples/seed-single-certificate.yaml"
+	hybrid := "../../config/samples/exchange-se-hybrid.yaml"
+	names := func(t *testing.T, out string) []string {
+		t.Helper()
+		var docs []document
+		if err := json.Unmarshal([]byte(out), &docs); err != nil {
+			t.Fatalf("want a JSON array: %v\n%s", err, out)
+		}
+		var got []string
+		for _, d := range docs {
+			got = append(got, d.Name)
+		}
+		return got
+	}
+	t.Run("output spellings", func(t *testing.T) {
+		_, want, _ := runPlan("-f", seed, "-o", "json")
+		for _, args := range [][]string{{"-ojson"}, {"-o=json"}, {"--output", "json"}, {"--output=json"}} {
+			code, out, errOut := runPlan(append([]string{"--filename", seed}, args...)...)
+			if code != ExitOK || out != want {
+				t.Errorf("%v: exit %d, stderr %s; output differs from -o json", args, code, errOut)
+			}
+		}
+	})
+	t.Run("--help on stdout", func(t *testing.T) {
+		code, out, errOut := runPlan("--help")
+		if code != ExitOK || !strings.Contains(out, "--filename") || errOut != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
+	t.Run("repeatable -f plans every file", func(t *testing.T) {
+		code, out, errOut := runPlan("-f", seed, "-f", hybrid, "-o", "json")
+		if got := names(t, out); code != ExitOK || !slices.Equal(got, []string{"litware-seed", "adatum-hybrid"}) {
+			t.Errorf("exit %d, stderr %s, deployments %v", code, errOut, got)
+		}
+	})
+	t.Run("a directory stands for its manifests", func(t *testing.T) {
+		code, out, errOut := runPlan("-f", "../../config/samples", "-o", "json")
+		if got := names(t, out); code != ExitOK || len(got) != len(samples(t)) {
+			t.Errorf("exit %d, stderr %s, deployments %v, want one per sample", code, errOut, got)
+		}
+	})
+	t.Run("other kinds are skipped with a note", func(t *testing.T) {
+		code, out, errOut := runPlan("-f", "../../config/demo/pkcs12.yaml", "-o", "json")
+		if code != ExitOK || !strings.Contains(errOut, "skipping document") || !strings.Contains(errOut, "Secret/") || out == "" {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no -f", []string{"-o", "json"}, "-f is required"},
+		{"unknown flag", []string{"-f", seed, "--colour"}, "unknown flag: --colour"},
+		{"a bare argument", []string{seed}, "give files with -f"},
+		{"a missing file", []string{"-f", "no-such.yaml"}, "no-such.yaml"},
+		{"an unknown format", []string{"-f", seed, "-o", "xml"}, `unknown output format "xml"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, _, errOut := runPlan(tc.args...); code != ExitInvalidArgs || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, ExitInvalidArgs, tc.want)
+			}
+		})
+	}
+	t.Run("--at takes an RFC 3339 time", func(t *testing.T) {
+		if code, _, errOut := runPlan("-f", seed, "--at", "2027-03-15T09:00:00+01:00"); code != ExitOK {
+			t.Errorf("exit %d, stderr %s", code, errOut)
+		}
+	})
 }

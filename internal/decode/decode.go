@@ -40,8 +40,9 @@ type DocumentError struct {
 	// Document is the position of the document in the file, from 1; documents are separated
 	// by "---" lines.
 	Document int
-	// Kind and Name are the document's kind and metadata.name, when it has them.
-	Kind, Name string
+	// APIVersion, Kind and Name are the document's apiVersion, kind and metadata.name, when it
+	// has them.
+	APIVersion, Kind, Name string
 	// Errs lists the problems: first those found while decoding (YAML syntax, duplicate keys,
 	// size, malformed metadata, and unknown fields, which have Type Forbidden and Detail
 	// "unknown field"), then the validation errors in the order the API server finds them. An
@@ -122,32 +123,77 @@ func documentProblem(format string, args ...any) *field.Error {
 // larger than MaxInputBytes, and inputs without any document, are errors too. Decode is safe
 // for concurrent use; the first call builds the validators from the embedded CRD.
 func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err error) {
+	objs, _, err = decodeStream(filename, data, false)
+	return objs, err
+}
+
+// Skipped is a document of another API group that DecodeMixed passed over.
+type Skipped struct {
+	// Document is the position of the document in the file, from 1.
+	Document int
+	// APIVersion, Kind and Name say what the document is.
+	APIVersion, Kind, Name string
+}
+
+// String names the skipped document the way kubectl names objects: Kind/name (apiVersion).
+func (s Skipped) String() string {
+	return fmt.Sprintf("document %d (%s/%s, %s)", s.Document, s.Kind, s.Name, s.APIVersion)
+}
+
+// DecodeMixed is Decode for a stream that mixes kinds, as `kubectl apply -f` takes it (a
+// UCDeployment next to the Secret its keystore password lives in, say): a document that is an
+// object of another API group is skipped and returned in skipped instead of being an error. A
+// document of ucdeploy's group that is not a valid UCDeployment (a misspelt kind) is still an
+// error, and so is a stream with no UCDeployment at all.
+func DecodeMixed(filename string, data []byte) (objs []v1alpha1.UCDeployment, skipped []Skipped, err error) {
+	return decodeStream(filename, data, true)
+}
+
+// otherGroup reports whether the document of docErr is an object of another API group than
+// UCDeployment's: one that DecodeMixed skips.
+func otherGroup(docErr *DocumentError) bool {
+	if docErr.Kind == "" || docErr.APIVersion == "" {
+		return false
+	}
+	group, _, found := strings.Cut(docErr.APIVersion, "/")
+	if !found {
+		group = "" // the core group: "v1"
+	}
+	return group != kind.Group
+}
+
+// decodeStream is Decode, and with skipOthers DecodeMixed.
+func decodeStream(filename string, data []byte, skipOthers bool) (objs []v1alpha1.UCDeployment, skipped []Skipped, err error) {
 	defer func() {
 		// Last line of defence: the decoding below is written not to panic whatever the input.
 		if !recoverPanics {
 			return
 		}
 		if r := recover(); r != nil {
-			objs, err = nil, fmt.Errorf("%s: internal error while decoding: %v", filename, r)
+			objs, skipped, err = nil, nil, fmt.Errorf("%s: internal error while decoding: %v", filename, r)
 		}
 	}()
 
 	if len(data) > MaxInputBytes {
-		return nil, fmt.Errorf("%s: input is %d bytes, more than the %d bytes (3 MiB) the API server accepts",
+		return nil, nil, fmt.Errorf("%s: input is %d bytes, more than the %d bytes (3 MiB) the API server accepts",
 			filename, len(data), MaxInputBytes)
 	}
 	s, err := loadSchema()
 	if err != nil {
-		return nil, fmt.Errorf("loading the UCDeployment CustomResourceDefinition: %w", err)
+		return nil, nil, fmt.Errorf("loading the UCDeployment CustomResourceDefinition: %w", err)
 	}
 
 	docs, err := splitDocuments(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
+		return nil, nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	var docErrs []error
 	for i, doc := range docs {
 		obj, docErr := s.decodeDocument(doc)
+		if docErr != nil && skipOthers && otherGroup(docErr) {
+			skipped = append(skipped, Skipped{Document: i + 1, APIVersion: docErr.APIVersion, Kind: docErr.Kind, Name: docErr.Name})
+			continue
+		}
 		if docErr != nil {
 			docErr.File, docErr.Document = filename, i+1
 			docErrs = append(docErrs, docErr)
@@ -163,12 +209,28 @@ func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err err
 		}
 	}
 	if len(docErrs) > 0 {
-		return nil, errors.Join(docErrs...)
+		return nil, nil, errors.Join(docErrs...)
+	}
+	if len(objs) == 0 && len(skipped) > 0 {
+		return nil, skipped, fmt.Errorf("%s: no UCDeployment found: the input holds only other kinds (%s)", filename, skippedList(skipped))
 	}
 	if len(objs) == 0 {
-		return nil, fmt.Errorf("%s: no UCDeployment found: the input has no YAML document", filename)
+		return nil, nil, fmt.Errorf("%s: no UCDeployment found: the input has no YAML document", filename)
 	}
-	return objs, nil
+	return objs, skipped, nil
+}
+
+// skippedList names the skipped documents, the first few of them.
+func skippedList(skipped []Skipped) string {
+	const shown = 3
+	names := make([]string, 0, shown)
+	for _, s := range skipped[:min(shown, len(skipped))] {
+		names = append(names, s.Kind+"/"+s.Name)
+	}
+	if len(skipped) > shown {
+		names = append(names, fmt.Sprintf("and %d more", len(skipped)-shown))
+	}
+	return strings.Join(names, ", ")
 }
 
 // recoverPanics is true unless FuzzDecode wants panics to surface with their stack.

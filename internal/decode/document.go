@@ -54,7 +54,7 @@ func (s *crdSchema) decodeDocument(doc []byte) (obj *v1alpha1.UCDeployment, docE
 		return nil, docErr
 	}
 	u := &unstructured.Unstructured{Object: content}
-	docErr.Kind, docErr.Name = stringField(content, "kind"), nestedString(content, "metadata", "name")
+	docErr.APIVersion, docErr.Kind, docErr.Name = stringField(content, "apiVersion"), stringField(content, "kind"), nestedString(content, "metadata", "name")
 	if typeErrs := validateTypeMeta(content); len(typeErrs) > 0 {
 		// Another kind's schema does not apply: stop here, as the server's validator does.
 		docErr.Errs = append(docErr.Errs, typeErrs...)

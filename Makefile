@@ -4,7 +4,7 @@ GO ?= go
 CONTROLLER_GEN := $(GO) run -modfile=hack/tools/go.mod sigs.k8s.io/controller-tools/cmd/controller-gen
 STATICCHECK := $(GO) run -modfile=hack/tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all help build generate manifests lint test fuzz bench bench-large demo envtest-bins verify-generated
+.PHONY: all help build generate manifests lint test fuzz bench bench-large demo deploy envtest-bins verify-generated
 
 all: build
 
@@ -29,6 +29,11 @@ envtest-bins: ## Build etcd, kube-apiserver and kube-controller-manager from Go 
 test: ## Run every test: unit, golden, envtest, end to end (builds the control plane first).
 	$(ASSETS) $(GO) test ./... -count=1 -timeout 40m
 
+FUZZTIME ?= 30s
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s): the planner (FuzzCompute) and the decoder (FuzzDecode).
+	$(GO) test ./internal/plan -run '^$$' -fuzz '^FuzzCompute$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/decode -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+
 lint: verify-generated verify-docs ## gofmt, go vet, staticcheck and stale generated files (code, manifests, docs, chart).
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
@@ -45,7 +50,13 @@ demo: ## Start the lab, apply the samples (or DEMO=file), print what was issued;
 	@$(GO) build -o bin/lab ./hack/lab
 	@$(ASSETS) bin/lab $(ARGS)
 
-IMG ?= ucdeploy:latest
+IMG ?= ucdeploy:0.1.0
+deploy: ## Install config/default (CRD, RBAC, manager) into the current kubectl context, running the image IMG.
+	@mkdir -p bin/deploy
+	@printf 'resources:\n  - ../../config/default\nimages:\n  - name: ucdeploy\n    newName: %s\n    newTag: "%s"\n' \
+		"$$(echo '$(IMG)' | sed 's/:[^:/]*$$//')" "$$(echo '$(IMG)' | sed -n 's/.*:\([^:/]*\)$$/\1/p')" > bin/deploy/kustomization.yaml
+	kubectl apply --server-side -k bin/deploy
+
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
 

@@ -95,7 +95,7 @@ type Recipe struct {
 	// BinaryMode is the permission bits of Binary, owned by uid and gid 0.
 	BinaryMode int64 `json:"binaryMode"`
 	// Tag is the default -tag: the image config/manager/manager.yaml and the chart's default
-	// values name, so that a loaded image is the one they run.
+	// values name (its appVersion), so that a loaded image is the one they run.
 	Tag string `json:"tag"`
 }
 
@@ -110,7 +110,7 @@ var recipe = Recipe{
 	Entrypoint: []string{"/ucdeploy"},
 	Platforms:  []string{"linux/amd64", "linux/arm64"},
 	BinaryMode: 0o755,
-	Tag:        "ucdeploy:latest",
+	Tag:        "ucdeploy:0.1.0",
 }
 
 const (

@@ -955,8 +955,22 @@ func TestManifestsRunTheImage(t *testing.T) {
 	if err := yaml.Unmarshal(valuesData, &values); err != nil {
 		t.Fatal(err)
 	}
-	if got := values.Image.Repository + ":" + values.Image.Tag; got != r.Tag {
-		t.Errorf("chart values: image %s, make image tags %s", got, r.Tag)
+	chartYAML, err := os.ReadFile(filepath.Join(chart, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(chartYAML, &meta); err != nil {
+		t.Fatal(err)
+	}
+	tag := values.Image.Tag
+	if tag == "" {
+		tag = meta.AppVersion // the template's default
+	}
+	if got := values.Image.Repository + ":" + tag; got != r.Tag {
+		t.Errorf("chart values: image %s (tag %q, appVersion %q), make image tags %s", got, values.Image.Tag, meta.AppVersion, r.Tag)
 	}
 	checkSecurity(t, "chart values", values.PodSecurityContext, values.SecurityContext, uid, gid)
 	tmpl, err := os.ReadFile(filepath.Join(chart, "templates", "deployment.yaml"))

@@ -77,7 +77,7 @@ func newRoot(plugin bool, stdin io.Reader, stdout, stderr io.Writer) *cobra.Comm
 	root := &cobra.Command{
 		Use:         use,
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: name},
-		Short: "Certificates and DNS for Lync, Skype for Business and Exchange on premises",
+		Short:       "Certificates and DNS for Lync, Skype for Business and Exchange on premises",
 		Long: "ucdeploy plans the certificates (names, issuer, services) and the DNS records (internal and external\n" +
 			"views) that OCS 2007 R2, Lync Server, Skype for Business Server and Exchange need, from one\n" +
 			"UCDeployment resource: offline with `plan`, and in a cluster with the controller, which issues them\n" +

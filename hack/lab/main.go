@@ -123,13 +123,14 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 	if err != nil {
 		return err
 	}
+	if once {
+		say("every deployment is Ready; --once: stopping the lab (make demo without ARGS=--once keeps it running to explore)")
+		return nil
+	}
 	say("every deployment is Ready; the lab's servers (also in %s):\n\n%s", env.path, indent(env.text))
 	host, port, _ := net.SplitHostPort(l.DNSAddr(plan.ViewExternal))
 	say("explore the lab with:\n\n    kubectl --kubeconfig %s -n %s get ucd,certificates,configmaps,secrets\n    dig @%s -p %s SRV _sip._tls.contoso.com\n",
 		abs, ns, host, port)
-	if once {
-		return nil
-	}
 	say("running; press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil

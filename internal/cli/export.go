@@ -201,18 +201,21 @@ func (e *exporter) build(ucd *v1alpha1.UCDeployment, s *corev1.Secret) ([]byte, 
 // caKey is the Secret key cert-manager writes the issuing CA to.
 const caKey = "ca.crt"
 
-// Encoder is the go-pkcs12 encoder of a cert-manager PKCS#12 profile, the one cert-manager's
-// issuing controller uses for the same profile, so a built PFX is encrypted like keystore.p12.
+// Encoder is the go-pkcs12 encoder of a cert-manager PKCS#12 profile: the algorithms
+// cert-manager's issuing controller uses for the same profile, so that a built PFX is encrypted
+// like keystore.p12, with both key derivations at pfxIterations. go-pkcs12's legacy encoders
+// derive the MAC key with a single iteration, which makes guessing the password offline cheap.
 func Encoder(profile cmapi.PKCS12Profile) *pkcs12.Encoder {
+	enc := pkcs12.LegacyDES
 	switch profile {
 	case cmapi.Modern2023PKCS12Profile:
-		return pkcs12.Modern2023
+		enc = pkcs12.Modern2023
 	case cmapi.Modern2026PKCS12Profile:
-		return pkcs12.Modern2026
+		enc = pkcs12.Modern2026
 	case cmapi.LegacyRC2PKCS12Profile:
-		return pkcs12.LegacyRC2
+		enc = pkcs12.LegacyRC2
 	}
-	return pkcs12.LegacyDES
+	return enc.WithIterations(pfxIterations)
 }
 
 // readPassword reads the password of built PFX files once: from --password-file (one trailing
@@ -243,3 +246,8 @@ func (e *exporter) readPassword() ([]byte, error) {
 	e.password = pw
 	return pw, nil
 }
+
+// pfxIterations is the iteration count of both key derivations (MAC and encryption) of a PFX
+// export builds: OpenSSL's default (PKCS12_DEFAULT_ITER), what `openssl pkcs12 -export -legacy`
+// writes, the 3DES workaround DOMAIN-CURRENT.md §4.3 gives for Windows Server 2016.
+const pfxIterations = 2048

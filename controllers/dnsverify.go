@@ -156,7 +156,9 @@ func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 	var out []string
 	for _, view := range plan.Views {
 		for _, ns := range nameservers[string(view)] {
-			ap, err := netip.ParseAddrPort(ns)
+			// ParseNameserver: an object stored before the CRD refused a spelling (0.0.0.0:53)
+			// is still not queried.
+			ap, err := v1alpha1.ParseNameserver(ns)
 			if err != nil || !v.allows(ap.Addr()) {
 				out = append(out, ns)
 			}

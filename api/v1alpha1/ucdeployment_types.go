@@ -14,9 +14,12 @@ type FQDN string
 // +kubebuilder:validation:XValidation:rule="self.matches('^([*][.])?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$')",message="must be a lowercase fully qualified domain name, optionally starting with a '*.' wildcard label, no trailing dot (for example imap.contoso.com or *.contoso.com)"
 type DNSName string
 
-// IPv4Address is a dotted-quad IPv4 address. OCS 2007 R2 does not support IPv6.
+// IPv4Address is a dotted-quad IPv4 address. OCS 2007 R2 does not support IPv6. The unspecified
+// address 0.0.0.0 and the broadcast address 255.255.255.255 are refused: clients cannot reach
+// either where DNS publishes it.
 // +kubebuilder:validation:MaxLength=15
 // +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).family() == 4",message="must be an IPv4 address such as 10.0.0.10"
+// +kubebuilder:validation:XValidation:rule="!isIP(self) || !(ip(self).isUnspecified() || self == '255.255.255.255')",message="must not be 0.0.0.0 or 255.255.255.255: clients cannot reach a published unspecified or broadcast address"
 type IPv4Address string
 
 // NetBIOSName is a single-label Windows computer name of at most 15 characters.
@@ -700,9 +703,15 @@ type DNSViewVerify struct {
 
 // Nameserver is the address of a DNS server: an IP address and a port, IPv6 in brackets
 // (10.0.0.53:53, [fd00::53]:53). A host name is not accepted: the manager's allow-list is of
-// addresses (--dns-verify-nameservers), and resolving a name would let the name decide.
+// addresses (--dns-verify-nameservers), and resolving a name would let the name decide. The
+// address is written one way only (IPv6 lower case and compressed, the port without leading
+// zeros), so that a list cannot hold the same nameserver twice in two spellings; the unspecified
+// addresses (0.0.0.0, ::), which reach the manager's own pod, the broadcast address and IPv4-mapped
+// IPv6 addresses are refused. ParseNameserver applies the same rules in Go.
 // +kubebuilder:validation:MaxLength=47
-// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[0-9]{1,5}$') && isIP(self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))) && int(self.substring(self.lastIndexOf(':') + 1)) >= 1 && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535",message="must be an IP address and a port, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
+// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') && isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535",message="must be an IP address and a port from 1 to 65535 without leading zeros, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') || !isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) || !(ip((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))).isUnspecified() || (self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))) == '255.255.255.255')",message="must not be an unspecified address (0.0.0.0, ::), which reaches the manager's own pod, nor the broadcast address 255.255.255.255"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') || !isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) || ip.isCanonical((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))))",message="must be written canonically, IPv6 in lower case and compressed (RFC 5952) such as [fd00::53]:53: each address has one spelling, so that the same nameserver cannot be listed twice"
 type Nameserver string
 
 // CAASpec names the CA that CAA records allow.

@@ -63,8 +63,9 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 	role := fs.String("role", "", "only the certificate of this role")
 	out := fs.String("out", "", "the directory to write the PFX files and scripts to (created if missing)")
 	passwordFile := fs.String("password-file", "", "a file holding the password of PFX files built from tls.crt/tls.key (default: prompt)")
+	force := fs.Bool("force", false, "replace files that already exist in --out (by a new file of mode 0600, never writing through a symlink)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy export [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] [--role ROLE] [--password-file FILE] --out DIR NAME")
+		fmt.Fprintln(stderr, "usage: ucdeploy export [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] [--role ROLE] [--password-file FILE] [--force] --out DIR NAME")
 		fs.PrintDefaults()
 	}
 	name, ok := parseName(fs, args)
@@ -82,7 +83,7 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := exporter{c: c, out: *out, passwordFile: *passwordFile, opts: opts, stdout: stdout}
+	e := exporter{c: c, out: *out, passwordFile: *passwordFile, force: *force, opts: opts, stdout: stdout}
 	if err := e.run(ctx, client.ObjectKey{Namespace: ns, Name: name}, *role); err != nil {
 		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
 		return ExitInvalidArgs
@@ -95,6 +96,7 @@ type exporter struct {
 	c            client.Reader
 	out          string
 	passwordFile string
+	force        bool // replace existing files (never writing through them)
 	opts         ExportOptions
 	stdout       io.Writer
 	password     []byte // read once, only when a PFX must be built
@@ -115,7 +117,7 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		}
 		certs = []install.Certificate{c}
 	}
-	if err := os.MkdirAll(e.out, 0o755); err != nil {
+	if err := os.MkdirAll(e.out, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", e.out, err)
 	}
 	for _, c := range certs {
@@ -124,10 +126,7 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		}
 	}
 	only := install.Deployment{Deployment: ip.Deployment, Certificates: certs}
-	if err := os.WriteFile(filepath.Join(e.out, install.JSONKey), []byte(only.JSON()), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", install.JSONKey, err)
-	}
-	return nil
+	return e.write(install.JSONKey, []byte(only.JSON()))
 }
 
 // one writes the PFX and the script of one certificate.
@@ -150,17 +149,20 @@ func (e *exporter) one(ctx context.Context, ucd *v1alpha1.UCDeployment, c instal
 		}
 		how = "built from tls.crt, tls.key and ca.crt"
 	}
-	pfxPath := filepath.Join(e.out, c.PFX)
-	// The PFX holds the private key: readable by the user alone.
-	if err := os.WriteFile(pfxPath, pfx, 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", pfxPath, err)
+	if err := e.write(c.PFX, pfx); err != nil {
+		return err
 	}
-	scriptPath := filepath.Join(e.out, c.Script)
-	if err := os.WriteFile(scriptPath, []byte(install.Script(c)), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", scriptPath, err)
+	if err := e.write(c.Script, []byte(install.Script(c))); err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "%s (%s) and %s: run it on %v\n", pfxPath, how, scriptPath, c.Servers())
+	fmt.Fprintf(e.stdout, "%s (%s) and %s: run it on %v\n", filepath.Join(e.out, c.PFX), how, filepath.Join(e.out, c.Script), c.Servers())
 	return nil
+}
+
+// write writes one file of the export into --out: a new file of mode 0600 (the PFX holds the
+// private key), refusing an existing file or symlink unless --force (writeNewFile).
+func (e *exporter) write(name string, data []byte) error {
+	return writeNewFile(filepath.Join(e.out, name), data, e.force)
 }
 
 // build encodes tls.key, tls.crt (leaf and chain) and ca.crt as a PFX with the profile the oldest
@@ -199,18 +201,21 @@ func (e *exporter) build(ucd *v1alpha1.UCDeployment, s *corev1.Secret) ([]byte, 
 // caKey is the Secret key cert-manager writes the issuing CA to.
 const caKey = "ca.crt"
 
-// Encoder is the go-pkcs12 encoder of a cert-manager PKCS#12 profile, the one cert-manager's
-// issuing controller uses for the same profile, so a built PFX is encrypted like keystore.p12.
+// Encoder is the go-pkcs12 encoder of a cert-manager PKCS#12 profile: the algorithms
+// cert-manager's issuing controller uses for the same profile, so that a built PFX is encrypted
+// like keystore.p12, with both key derivations at pfxIterations. go-pkcs12's legacy encoders
+// derive the MAC key with a single iteration, which makes guessing the password offline cheap.
 func Encoder(profile cmapi.PKCS12Profile) *pkcs12.Encoder {
+	enc := pkcs12.LegacyDES
 	switch profile {
 	case cmapi.Modern2023PKCS12Profile:
-		return pkcs12.Modern2023
+		enc = pkcs12.Modern2023
 	case cmapi.Modern2026PKCS12Profile:
-		return pkcs12.Modern2026
+		enc = pkcs12.Modern2026
 	case cmapi.LegacyRC2PKCS12Profile:
-		return pkcs12.LegacyRC2
+		enc = pkcs12.LegacyRC2
 	}
-	return pkcs12.LegacyDES
+	return enc.WithIterations(pfxIterations)
 }
 
 // readPassword reads the password of built PFX files once: from --password-file (one trailing
@@ -241,3 +246,8 @@ func (e *exporter) readPassword() ([]byte, error) {
 	e.password = pw
 	return pw, nil
 }
+
+// pfxIterations is the iteration count of both key derivations (MAC and encryption) of a PFX
+// export builds: OpenSSL's default (PKCS12_DEFAULT_ITER), what `openssl pkcs12 -export -legacy`
+// writes, the 3DES workaround DOMAIN-CURRENT.md §4.3 gives for Windows Server 2016.
+const pfxIterations = 2048

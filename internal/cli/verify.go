@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -51,16 +50,17 @@ func (n nameserverFlags) Set(v string) error {
 	if err := checkNameserver(addr); err != nil {
 		return err
 	}
+	if slices.Contains(n[view], addr) {
+		return fmt.Errorf("%q is given twice for the %s view", addr, view)
+	}
 	n[view] = append(n[view], addr)
 	return nil
 }
 
-// checkNameserver accepts what the CRD accepts as a Nameserver: an IP address and a port from 1,
-// IPv6 in brackets, no zone.
+// checkNameserver accepts what the CRD accepts as a Nameserver (v1alpha1.ParseNameserver).
 func checkNameserver(addr string) error {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" || (ap.Addr().Is4() && strings.HasPrefix(addr, "[")) {
-		return fmt.Errorf("%q must be an IP address and a port, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53", addr)
+	if _, err := v1alpha1.ParseNameserver(addr); err != nil {
+		return fmt.Errorf("%q %w", addr, err)
 	}
 	return nil
 }

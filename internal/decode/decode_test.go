@@ -245,7 +245,7 @@ type invalidCase struct {
 // invalidCases are the inputs of TestDecodeInvalid, also used by the other tests and to seed
 // FuzzDecode.
 // nameserverMessage is the CRD's message for a malformed spec.dns.verify nameserver.
-const nameserverMessage = "must be an IP address and a port, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
+const nameserverMessage = "must be an IP address and a port from 1 to 65535 without leading zeros, IPv6 in brackets, such as 10.0.0.53:53 or [fd00::53]:53"
 
 // withVerify returns validYAML with spec.dns.verify set to the YAML flow value verify.
 func withVerify(t testing.TB, verify string) string {

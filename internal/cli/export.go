@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,26 +55,26 @@ func TerminalPassword(stderr io.Writer) func(string) ([]byte, error) {
 // prompt. No password is ever written to disk or to the terminal. It returns the exit status: 0
 // when every PFX was written, 2 otherwise.
 func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
-	fs := flag.NewFlagSet("ucdeploy export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("ucdeploy export", "ucdeploy export NAME --out DIR [-n NAMESPACE] [--role ROLE] [--password-file FILE] [--force] [flags]",
+		"Write a live UCDeployment's PFX files (<certificate>.pfx), their import-and-bind scripts (<role>.ps1) and\n"+
+			"install.json into a directory, with your own kubeconfig (the controller never reads Secrets).\n"+
+			"Exit status: 0 every file was written, 2 otherwise.")
 	var cluster clusterFlags
-	cluster.bind(fs)
+	cluster.bind(fs.FlagSet)
 	role := fs.String("role", "", "only the certificate of this role")
 	out := fs.String("out", "", "the directory to write the PFX files and scripts to (created if missing)")
 	passwordFile := fs.String("password-file", "", "a file holding the password of PFX files built from tls.crt/tls.key (default: prompt)")
 	force := fs.Bool("force", false, "replace files that already exist in --out (by a new file of mode 0600, never writing through a symlink)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy export [-n NAMESPACE] [--kubeconfig FILE] [--context NAME] [--role ROLE] [--password-file FILE] [--force] --out DIR NAME")
-		fs.PrintDefaults()
+	if code, stop := fs.parse(args, stdout, stderr); stop {
+		return code
 	}
-	name, ok := parseName(fs, args)
-	if !ok {
-		return ExitInvalidArgs
+	switch {
+	case fs.NArg() != 1:
+		return fs.fail(stderr, "want exactly one UCDeployment name, got %d", fs.NArg())
+	case *out == "":
+		return fs.fail(stderr, "--out is required: the directory to write the files to")
 	}
-	if *out == "" {
-		fs.Usage()
-		return ExitInvalidArgs
-	}
+	name := fs.Arg(0)
 	c, ns, err := cluster.connect()
 	if err != nil {
 		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -316,28 +315,59 @@ func TestPublicIssuerACME(t *testing.T) {
 	}
 }
 
-// TestParseNameAcceptsFlagsAfterTheName: `ucdeploy export NAME --out DIR`, as the README writes
-// it and as kubectl accepts flags, parses like `ucdeploy export --out DIR NAME`.
-func TestParseNameAcceptsFlagsAfterTheName(t *testing.T) {
+// TestLiveCommandsParseLikeKubectl: `ucdeploy export NAME --out DIR`, as the README writes it,
+// parses like `ucdeploy export --out DIR NAME` (flags before or after the name, as kubectl takes
+// them), and status and export name their mistakes; a parsed command goes on to load the
+// kubeconfig, which here does not exist.
+func TestLiveCommandsParseLikeKubectl(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "missing-kubeconfig")
+	export := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := Export(append(args, "--kubeconfig", kubeconfig), &out, &errb, ExportOptions{})
+		return code, errb.String()
+	}
+	status := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Status(append(args, "--kubeconfig", kubeconfig), &out, &errb)
+		return code, out.String(), errb.String()
+	}
 	for _, args := range [][]string{
 		{"-n", "uc-lab", "tailspin-mail", "--out", "pfx"},
 		{"--out", "pfx", "-n", "uc-lab", "tailspin-mail"},
-		{"tailspin-mail", "-n", "uc-lab", "--out=pfx"},
+		{"tailspin-mail", "--namespace=uc-lab", "--out=pfx"},
 	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		ns, out := fs.String("n", "", ""), fs.String("out", "", "")
-		name, ok := parseName(fs, args)
-		if !ok || name != "tailspin-mail" || *ns != "uc-lab" || *out != "pfx" {
-			t.Errorf("%q: name %q ns %q out %q ok %v", args, name, *ns, *out, ok)
+		if code, errOut := export(args...); code != ExitInvalidArgs || !strings.Contains(errOut, "loading kubeconfig") {
+			t.Errorf("export %q: exit %d, stderr %q; want it parsed, then the kubeconfig refused", args, code, errOut)
 		}
 	}
-	for _, args := range [][]string{{}, {"a", "b"}, {"a", "--nope"}} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		if _, ok := parseName(fs, args); ok {
-			t.Errorf("%q parsed", args)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--out", "pfx"}, "want exactly one UCDeployment name, got 0"},
+		{[]string{"a", "b", "--out", "pfx"}, "got 2"},
+		{[]string{"a"}, "--out is required"},
+		{[]string{"a", "--out", "pfx", "--nope"}, "unknown flag: --nope"},
+	} {
+		if code, errOut := export(tc.args...); code != ExitInvalidArgs || !strings.Contains(errOut, tc.want) {
+			t.Errorf("export %q: exit %d, stderr %q; want %q", tc.args, code, errOut, tc.want)
 		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"a", "b"}, "one name at most"},
+		{[]string{"a", "-A"}, "not with -A"},
+		{[]string{"-o", "wide"}, `unknown output format "wide"`},
+		{[]string{"-A", "-ojson", "--context", "lab"}, "loading kubeconfig"},
+	} {
+		if code, _, errOut := status(tc.args...); code != ExitInvalidArgs || !strings.Contains(errOut, tc.want) {
+			t.Errorf("status %q: exit %d, stderr %q; want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	if code, out, errOut := status("--help"); code != ExitOK || !strings.Contains(out, "--all-namespaces") || !strings.Contains(out, "Exit status") || errOut != "" {
+		t.Errorf("status --help: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

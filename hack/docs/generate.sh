@@ -9,13 +9,17 @@
 #   charts/ucdeploy/crds/       copies of config/crd/bases
 #   charts/ucdeploy/files/clusterrole.yaml   a copy of config/rbac/role.yaml
 #
-# Usage: hack/docs/generate.sh [DOCS_DIR [CHART_DIR]]   (defaults: docs charts/ucdeploy)
+#   README.md                   the outputs between "<!-- make docs: ucdeploy plan ... -->" and
+#                               "<!-- end make docs -->", by hack/docs/gen
+#
+# Usage: hack/docs/generate.sh [DOCS_DIR [CHART_DIR [README]]]   (defaults: docs charts/ucdeploy README.md)
 # verify.sh generates into a temporary directory and compares.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 docs=${1:-docs}
 chart=${2:-charts/ucdeploy}
+readme=${3:-README.md}
 GO=${GO:-go}
 
 mkdir -p "$docs/reference" "$chart/crds" "$chart/files"
@@ -28,7 +32,7 @@ mkdir -p "$docs/reference" "$chart/crds" "$chart/files"
 	--templates-dir=hack/docs/api/templates \
 	--output-path="$docs/reference/api.md"
 
-"$GO" run ./hack/docs/gen -out "$docs"
+"$GO" run ./hack/docs/gen -out "$docs" -readme "$readme"
 
 # The chart's copies: crds/ holds exactly the generated CRDs.
 rm -f "$chart"/crds/*.yaml

@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-bash hack/docs/generate.sh "$tmp/docs" "$tmp/chart"
+bash hack/docs/generate.sh "$tmp/docs" "$tmp/chart" "$tmp/README.md"
 
 status=0
 check() { # generated current
@@ -19,6 +19,7 @@ check() { # generated current
 		head -40 "$tmp/diff" >&2
 	fi
 }
+check "$tmp/README.md" README.md
 check "$tmp/docs/reference/api.md" docs/reference/api.md
 check "$tmp/docs/troubleshooting.md" docs/troubleshooting.md
 check "$tmp/docs/guide" docs/guide

@@ -44,3 +44,40 @@ func TestDocsOnLaterRuleDays(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeOutputIsRegenerated (issue 30 item 11): a README region whose output drifted from
+// the planner's is rewritten by make docs, so make verify-docs (which compares) fails on it; the
+// committed README is current.
+func TestReadmeOutputIsRegenerated(t *testing.T) {
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	committed, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	current := filepath.Join(dir, "current.md")
+	if err := writeReadme("README.md", current); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(current); string(got) != string(committed) {
+		t.Error("README.md's generated outputs are stale: run make docs")
+	}
+	drifted := strings.Replace(string(committed), "litware-seed-av-auth ", "litware-seed-av-auht ", 1)
+	if drifted == string(committed) {
+		t.Fatal("the README no longer shows litware-seed-av-auth; pick another line to drift")
+	}
+	src, dst := filepath.Join(dir, "drifted.md"), filepath.Join(dir, "fixed.md")
+	if err := os.WriteFile(src, []byte(drifted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeReadme(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if fixed, _ := os.ReadFile(dst); string(fixed) != string(committed) {
+		t.Error("a drifted output was not regenerated")
+	}
+}

@@ -32,6 +32,9 @@ func main() {
 // shell completion and the version, and refuses an unknown command with the list.
 func run(program string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	plugin := program == "kubectl-ucd"
+	if plugin {
+		cli.Program = "kubectl ucd"
+	}
 	root := newRoot(plugin, stdin, stdout, stderr)
 	status := cli.ExitOK
 	root.SetArgs(args)

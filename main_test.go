@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/ucdeploy/ucdeploy/internal/cli"
 )
 
 func runMain(program string, args ...string) (code int, stdout, stderr string) {
@@ -63,5 +65,18 @@ func TestPluginHasNoManager(t *testing.T) {
 	}
 	if code, out, _ := runMain("kubectl-ucd", "__complete", "pl"); code != 0 || !strings.Contains(out, "plan") {
 		t.Errorf("completion of pl: exit %d, %q", code, out)
+	}
+}
+
+// TestPluginUsageLines (issue 30 item 10): as the plugin, the commands' usage lines and messages
+// say `kubectl ucd`, not `ucdeploy`.
+func TestPluginUsageLines(t *testing.T) {
+	defer func() { cli.Program = "ucdeploy" }()
+	code, out, _ := runMain("kubectl-ucd", "plan", "--help")
+	if code != 0 || !strings.Contains(out, "kubectl ucd plan -f") || strings.Contains(out, "ucdeploy plan") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if code, _, errOut := runMain("kubectl-ucd", "plan"); code != 2 || !strings.HasPrefix(errOut, "kubectl ucd plan: -f is required") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -55,7 +55,7 @@ func TerminalPassword(stderr io.Writer) func(string) ([]byte, error) {
 // prompt. No password is ever written to disk or to the terminal. It returns the exit status: 0
 // when every PFX was written, 2 otherwise.
 func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
-	fs := newCommand("ucdeploy export", "ucdeploy export NAME --out DIR [-n NAMESPACE] [--role ROLE] [--password-file FILE] [--force] [flags]",
+	fs := newCommand("export", "NAME --out DIR [-n NAMESPACE] [--role ROLE] [--password-file FILE] [--force] [flags]",
 		"Write a live UCDeployment's PFX files (<certificate>.pfx), their import-and-bind scripts (<role>.ps1) and\n"+
 			"install.json into a directory, with your own kubeconfig (the controller never reads Secrets).\n"+
 			"Exit status: 0 every file was written, 2 otherwise.")
@@ -77,14 +77,14 @@ func Export(args []string, stdout, stderr io.Writer, opts ExportOptions) int {
 	name := fs.Arg(0)
 	c, ns, err := cluster.connect()
 	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return ExitInvalidArgs
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := exporter{c: c, out: *out, passwordFile: *passwordFile, force: *force, opts: opts, stdout: stdout}
 	if err := e.run(ctx, client.ObjectKey{Namespace: ns, Name: name}, *role); err != nil {
-		fmt.Fprintf(stderr, "ucdeploy export: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return ExitInvalidArgs
 	}
 	return ExitOK

@@ -20,12 +20,18 @@ type command struct {
 	about string // what the command does, one paragraph
 }
 
-// newCommand returns the flag set of the command name ("ucdeploy plan").
-func newCommand(name, usage, about string) *command {
+// Program is how the usage lines and messages name the program: "ucdeploy", or "kubectl ucd"
+// when the binary runs as the kubectl plugin (main sets it before running a command).
+var Program = "ucdeploy"
+
+// newCommand returns the flag set of the command sub ("plan") of Program; argsUsage is the rest
+// of its usage line ("-f FILE [flags]").
+func newCommand(sub, argsUsage, about string) *command {
+	name := Program + " " + sub
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.SetOutput(io.Discard) // parse reports errors itself
-	return &command{FlagSet: fs, usage: usage, about: about}
+	return &command{FlagSet: fs, usage: name + " " + argsUsage, about: about}
 }
 
 // printUsage writes the usage line, what the command does, and the flags to w.
@@ -94,4 +100,12 @@ func expandFilenames(values []string) ([]string, error) {
 		return nil, errors.New("-f - (stdin) cannot be combined with other files")
 	}
 	return files, nil
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -35,7 +35,7 @@ var formats = []string{"table", "json", "yaml", "zone", "powershell", "install"}
 // Plan runs `ucdeploy plan` with args (the words after "plan") and returns the exit status. It
 // never panics on input: every problem is a message on stderr naming the file and field.
 func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := newCommand("ucdeploy plan", "ucdeploy plan -f FILE|DIR [-f ...] [-o table|json|yaml|zone|powershell|install] [flags]",
+	c := newCommand("plan", "-f FILE|DIR [-f ...] [-o table|json|yaml|zone|powershell|install] [flags]",
 		"Plan the certificates, DNS records and findings of UCDeployments, offline, with the controller's planner.\n"+
 			"Exit status: 0 no Error findings, 1 a plan has Error findings (it is still printed), 2 bad input or flags.")
 	files := c.StringArrayP("filename", "f", nil, "a UCDeployment YAML or JSON file, a directory of them, or - for stdin; repeatable. Documents of other kinds are skipped")
@@ -68,7 +68,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	deployments, err := readDeployments(*files, stdin, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy plan: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
 	status := ExitOK
@@ -86,18 +86,18 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if *output == "install" {
 			text, err := installOutput(d, p, *role)
 			if err != nil {
-				fmt.Fprintf(stderr, "ucdeploy plan: %s: %v\n", d.Name, err)
+				fmt.Fprintf(stderr, "%s: %s: %v\n", c.Name(), d.Name, err)
 				return ExitInvalidArgs
 			}
 			docs[i].install = text
 		}
 	}
 	if err := writeAll(stdout, *output, selected, docs); err != nil {
-		fmt.Fprintf(stderr, "ucdeploy plan: writing output: %v\n", err)
+		fmt.Fprintf(stderr, "%s: writing output: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
 	if status == ExitPlanErrors {
-		fmt.Fprintln(stderr, "ucdeploy plan: the plan has Error findings; a controller would apply nothing until they are fixed")
+		fmt.Fprintf(stderr, "%s: the plan has Error findings; a controller would apply nothing until they are fixed\n", c.Name())
 	}
 	return status
 }
@@ -152,7 +152,7 @@ func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1al
 			return nil, err
 		}
 		for _, s := range skipped {
-			fmt.Fprintf(stderr, "ucdeploy plan: %s: skipping %s: not a UCDeployment\n", f, s)
+			fmt.Fprintf(stderr, "%s plan: %s: skipping %s: not a UCDeployment\n", Program, f, s)
 		}
 		all = append(all, objs...)
 	}

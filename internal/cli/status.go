@@ -48,7 +48,7 @@ var statusFormats = []string{"table", "json", "yaml"}
 // change. It returns ExitOK when every deployment shown is Ready, ExitNotReady when one is not,
 // and ExitInvalidArgs on bad arguments or API errors.
 func Status(args []string, stdout, stderr io.Writer) int {
-	c := newCommand("ucdeploy status", "ucdeploy status [NAME] [-n NAMESPACE | -A] [-o table|json|yaml] [--watch] [flags]",
+	c := newCommand("status", "[NAME] [-n NAMESPACE | -A] [-o table|json|yaml] [--watch] [flags]",
 		"Show live UCDeployments: with NAME its conditions (each with its reason), certificates, DNS records and\n"+
 			"findings; without, one line per deployment.\n"+
 			"Exit status: 0 every deployment shown is Ready, 1 one is not, 2 bad arguments, no cluster or an API error.")
@@ -70,7 +70,7 @@ func Status(args []string, stdout, stderr io.Writer) int {
 	}
 	cl, ns, err := cluster.connect()
 	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
 	if *all {
@@ -81,7 +81,7 @@ func Status(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	code, err := v.once(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
 	if !*watchFlag {
@@ -90,7 +90,7 @@ func Status(args []string, stdout, stderr io.Writer) int {
 	wctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := v.watch(wctx); err != nil {
-		fmt.Fprintf(stderr, "ucdeploy status: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
 	return ExitOK

@@ -151,7 +151,7 @@ func writeVerification(w io.Writer, name string, p plan.Plan, res dnsverify.Resu
 			parts = append(parts, fmt.Sprintf("the first %d are listed", len(res.Mismatches)))
 		}
 		if n := len(res.Unreachable); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d nameservers do not answer", n))
+			parts = append(parts, plural(n, "nameserver does not answer", "nameservers do not answer"))
 		}
 		verdict = fmt.Sprintf("%s: NOT verified: %s", name, strings.Join(parts, ", "))
 	}

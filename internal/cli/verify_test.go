@@ -62,7 +62,7 @@ func TestVerify(t *testing.T) {
 	defer func() { _ = silent.Close() }()
 	code, out, _ = runVerify("-f", verifySample, "--timeout", "200ms", "--nameserver", internal, "--nameserver", "external="+silent.LocalAddr().String())
 	if code != ExitNotVerified || !strings.Contains(out, silent.LocalAddr().String()+"  does not answer: timeout") ||
-		!strings.Contains(out, "NOT verified: 1 nameservers do not answer") {
+		!strings.Contains(out, "NOT verified: 1 nameserver does not answer") {
 		t.Errorf("silent external nameserver: exit %d, stdout:\n%s\nwant 1, the nameserver named", code, out)
 	}
 }

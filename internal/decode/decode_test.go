@@ -767,3 +767,38 @@ func aliasBomb() string {
 	}
 	return b.String()
 }
+
+// TestUnknownFieldSuggestion (issue 30 item 10): an unknown field names the field the author
+// probably meant: a different case, a typo, inside a list item; no guess when none is close.
+func TestUnknownFieldSuggestion(t *testing.T) {
+	doc := `apiVersion: uc.ucdeploy.io/v1alpha1
+kind: UCDeployment
+metadata: {name: x}
+spec:
+  sipDomains: [contoso.com]
+  ocs:
+    version: OCS2007R2
+    poolFQDN: pool.contoso.com
+    poolFqdn: pool.contoso.com
+    frontEnds: [{fqdn: fe.contoso.com, fqdnn: fe.contoso.com}]
+    banana: 1
+  certficates: {}
+`
+	_, err := Decode("t.yaml", []byte(doc))
+	if err == nil {
+		t.Fatal("decoded")
+	}
+	for _, want := range []string{
+		`spec.ocs.poolFqdn: unknown field; did you mean "poolFQDN"?`,
+		`spec.ocs.frontEnds[0].fqdnn: unknown field; did you mean "fqdn"?`,
+		`spec.certficates: unknown field; did you mean "certificates"?`,
+		`spec.ocs.banana: unknown field;`,
+	} {
+		if !strings.Contains(err.Error()+";", want) {
+			t.Errorf("%v\nlacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), `banana: unknown field; did you mean`) {
+		t.Errorf("a guess for banana: %v", err)
+	}
+}

@@ -193,7 +193,7 @@ func (s *crdSchema) coerce(u *unstructured.Unstructured) field.ErrorList {
 		errs = append(errs, &field.Error{
 			Type:   field.ErrorTypeForbidden,
 			Field:  p,
-			Detail: "unknown field",
+			Detail: unknownFieldDetail(s.structural, p),
 			Origin: originUnknownField,
 		})
 	}

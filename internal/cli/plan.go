@@ -43,6 +43,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	view := c.String("view", "", "only this DNS view: internal|external (default both)")
 	role := c.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	at := c.String("at", "", "judge the plan as if the certificates were issued then: YYYY-MM-DD or RFC 3339 (default now)")
+	outDir := c.String("out-dir", "", "write the outputs as files under DIR/<deployment>/ (plan.json, one zone file per zone and view, the DNS and certificate request scripts, the install scripts) instead of printing one format")
 	publicIssuer := c.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
 	if code, stop := c.parse(args, stdout, stderr); stop {
 		return code
@@ -62,6 +63,9 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *role != "" && *output != "install" {
 		return c.fail(stderr, "--role goes with -o install")
 	}
+	if *outDir != "" && (c.Changed("output") || *role != "") {
+		return c.fail(stderr, "--out-dir writes every output; it does not go with -o or --role")
+	}
 	opts, err := planOptions(*at, *publicIssuer)
 	if err != nil {
 		return c.fail(stderr, "%v", err)
@@ -73,6 +77,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	status := ExitOK
 	docs := make([]document, len(deployments))
+	installs := make([]install.Deployment, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
 		p := plan.Compute(d.Name, &d.Spec, opts...)
@@ -83,6 +88,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			p.DNSRecords = p.RecordsFor(selected)
 		}
 		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
+		installs[i] = install.Plan(d.Name, &d.Spec, p)
 		if *output == "install" {
 			text, err := installOutput(d, p, *role)
 			if err != nil {
@@ -92,7 +98,15 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			docs[i].install = text
 		}
 	}
-	if err := writeAll(stdout, *output, selected, docs); err != nil {
+	if *outDir != "" {
+		written, err := writeOutDir(*outDir, docs, installs)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --out-dir: %v\n", c.Name(), err)
+			return ExitInvalidArgs
+		}
+		slices.Sort(written)
+		fmt.Fprintln(stdout, strings.Join(written, "\n"))
+	} else if err := writeAll(stdout, *output, selected, docs); err != nil {
 		fmt.Fprintf(stderr, "%s: writing output: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
@@ -267,6 +281,9 @@ func write(w io.Writer, format string, view plan.View, d document, index int) er
 		var sb strings.Builder
 		for _, v := range views {
 			fmt.Fprintf(&sb, "; ===== %s view =====\n", v)
+			if n := len(zone.Zones(p.RecordsFor(v))); n > 1 {
+				fmt.Fprintf(&sb, "; %d zones: each $ORIGIN block below is one zone's file (plan --out-dir writes them as files)\n", n)
+			}
 			sb.WriteString(zone.Text(p.RecordsFor(v), header+" ("+string(v)+" view)"))
 		}
 		out = sb.String()

@@ -470,3 +470,39 @@ func TestPlanFlagsLikeKubectl(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanOutDir (issue 30 item 9): --out-dir writes, per deployment, the plan, one zone file per
+// zone and view (each loads in named-checkzone), the DNS and certificate request scripts and the
+// install scripts, and prints their paths; -o zone says when a view has several zones.
+func TestPlanOutDir(t *testing.T) {
+	dir := t.TempDir()
+	f := "../../config/samples/sfb2019-enterprise.yaml"
+	code, out, errOut := runPlan("-f", f, "--out-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	base := filepath.Join(dir, "fabrikam-sfb")
+	for _, want := range []string{"plan.json", "dns-internal.ps1", "dns-external.ps1", "certificate-requests.ps1",
+		"install/install.json", "install/pool.ps1", "dns-external/fabrikam.com.zone", "dns-internal/northwind.com.zone"} {
+		if !strings.Contains(out, filepath.Join(base, want)+"\n") {
+			t.Errorf("stdout does not list %s:\n%s", want, out)
+		}
+	}
+	zones, err := filepath.Glob(filepath.Join(base, "dns-*", "*.zone"))
+	if err != nil || len(zones) < 4 {
+		t.Fatalf("zone files %v, %v", zones, err)
+	}
+	for _, z := range zones {
+		text, err := os.ReadFile(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zonetest.CheckZone(t, strings.TrimSuffix(filepath.Base(z), ".zone"), string(text))
+	}
+	if code, _, errOut := runPlan("-f", f, "--out-dir", dir, "-o", "json"); code != ExitInvalidArgs || !strings.Contains(errOut, "--out-dir") {
+		t.Errorf("--out-dir with -o: exit %d, stderr %q", code, errOut)
+	}
+	if _, out, _ := runPlan("-f", f, "-o", "zone", "--view", "external"); !strings.Contains(out, "; 2 zones: each $ORIGIN block") {
+		t.Errorf("-o zone does not say it holds two zones:\n%s", out)
+	}
+}

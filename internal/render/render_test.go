@@ -270,11 +270,31 @@ func TestQuoteTypographicQuotes(t *testing.T) {
 	}
 }
 
+// TestTableKeepsRowsOnOneLine: a message's own newlines and tabs cannot break the layout, and a
+// long message is wrapped under its finding's heading (issue 30 item 9) instead of making a
+// 400-column row.
 func TestTableKeepsRowsOnOneLine(t *testing.T) {
-	p := plan.Plan{Findings: []plan.Finding{{Severity: "Error", Code: "X", Path: "spec", Message: "two\nlines\tand a tab", Rule: "V1"}}}
-	want := "FINDINGS (1)\nSEVERITY  CODE  RULE  PATH  MESSAGE\nError     X     V1    spec  two lines and a tab\n"
-	if got := render.Table(p); !strings.HasSuffix(got, want) {
-		t.Errorf("Table() =\n%s\nwant it to end with\n%s", got, want)
+	long := strings.Repeat("word ", 60) + "end"
+	p := plan.Plan{Findings: []plan.Finding{
+		{Severity: "Error", Code: "X", Path: "spec", Message: "two\nlines\tand a tab", Rule: "V1"},
+		{Severity: "Warning", Code: "Y", Path: "spec.ocs", Message: long, Rule: "V2"},
+	}}
+	got := render.Table(p)
+	want := "FINDINGS (2)\nError X (V1) at spec\n    two lines and a tab\nWarning Y (V2) at spec.ocs\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("Table() =\n%s\nwant it to hold\n%s", got, want)
+	}
+	words := 0
+	for line := range strings.Lines(got) {
+		if len(strings.TrimRight(line, "\n")) > 100 {
+			t.Errorf("a line of %d columns: %q", len(line), line)
+		}
+		if strings.HasPrefix(line, "    word") {
+			words += strings.Count(line, "word")
+		}
+	}
+	if words != 60 || !strings.HasSuffix(got, " end\n") {
+		t.Errorf("the long message lost words (%d of 60):\n%s", words, got)
 	}
 }
 

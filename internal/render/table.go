@@ -42,17 +42,47 @@ func Table(p plan.Plan) string {
 		}
 	}
 
-	fmt.Fprintf(tw, "\nFINDINGS (%d)\n", len(p.Findings))
-	if len(p.Findings) > 0 {
-		row(tw, "SEVERITY", "CODE", "RULE", "PATH", "MESSAGE")
-	}
-	for _, f := range p.Findings {
-		row(tw, string(f.Severity), f.Code, f.Rule, f.Path, f.Message)
-	}
-
 	// A tabwriter writing to a strings.Builder cannot fail.
 	_ = tw.Flush()
+
+	// Findings: a line with severity, code, rule and path, then the message wrapped under it, so
+	// that a long message does not make a 400-column row.
+	fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(p.Findings))
+	for _, f := range p.Findings {
+		fmt.Fprintf(&b, "%s %s (%s) at %s\n", oneLine(string(f.Severity)), oneLine(f.Code), oneLine(f.Rule), oneLine(f.Path))
+		for _, line := range wrap(oneLine(f.Message), messageWidth) {
+			b.WriteString(messageIndent + line + "\n")
+		}
+	}
 	return trimLines(b.String())
+}
+
+// A finding's message is printed indented under its heading and wrapped to fit 100 columns.
+const (
+	messageIndent = "    "
+	messageWidth  = 100 - len(messageIndent)
+)
+
+// wrap breaks s at spaces into lines of at most width bytes; a word longer than width (a long
+// name) gets a line of its own.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // trimLines drops the padding that tabwriter leaves at the end of a row whose last cells are

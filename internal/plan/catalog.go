@@ -362,12 +362,13 @@ var catalog = []CatalogEntry{
 		Code:       CodeXMPPNotSupported,
 		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-SFB-01", "§3"},
-		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE"},
+		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE", "S-L13-XMPP"},
 		Meaning: "`ocs.edge.xmppFQDN` is set on a release without XMPP federation on the Edge. Skype for Business Server " +
-			"2019 and SE removed XMPP (R-SFB-01); ucdeploy plans it for 2015 only (DOMAIN.md §3.2). No XMPP record, " +
-			"SAN or `XMPPServer` type is planned.",
-		Fix: "Remove `ocs.edge.xmppFQDN`, keep XMPP on a coexisting Skype for Business Server 2015 pool, or set " +
-			"`ocs.version: SfB2015` if that is the release.",
+			"2019 and SE removed XMPP (R-SFB-01); Lync Server 2010 has none on the Edge: Lync Server 2013 brought the " +
+			"XMPP proxy to the Edge and the gateway to the front end (DOMAIN.md §3.2). No XMPP record, SAN or " +
+			"`XMPPServer` type is planned.",
+		Fix: "Remove `ocs.edge.xmppFQDN`, keep XMPP on a coexisting Lync Server 2013 or Skype for Business Server 2015 " +
+			"pool, or set `ocs.version` to `Lync2013` or `SfB2015` if that is the release.",
 	},
 	{
 		Code:       CodeSimpleURLInvalid,

@@ -89,10 +89,42 @@ func (in *input) dnsLoadBalanced() bool {
 	return in.lync() && in.ocs.Edition == v1alpha1.EnterpriseEdition && len(in.ocs.FrontEnds) > 0
 }
 
-// xmpp reports an XMPP federation name on an SfB 2015 Edge, the one release where it works
-// (DOMAIN.md §3.2, R-SFB-01).
+// xmppReleases are the releases with XMPP federation on the Edge: the XMPP proxy on the Edge and
+// the gateway on the front end of Lync Server 2013 and Skype for Business Server 2015 (DOMAIN.md
+// §3.2, §3.4, S-L13-XMPP). 2019 and SE removed it (R-SFB-01); Lync 2010 had none on the Edge.
+var xmppReleases = []v1alpha1.OCSVersion{v1alpha1.Lync2013, v1alpha1.SfB2015}
+
+// xmpp reports an XMPP federation name on an Edge of a release where XMPP works.
 func (in *input) xmpp() bool {
-	return in.edge != nil && in.edge.XMPPFQDN != "" && in.ocsVersion() == v1alpha1.SfB2015
+	return in.edge != nil && in.edge.XMPPFQDN != "" && slices.Contains(xmppReleases, in.ocsVersion())
+}
+
+// xmppNames adds the XMPP names of the Edge certificate for every SIP domain, since every SIP
+// domain federates over XMPP (DOMAIN.md §3.2): the XMPP FQDN, and per domain the bare domain
+// (Lync 2013's certificate summary, S-L13-XMPP) or *.<domain> (SfB 2015, S-SFB-EDGE).
+func xmppNames(in *input, g *group) {
+	g.names.add(lower(in.edge.XMPPFQDN), "spec.ocs.edge.xmppFQDN")
+	for i, d := range in.sipDomains {
+		path := fmt.Sprintf("spec.sipDomains[%d]", i)
+		if in.ocsVersion() == v1alpha1.Lync2013 {
+			g.names.add(d, path)
+			continue
+		}
+		g.names.add("*."+d, path)
+	}
+	if in.ocsVersion() == v1alpha1.SfB2015 {
+		// DOMAIN-CURRENT.md §1.3: the XMPPServer type is documented for 2015; Lync 2013's Access
+		// Edge certificate serves the XMPP proxy as it is.
+		g.addServices("XMPPServer")
+	}
+}
+
+// xmppWildcard reports whether n is the *.<SIP domain> of XMPP on an SfB 2015 Edge (V4).
+func (in *input) xmppWildcard(n string) bool {
+	if !in.xmpp() || in.ocsVersion() != v1alpha1.SfB2015 {
+		return false
+	}
+	return slices.Contains(in.sipDomains, strings.TrimPrefix(n, "*."))
 }
 
 // externalWeb returns the pool's external web services FQDN and its field: externalWebFQDN, or
@@ -231,10 +263,8 @@ func lyncPublicGroups(in *input) []*group {
 			g.names.add("sip."+d, "spec.ocs.hybrid.onlineSIPDomains") // R-SFB-12
 		}
 		g.addServices(edgeTypes...)
-		if in.xmpp() && len(in.sipDomains) > 0 {
-			g.names.add(lower(e.XMPPFQDN), "spec.ocs.edge.xmppFQDN")
-			g.names.add("*."+in.sipDomains[0], "spec.ocs.edge.xmppFQDN")
-			g.addServices("XMPPServer")
+		if in.xmpp() {
+			xmppNames(in, g)
 		}
 		if e.PublicIMConnectivity {
 			g.usages = serverClientUsages // V28
@@ -283,7 +313,7 @@ type address struct {
 
 // lyncRecords are the Lync/SfB records beyond the OCS set (DOMAIN.md §3.4): the web FQDNs, simple
 // URLs inside and outside, lyncdiscover and lyncdiscoverinternal, Office Online Server, and the
-// XMPP records of SfB 2015.
+// XMPP records of Lync 2013 and SfB 2015.
 func lyncRecords(in *input, s *recordSet) {
 	o := in.ocs
 	rpIP, rpPath := "", "spec.ocs.reverseProxy.ip"

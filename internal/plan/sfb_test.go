@@ -128,15 +128,15 @@ func TestSfBRecords(t *testing.T) {
 	if slices.Contains(codes(p, SeverityWarning), CodeDNSRecordConflict) {
 		t.Errorf("the DNS-load-balanced pool is reported as a conflict: %v", p.Findings)
 	}
-	t.Run("§3.4 XMPP SRV only on 2015", func(t *testing.T) {
-		for _, v := range []v1alpha1.OCSVersion{v1alpha1.SfB2015, v1alpha1.SfB2019, v1alpha1.SfBSE} {
+	t.Run("§3.4 XMPP SRV only on Lync 2013 and SfB 2015", func(t *testing.T) {
+		for _, v := range []v1alpha1.OCSVersion{v1alpha1.Lync2010, v1alpha1.Lync2013, v1alpha1.SfB2015, v1alpha1.SfB2019, v1alpha1.SfBSE} {
 			s := sfbSpec(v)
 			s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com"
 			p := Compute("c", s)
 			got := hasRecord(p, ViewExternal, "_xmpp-server._tcp.contoso.com", "SRV", "0 0 5269 xmpp.contoso.com.")
-			onCert := slices.Contains(cert(t, p, RoleEdgeExternal).DNSNames, "*.contoso.com")
-			if want := v == v1alpha1.SfB2015; got != want || onCert != want {
-				t.Errorf("%s: XMPP SRV %v, *.contoso.com on the edge %v; want %v", v, got, onCert, want)
+			onCert := slices.Contains(cert(t, p, RoleEdgeExternal).DNSNames, "xmpp.contoso.com")
+			if want := v == v1alpha1.Lync2013 || v == v1alpha1.SfB2015; got != want || onCert != want {
+				t.Errorf("%s: XMPP SRV %v, xmpp.contoso.com on the edge %v; want %v", v, got, onCert, want)
 			}
 		}
 	})
@@ -190,8 +190,8 @@ func TestSfBFindings(t *testing.T) {
 		{"R-SFB-01 XMPP on SE", func(s *v1alpha1.UCDeploymentSpec) {
 			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.SfBSE, "xmpp.contoso.com"
 		}, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN"},
-		{"§3 XMPP on Lync 2013", func(s *v1alpha1.UCDeploymentSpec) {
-			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.Lync2013, "xmpp.contoso.com"
+		{"§3 XMPP on Lync 2010", func(s *v1alpha1.UCDeploymentSpec) {
+			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.Lync2010, "xmpp.contoso.com"
 		}, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN"},
 		{"R-SFB-09 simple URL is the pool FQDN", func(s *v1alpha1.UCDeploymentSpec) {
 			s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "pool01.contoso.com"}

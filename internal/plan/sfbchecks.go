@@ -4,11 +4,12 @@ import (
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
 
-// checkXMPP (R-SFB-01, DOMAIN.md §3.2): XMPP federation on the Edge works on Skype for Business
-// Server 2015 only. 2019 and SE removed it; Lync 2010/2013 are not planned with it.
+// checkXMPP (R-SFB-01, DOMAIN.md §3.2): XMPP federation on the Edge works on Lync Server 2013
+// (the XMPP proxy on the Edge, the gateway on the front end) and Skype for Business Server 2015.
+// 2019 and SE removed it; Lync 2010 has no XMPP on the Edge.
 func checkXMPP(d *draft) []Finding {
 	e := d.in.edge
-	if e == nil || e.XMPPFQDN == "" || d.in.ocsVersion() == v1alpha1.SfB2015 {
+	if e == nil || e.XMPPFQDN == "" || d.in.xmpp() {
 		return nil
 	}
 	if d.in.atLeast(v1alpha1.SfB2019) {
@@ -16,7 +17,7 @@ func checkXMPP(d *draft) []Finding {
 			"Skype for Business Server %s has no XMPP federation (removed in 2019): no xmpp record, SAN or XMPPServer certificate is planned; remove edge.xmppFQDN, or keep XMPP on a coexisting 2015 pool", d.in.ocsVersion())}
 	}
 	return []Finding{finding(SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN", "§3",
-		"ucdeploy plans XMPP federation on the Edge for Skype for Business Server 2015 only (DOMAIN.md §3.2), not %s: remove edge.xmppFQDN or set version SfB2015", d.in.ocsVersion())}
+		"%s has no XMPP federation on the Edge: Lync Server 2013 brought the XMPP proxy to the Edge (DOMAIN.md §3.2); remove edge.xmppFQDN, or set version Lync2013 or SfB2015 if that is the release", d.in.ocsVersion())}
 }
 
 // checkSimpleURLs (R-SFB-09, DOMAIN-CURRENT.md §1.5): a simple URL contains no pool FQDN, and
@@ -99,7 +100,7 @@ func hasRole(groups []*group, role string) bool {
 // certificate, if it is not allowed there: the Edge names take no wildcard but XMPP's *.<domain>
 // on SfB 2015; simple URLs and lyncdiscover on the web and reverse proxy certificates may.
 func lyncWildcard(d *draft, g *group, n string) []Finding {
-	if !g.edge || (d.in.xmpp() && len(d.in.sipDomains) > 0 && n == "*."+d.in.sipDomains[0]) {
+	if !g.edge || d.in.xmppWildcard(n) {
 		return nil
 	}
 	return []Finding{finding(SeverityError, CodeWildcardNotSupported, g.names.paths[n], "V4",

@@ -411,6 +411,60 @@ var catalog = []CatalogEntry{
 			"an RSA key shorter than 2048 bits, which Skype for Business refuses.",
 		Fix: "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
 	},
+	{
+		Code:       CodeHybridWithoutFederation,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"R-SFB-11"},
+		Sources:    []string{"S-SFB-HYB"},
+		Meaning: "`ocs.hybrid.mode` is Hybrid, but the deployment has no Edge, or its Edge does not federate. While users " +
+			"are homed on premises, Microsoft 365 reaches them through the on-premises Access Edge: every SIP domain's " +
+			"`_sipfederationtls._tcp` record must point at it (DOMAIN-CURRENT.md §1.6).",
+		Fix: "Add `ocs.edge` and leave `ocs.edge.federation` on (the default), or set `ocs.hybrid.mode: OnPremises`.",
+	},
+	{
+		Code:       CodeHybridRelease,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-SFB-11"},
+		Sources:    []string{"S-SFB-HYB"},
+		Meaning: "A Lync Server 2010 or 2013 deployment is in hybrid mode. IM, presence and meetings work through its " +
+			"Edge, but hybrid voice needs a Skype for Business Server 2015 or later federation Edge and the pool behind " +
+			"it. Whether a Lync Server 2010 Edge may be the hybrid federation Edge is not documented in the domain " +
+			"reference, so this is a warning.",
+		Fix: "Plan a Skype for Business Server 2015 or later Edge (and Director or pool) as the federation route, or keep " +
+			"voice users on premises.",
+	},
+	{
+		Code:       CodeWebFQDNInternalEqualsExternal,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"§3"},
+		Sources:    []string{"S-SFB-ENV"},
+		Meaning: "The external web services FQDN of the pool (or the Director) equals its internal web services FQDN. " +
+			"Topology Builder refuses it: the internal and external web services are two sites, and the one name would " +
+			"be on the internal and the public certificate and answer differently inside and outside.",
+		Fix: "Give the external web services a name of their own in `ocs.externalWebFQDN` or " +
+			"`ocs.director.externalWebFQDN`, for example `webext.<domain>`.",
+	},
+	{
+		Code:       CodeEdgeWithoutReverseProxy,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"§3"},
+		Sources:    []string{"S-L10-RPCERT", "S-SFB-ENV"},
+		Meaning: "A Lync or Skype for Business Edge lets users in from outside, but no reverse proxy publishes the " +
+			"external web services, the Meet and Dialin simple URLs and lyncdiscover. Those names get no public " +
+			"address: external users cannot join meetings, use dial-in or sign in on mobile devices.",
+		Fix: "Set `ocs.reverseProxy` with its public `ip`, and `ocs.externalWebFQDN`.",
+	},
+	{
+		Code:       CodeNameWithoutAddress,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"S-OCS-DNS"},
+		Sources:    []string{"S-OCS-DNS", "S-SFB-DNS"},
+		Meaning: "A name the plan publishes has no address because the field that gives it is empty, so its record is " +
+			"left out and the name does not resolve in that view: for example the internal web services, Meet, Dialin " +
+			"and `lyncdiscoverinternal` names without `ocs.poolIP`. Names that other records point at are reported as " +
+			"RecordTargetWithoutAddress instead.",
+		Fix: "Set the address field the finding names, or publish the address record yourself.",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

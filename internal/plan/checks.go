@@ -47,6 +47,11 @@ const (
 	CodeWebFQDNEqualsPoolFQDN             = "WebFQDNEqualsPoolFQDN"
 	CodeDirectorWebFQDNConflict           = "DirectorWebFQDNConflict"
 	CodeOAuthKeySize                      = "OAuthKeySize"
+	CodeHybridWithoutFederation           = "HybridWithoutFederation"
+	CodeHybridRelease                     = "HybridRelease"
+	CodeWebFQDNInternalEqualsExternal     = "WebFQDNInternalEqualsExternal"
+	CodeEdgeWithoutReverseProxy           = "EdgeWithoutReverseProxy"
+	CodeNameWithoutAddress                = "NameWithoutAddress"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -101,6 +106,10 @@ var checks = []check{
 	checkWebFQDN,
 	checkDirectorWebFQDN,
 	checkOAuthKeySize,
+	checkSfBHybrid,
+	checkWebFQDNInternalExternal,
+	checkEdgeWithoutReverseProxy,
+	checkNamesWithoutAddress,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {

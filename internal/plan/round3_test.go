@@ -2,6 +2,7 @@ package plan
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -55,5 +56,102 @@ func TestItem01XMPPOnLync2013(t *testing.T) {
 		if p := Compute("c", xmppDesign(v)); !finds(p, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN") {
 			t.Errorf("%s: XMPP not refused: %+v", v, p.Findings)
 		}
+	}
+}
+
+// TestItem03SfBHybridNeedsFederation: hybrid with Microsoft 365 goes through the on-premises
+// Access Edge and _sipfederationtls._tcp of every SIP domain (DOMAIN-CURRENT.md §1.6, R-SFB-11):
+// no Edge, or federation off, is an Error; the federating design has the SRV for every domain.
+// Lync 2010 and 2013 in hybrid get a warning on what they do not support (hybrid voice).
+func TestItem03SfBHybridNeedsFederation(t *testing.T) {
+	off := false
+	hybrid := func(v v1alpha1.OCSVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v)
+		s.OCS.Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.Hybrid}
+		return s
+	}
+	noEdge, noFederation := hybrid(v1alpha1.SfB2019), hybrid(v1alpha1.SfB2019)
+	noEdge.OCS.Edge = nil
+	noFederation.OCS.Edge.Federation = &off
+	for name, tc := range map[string]struct {
+		spec *v1alpha1.UCDeploymentSpec
+		path string
+	}{"no Edge": {noEdge, "spec.ocs.edge"}, "federation off": {noFederation, "spec.ocs.edge.federation"}} {
+		if p := Compute("c", tc.spec); !finds(p, SeverityError, CodeHybridWithoutFederation, tc.path) {
+			t.Errorf("%s: want HybridWithoutFederation at %s, got %+v", name, tc.path, p.Findings)
+		}
+	}
+	p := Compute("c", hybrid(v1alpha1.SfB2019))
+	if slices.Contains(codes(p, SeverityError), CodeHybridWithoutFederation) || slices.Contains(codes(p, SeverityWarning), CodeHybridRelease) {
+		t.Errorf("the federating SfB 2019 hybrid design is refused: %+v", p.Findings)
+	}
+	for _, d := range []string{"contoso.com", "fabrikam.com"} {
+		if !hasRecord(p, ViewExternal, "_sipfederationtls._tcp."+d, "SRV", "0 0 5061 sip."+d+".") {
+			t.Errorf("no _sipfederationtls._tcp.%s in hybrid", d)
+		}
+	}
+	for _, v := range []v1alpha1.OCSVersion{v1alpha1.Lync2010, v1alpha1.Lync2013} {
+		if p := Compute("c", hybrid(v)); !finds(p, SeverityWarning, CodeHybridRelease, "spec.ocs.version") {
+			t.Errorf("%s in hybrid: no HybridRelease warning: %+v", v, p.Findings)
+		}
+	}
+}
+
+// TestItem04InternalWebFQDNEqualsExternal: one FQDN for the internal and the external web
+// services is an Error (DOMAIN.md §3.1; Topology Builder refuses it), for the pool and the Director.
+func TestItem04InternalWebFQDNEqualsExternal(t *testing.T) {
+	pool := sfbSpec(v1alpha1.SfB2019)
+	pool.OCS.ExternalWebFQDN = "webint.contoso.com"
+	director := sfbSpec(v1alpha1.SfB2019)
+	director.OCS.Director.ExternalWebFQDN = "dir01.contoso.com"
+	for path, s := range map[string]*v1alpha1.UCDeploymentSpec{"spec.ocs.externalWebFQDN": pool, "spec.ocs.director.externalWebFQDN": director} {
+		if p := Compute("c", s); !finds(p, SeverityError, CodeWebFQDNInternalEqualsExternal, path) {
+			t.Errorf("want WebFQDNInternalEqualsExternal at %s, got %+v", path, p.Findings)
+		}
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); slices.Contains(codes(p, SeverityError), CodeWebFQDNInternalEqualsExternal) {
+		t.Errorf("distinct web FQDNs refused: %+v", p.Findings)
+	}
+}
+
+// TestItem05NamesThatLoseTheirRecords: an Edge without a reverse proxy is a Warning naming
+// spec.ocs.reverseProxy and the names it leaves unpublished (DOMAIN.md §3.3); a planned name
+// whose address field is empty is a Warning naming that field, not only SRV/MX/CNAME targets.
+func TestItem05NamesThatLoseTheirRecords(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.ReverseProxy = nil
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeEdgeWithoutReverseProxy, "spec.ocs.reverseProxy") {
+		t.Fatalf("no EdgeWithoutReverseProxy: %+v", p.Findings)
+	}
+	for _, f := range p.Findings {
+		if f.Code == CodeEdgeWithoutReverseProxy {
+			for _, n := range []string{"meet.contoso.com", "dialin.contoso.com", "lyncdiscover.fabrikam.com", "webext.contoso.com"} {
+				if !strings.Contains(f.Message, n) {
+					t.Errorf("the finding does not name %s: %s", n, f.Message)
+				}
+			}
+		}
+		if f.Code == CodeNameWithoutAddress && strings.HasPrefix(f.Path, "spec.ocs.reverseProxy") {
+			t.Errorf("the missing reverse proxy is reported twice: %+v", f)
+		}
+	}
+
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.PoolIP = ""
+	p = Compute("c", s)
+	var msg string
+	for _, f := range p.Findings {
+		if f.Code == CodeNameWithoutAddress && f.Path == "spec.ocs.poolIP" && f.Severity == SeverityWarning {
+			msg = f.Message
+		}
+	}
+	for _, n := range []string{"webint.contoso.com", "meet.contoso.com", "dialin.contoso.com"} {
+		if !strings.Contains(msg, n) {
+			t.Errorf("NameWithoutAddress at spec.ocs.poolIP does not name %s: %q (findings %+v)", n, msg, p.Findings)
+		}
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); slices.Contains(codes(p, SeverityWarning), CodeNameWithoutAddress) {
+		t.Errorf("a design with every address reports NameWithoutAddress: %+v", p.Findings)
 	}
 }

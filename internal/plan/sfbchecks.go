@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
 
@@ -105,4 +108,83 @@ func lyncWildcard(d *draft, g *group, n string) []Finding {
 	}
 	return []Finding{finding(SeverityError, CodeWildcardNotSupported, g.names.paths[n], "V4",
 		"%s would go on the %q certificate, which carries the %s Edge names: Lync and Skype for Business accept wildcards only for simple URLs and lyncdiscover (web services, reverse proxy) and *.<domain> for XMPP on 2015; list the names explicitly or use strategy PerRole", n, g.role, d.in.ocsVersion())}
+}
+
+// checkSfBHybrid (DOMAIN-CURRENT.md §1.6, R-SFB-11): while users are homed on premises, hybrid
+// with Microsoft 365 goes through the on-premises Access Edge, which federates with the tenant and
+// must answer _sipfederationtls._tcp for every SIP domain. A hybrid design without an Edge, or
+// with federation off, does not work. Lync Server 2010 and 2013 are limited in hybrid: hybrid
+// voice needs a 2015-or-later federation Edge; what else Lync 2010 supports is not in the domain
+// reference [UNCERTAIN], so that is a warning.
+func checkSfBHybrid(d *draft) []Finding {
+	if !d.in.lync() || d.in.ocs.Hybrid == nil || d.in.ocs.Hybrid.Mode != v1alpha1.Hybrid {
+		return nil
+	}
+	var out []Finding
+	switch {
+	case d.in.edge == nil:
+		out = append(out, finding(SeverityError, CodeHybridWithoutFederation, "spec.ocs.edge", "R-SFB-11",
+			"hybrid mode federates the on-premises deployment with Microsoft 365 through the Access Edge, but there is no Edge: add ocs.edge (federation on), which publishes _sipfederationtls._tcp for every SIP domain, or set hybrid.mode to OnPremises"))
+	case !d.in.federation():
+		out = append(out, finding(SeverityError, CodeHybridWithoutFederation, "spec.ocs.edge.federation", "R-SFB-11",
+			"hybrid mode needs federation: Microsoft 365 reaches the on-premises users through the Access Edge and _sipfederationtls._tcp of every SIP domain (%s), which federation: false leaves out; set edge.federation to true", strings.Join(d.in.sipDomains, ", ")))
+	}
+	if !d.in.atLeast(v1alpha1.SfB2015) {
+		out = append(out, finding(SeverityWarning, CodeHybridRelease, "spec.ocs.version", "R-SFB-11",
+			"%s in hybrid mode: IM, presence and meetings of users moved to Microsoft 365 work through this Edge, but hybrid voice needs a Skype for Business Server 2015 or later federation Edge and the pool behind it (DOMAIN-CURRENT.md §1.6)%s", d.in.ocsVersion(), lync2010HybridNote(d.in)))
+	}
+	return out
+}
+
+// lync2010HybridNote is what the hybrid warning adds for Lync Server 2010, whose hybrid support the
+// domain reference does not document.
+func lync2010HybridNote(in *input) string {
+	if in.atLeast(v1alpha1.Lync2013) {
+		return ""
+	}
+	return "; whether a Lync Server 2010 Edge may be the hybrid federation Edge at all is not documented in DOMAIN-CURRENT.md [UNCERTAIN]: plan a Lync Server 2013 or later Edge and Director in front of the 2010 pool"
+}
+
+// checkWebFQDNInternalExternal (DOMAIN.md §3.1, S-SFB-ENV): the internal and external web
+// services are two sites with two names; Topology Builder refuses one FQDN for both, and the name
+// would be on the internal and the public certificate and answer differently inside and outside.
+func checkWebFQDNInternalExternal(d *draft) []Finding {
+	if !d.in.lync() || !d.in.onPremises() {
+		return nil
+	}
+	var out []Finding
+	if ext, path := d.in.externalWeb(); ext != "" && ext == d.in.internalWebFQDN() {
+		out = append(out, webFQDNClash("pool", ext, path))
+	}
+	if dir := d.in.ocs.Director; dir != nil && dir.ExternalWebFQDN != "" && lower(dir.ExternalWebFQDN) == lower(dir.FQDN) {
+		out = append(out, webFQDNClash("Director", lower(dir.FQDN), "spec.ocs.director.externalWebFQDN"))
+	}
+	return out
+}
+
+// webFQDNClash is the finding for a server whose internal and external web services share fqdn.
+func webFQDNClash(server, fqdn, path string) Finding {
+	return finding(SeverityError, CodeWebFQDNInternalEqualsExternal, path, "§3",
+		"the %s's external web services FQDN %s is also its internal web services FQDN: Topology Builder refuses one name for both, and the name would be on the internal and the public certificate and answer differently inside; give the external web services a name of their own (for example webext.<domain>)", server, fqdn)
+}
+
+// checkEdgeWithoutReverseProxy (DOMAIN.md §3.3, §3.4): from Lync Server 2010 on the reverse proxy
+// publishes the external web services, the simple URLs and lyncdiscover. An Edge lets users in
+// from outside, but without a reverse proxy those names have no public address: meetings, dial-in
+// and mobile sign-in fail outside.
+func checkEdgeWithoutReverseProxy(d *draft) []Finding {
+	if !d.in.lync() || !d.in.onPremises() || d.in.edge == nil || d.in.ocs.ReverseProxy != nil {
+		return nil
+	}
+	published, _ := d.in.simpleURLs()
+	names := slices.Clone(published.names)
+	if ext, _ := d.in.externalWeb(); ext != "" {
+		names = append(names, ext)
+	}
+	var discover nameList
+	mobilityNames(d.in, &discover, false)
+	names = append(names, discover.names...)
+	slices.Sort(names)
+	return []Finding{finding(SeverityWarning, CodeEdgeWithoutReverseProxy, "spec.ocs.reverseProxy", "§3",
+		"the Edge lets users in from outside, but no reverse proxy publishes %s: external users cannot join meetings, use dial-in or sign in on mobile devices; set spec.ocs.reverseProxy (its ip and externalWebFQDN)", strings.Join(names, ", "))}
 }

@@ -143,11 +143,14 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWeakKey,
-		Severities: []Severity{SeverityWarning},
+		Severities: []Severity{SeverityError, SeverityWarning},
 		Rules:      []string{"V27"},
-		Sources:    []string{"S-L13-PKI"},
-		Meaning:    "The RSA keys are shorter than 2048 bits, which is considered weak.",
-		Fix:        "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
+		Sources:    []string{"S-L13-PKI", "S-CABF-BR"},
+		Meaning: "The certificates would have RSA keys shorter than 2048 bits. Public CAs refuse such keys (the " +
+			"CA/Browser Forum Baseline Requirements ask for 2048 bits or more), so with a public certificate in the " +
+			"plan it is an Error; for internal certificates only, a Warning: the products accept 1024 bits but " +
+			"recommend 2048 or more.",
+		Fix: "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
 	},
 	{
 		Code:       CodeIssuerNotConfigured,
@@ -230,12 +233,15 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeKeyAlgorithmUnsupported,
-		Severities: []Severity{SeverityError},
-		Rules:      []string{"V27"},
-		Sources:    []string{"S-OCS-CERTINFRA", "S-NEWEXCERT"},
-		Meaning: "ECDSA keys were requested, but OCS 2007 R2 and Exchange 2007/2010 use RSA keys only: they cannot use " +
-			"the issued certificates.",
-		Fix: "Set `certificates.privateKey.algorithm: RSA` (the default) with a size of 2048 or more.",
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"V27", "R-SFB-05", "§2"},
+		Sources:    []string{"S-L13-PKI", "S-SFB19-SYSREQ", "S-SFB-OAUTH", "S-EX-CERTS"},
+		Meaning: "The certificates would have ECDSA keys, which the product cannot use. Error: OCS 2007 R2, Lync 2010 " +
+			"and 2013, and Exchange 2007 to 2013 use RSA only; the Skype for Business OAuthTokenIssuer certificate " +
+			"needs RSA 2048 or more. Warning: Exchange 2016 CU23, 2019 CU13 and SE use ECDSA certificates only after " +
+			"the April 2024 setting override enables ECC support, and never as the Exchange Auth certificate.",
+		Fix: "Set `certificates.privateKey.algorithm: RSA` (2048 bits or more), or for Exchange 2016 and later " +
+			"enable ECC support with the setting override on every Exchange server.",
 	},
 	{
 		Code:       CodeAccessEdgeNameNotSIP,

@@ -352,30 +352,65 @@ func checkAutodiscoverSRV(d *draft) []Finding {
 		"autodiscover by SRV record works with Outlook 2007 from the June 2007 update (KB 940881) or SP1, and Outlook 2010; older clients need autodiscover.<domain> on the certificate")}
 }
 
-// checkKey (V27): keys below 2048 bits are weak.
+// checkKey (V27): keys below 2048 bits are weak; a public CA refuses them outright (the Baseline
+// Requirements ask for RSA 2048 or more), so with a public certificate in the plan it is an Error.
 func checkKey(d *draft) []Finding {
 	if len(d.groups) == 0 || d.in.keyAlgorithm() != "RSA" {
 		return nil
 	}
-	if size := d.in.keySize(); size < 2048 {
-		return []Finding{finding(SeverityWarning, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
-			"RSA %d-bit keys are weak: use 2048 or more", size)}
+	size := d.in.keySize()
+	switch {
+	case size >= 2048:
+		return nil
+	case len(publicOnly(d.groups)) > 0:
+		return []Finding{finding(SeverityError, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
+			"RSA %d-bit keys: public CAs refuse keys under 2048 bits (CA/Browser Forum Baseline Requirements), so the public certificates would not be issued; use 2048 or more", size)}
 	}
-	return nil
+	return []Finding{finding(SeverityWarning, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
+		"RSA %d-bit keys are weak: use 2048 or more", size)}
 }
 
-// checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only. Exchange 2013
-// and later alone are not judged: DOMAIN.md and DOMAIN-CURRENT.md give no rule for them.
-// From Skype for Business Server 2015 on ECDH P-256/384/521 keys are accepted too
-// (DOMAIN-CURRENT.md §1.1); Lync 2010/2013 name RSA sizes only (DOMAIN.md §3.1).
+// checkKeyAlgorithm (V27, R-SFB-05, DOMAIN-CURRENT.md §2): which products can use an ECDSA key.
+// OCS 2007 R2 and Lync 2010/2013 use RSA only (DOMAIN.md §3.1); from Skype for Business Server
+// 2015 on ECDH P-256/384/521 keys are accepted (DOMAIN-CURRENT.md §1.1), but never for the
+// OAuthTokenIssuer certificate, which server-to-server authentication signs with RSA (R-SFB-05:
+// RSA 2048 or more). Exchange: see exchangeKeyAlgorithm.
 func checkKeyAlgorithm(d *draft) []Finding {
-	rsaOnlyOCS := d.in.onPremises() && !d.in.atLeast(v1alpha1.SfB2015)
-	rsaOnlyExchange := d.in.exchange != nil && !d.in.modernExchange()
-	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" || !(rsaOnlyOCS || rsaOnlyExchange) {
+	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" {
 		return nil
 	}
-	return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
-		"%s keys are not supported by OCS 2007 R2, Lync 2010/2013 or Exchange 2007/2010, which use RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+	var out []Finding
+	switch {
+	case d.in.onPremises() && !d.in.atLeast(v1alpha1.SfB2015):
+		out = append(out, finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
+			"%s keys are not supported by %s, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm(), d.in.ocsVersion()))
+	case hasRole(d.groups, RoleOAuth):
+		out = append(out, finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "R-SFB-05",
+			"the OAuthTokenIssuer certificate would get an %s key, but server-to-server authentication needs an RSA key of 2048 bits or more: set privateKey.algorithm to RSA", d.in.keyAlgorithm()))
+	}
+	return append(out, exchangeKeyAlgorithm(d)...)
+}
+
+// exchangeKeyAlgorithm judges an ECDSA key for Exchange. Exchange 2007 to 2013 use RSA only
+// (Error). Exchange 2016 CU23, 2019 CU13 and SE accept ECDSA certificates only once the April
+// 2024 setting override enables them, and never for the Exchange Auth (OAuth) certificate, which
+// ucdeploy does not manage (R-EX-11): a Warning. The ECDSA rules for 2013 and later are the
+// review's (issue 26), not in the domain reference, hence the section citation.
+func exchangeKeyAlgorithm(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil {
+		return nil
+	}
+	switch d.in.exchangeVersion() {
+	case v1alpha1.Exchange2007, v1alpha1.Exchange2010:
+		return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
+			"%s keys are not supported by Exchange %s, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm(), d.in.exchangeVersion())}
+	case v1alpha1.Exchange2013:
+		return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "§2",
+			"%s keys are not supported by Exchange 2013, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+	}
+	return []Finding{finding(SeverityWarning, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "§2",
+		"Exchange %s uses %s certificates only from 2016 CU23 / 2019 CU13 on and only after the April 2024 setting override enables ECC support, and never as the Exchange Auth (OAuth) certificate; without the override Exchange ignores the certificate: enable it on every Exchange server or use RSA", d.in.exchangeVersion(), d.in.keyAlgorithm())}
 }
 
 // checkCertificateSubjects: one name is one service, so it gets one certificate. A certificate

@@ -82,7 +82,7 @@ func TestItem03SfBHybridNeedsFederation(t *testing.T) {
 		}
 	}
 	p := Compute("c", hybrid(v1alpha1.SfB2019))
-	if slices.Contains(codes(p, SeverityError), CodeHybridWithoutFederation) || slices.Contains(codes(p, SeverityWarning), CodeHybridRelease) {
+	if hasCode(p, SeverityError, CodeHybridWithoutFederation) || hasCode(p, SeverityWarning, CodeHybridRelease) {
 		t.Errorf("the federating SfB 2019 hybrid design is refused: %+v", p.Findings)
 	}
 	for _, d := range []string{"contoso.com", "fabrikam.com"} {
@@ -109,7 +109,7 @@ func TestItem04InternalWebFQDNEqualsExternal(t *testing.T) {
 			t.Errorf("want WebFQDNInternalEqualsExternal at %s, got %+v", path, p.Findings)
 		}
 	}
-	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); slices.Contains(codes(p, SeverityError), CodeWebFQDNInternalEqualsExternal) {
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityError, CodeWebFQDNInternalEqualsExternal) {
 		t.Errorf("distinct web FQDNs refused: %+v", p.Findings)
 	}
 }
@@ -151,7 +151,50 @@ func TestItem05NamesThatLoseTheirRecords(t *testing.T) {
 			t.Errorf("NameWithoutAddress at spec.ocs.poolIP does not name %s: %q (findings %+v)", n, msg, p.Findings)
 		}
 	}
-	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); slices.Contains(codes(p, SeverityWarning), CodeNameWithoutAddress) {
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodeNameWithoutAddress) {
 		t.Errorf("a design with every address reports NameWithoutAddress: %+v", p.Findings)
+	}
+}
+
+// TestItem06KeysTheProductCannotUse: ECDSA is an Error for Exchange 2013 and a Warning for 2016
+// and later (the April 2024 setting override); an ECDSA OAuthTokenIssuer certificate on Skype for
+// Business is an Error (R-SFB-05); RSA under 2048 bits is an Error with a public certificate
+// (V27, S-CABF-BR) and a Warning for internal certificates only.
+func TestItem06KeysTheProductCannotUse(t *testing.T) {
+	const algo, size = "spec.certificates.privateKey.algorithm", "spec.certificates.privateKey.size"
+	exchange := func(v v1alpha1.ExchangeVersion, key v1alpha1.PrivateKeySpec) *v1alpha1.UCDeploymentSpec {
+		return &v1alpha1.UCDeploymentSpec{
+			Exchange:     &v1alpha1.ExchangeSpec{Version: v, SMTPDomains: []v1alpha1.FQDN{"contoso.com"}, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"},
+			Certificates: v1alpha1.CertificatesSpec{PublicIssuerRef: &v1alpha1.IssuerRef{Name: "public"}, PrivateKey: key},
+		}
+	}
+	ecdsa := v1alpha1.PrivateKeySpec{Algorithm: "ECDSA"}
+	internalOnly := sfbSpec(v1alpha1.SfB2019)
+	internalOnly.OCS.Edge, internalOnly.OCS.ReverseProxy = nil, nil
+	internalOnly.Certificates.PrivateKey.Size = 1024
+	sfbECDSA := sfbSpec(v1alpha1.SfB2019)
+	sfbECDSA.Certificates.PrivateKey = ecdsa
+	for _, tc := range []struct {
+		name     string
+		spec     *v1alpha1.UCDeploymentSpec
+		severity Severity
+		code     string
+		path     string
+	}{
+		{"ECDSA on Exchange 2013", exchange(v1alpha1.Exchange2013, ecdsa), SeverityError, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA on Exchange 2016", exchange(v1alpha1.Exchange2016, ecdsa), SeverityWarning, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA on Exchange SE", exchange(v1alpha1.ExchangeSE, ecdsa), SeverityWarning, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA OAuth certificate on SfB 2019", sfbECDSA, SeverityError, CodeKeyAlgorithmUnsupported, algo},
+		{"RSA 1024 on a public certificate", exchange(v1alpha1.Exchange2019, v1alpha1.PrivateKeySpec{Algorithm: "RSA", Size: 1024}), SeverityError, CodeWeakKey, size},
+		{"RSA 1024 on internal certificates only", internalOnly, SeverityWarning, CodeWeakKey, size},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if p := Compute("c", tc.spec); !finds(p, tc.severity, tc.code, tc.path) {
+				t.Errorf("want %s %s at %s, got %+v", tc.severity, tc.code, tc.path, p.Findings)
+			}
+		})
+	}
+	if p := Compute("c", exchange(v1alpha1.Exchange2016, ecdsa)); p.HasErrors() {
+		t.Errorf("ECDSA on Exchange 2016 is refused: %+v", p.Findings)
 	}
 }

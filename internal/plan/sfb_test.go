@@ -125,7 +125,7 @@ func TestSfBRecords(t *testing.T) {
 			}
 		})
 	}
-	if slices.Contains(codes(p, SeverityWarning), CodeDNSRecordConflict) {
+	if hasCode(p, SeverityWarning, CodeDNSRecordConflict) {
 		t.Errorf("the DNS-load-balanced pool is reported as a conflict: %v", p.Findings)
 	}
 	t.Run("§3.4 XMPP SRV only on Lync 2013 and SfB 2015", func(t *testing.T) {
@@ -232,15 +232,21 @@ func TestSfBFindings(t *testing.T) {
 	t.Run("V4 XMPP's *.<domain> on the 2015 Edge is allowed", func(t *testing.T) {
 		s := sfbSpec(v1alpha1.SfB2015)
 		s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com"
-		if p := Compute("c", s); slices.Contains(codes(p, SeverityError), CodeWildcardNotSupported) {
+		if p := Compute("c", s); hasCode(p, SeverityError, CodeWildcardNotSupported) {
 			t.Errorf("XMPP wildcard rejected: %+v", p.Findings)
 		}
 	})
-	t.Run("V27 ECDSA from SfB 2015 on", func(t *testing.T) {
+	t.Run("V27 ECDSA from SfB 2015 on, but never for OAuth (R-SFB-05)", func(t *testing.T) {
 		s := sfbSpec(v1alpha1.SfB2015)
 		s.Certificates.PrivateKey.Algorithm = "ECDSA"
-		if p := Compute("c", s); slices.Contains(codes(p, SeverityError), CodeKeyAlgorithmUnsupported) {
-			t.Errorf("ECDSA rejected on SfB 2015: %+v", p.Findings)
+		for _, f := range Compute("c", s).Findings {
+			if f.Code == CodeKeyAlgorithmUnsupported && f.Rule != "R-SFB-05" {
+				t.Errorf("ECDSA rejected on SfB 2015 beyond the OAuth certificate: %+v", f)
+			}
+		}
+		s.OCS.Edge = nil
+		if p := Compute("c", s); !finds(p, SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm") {
+			t.Errorf("the ECDSA OAuth certificate is accepted: %+v", p.Findings)
 		}
 	})
 }

@@ -471,6 +471,18 @@ var catalog = []CatalogEntry{
 			"RecordTargetWithoutAddress instead.",
 		Fix: "Set the address field the finding names, or publish the address record yourself.",
 	},
+	{
+		Code:       CodePKCS12ProfileUnreadable,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"R-K8S-01"},
+		Sources:    []string{"S-WIN-AES-3P", "S-PKCS12"},
+		Meaning: "`certificates.pkcs12.oldestWindows` is 2019 or later, so the PFX files are encrypted with AES-256 " +
+			"(Modern2023), but a planned product runs on no Windows Server that new: Lync Server 2013 and Exchange " +
+			"2010/2013 at most on 2012 R2, Skype for Business Server 2015 and Exchange 2016 at most on 2016. Windows " +
+			"Server 2016 and older reject AES-256 PFX files as a wrong password.",
+		Fix: "Set `certificates.pkcs12.oldestWindows: \"2016\"` (3DES, the LegacyDES profile, which every Windows " +
+			"reads).",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

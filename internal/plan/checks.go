@@ -52,6 +52,7 @@ const (
 	CodeWebFQDNInternalEqualsExternal     = "WebFQDNInternalEqualsExternal"
 	CodeEdgeWithoutReverseProxy           = "EdgeWithoutReverseProxy"
 	CodeNameWithoutAddress                = "NameWithoutAddress"
+	CodePKCS12ProfileUnreadable           = "PKCS12ProfileUnreadable"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -110,6 +111,7 @@ var checks = []check{
 	checkWebFQDNInternalExternal,
 	checkEdgeWithoutReverseProxy,
 	checkNamesWithoutAddress,
+	checkPKCS12Profile,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {

@@ -198,3 +198,50 @@ func TestItem06KeysTheProductCannotUse(t *testing.T) {
 		t.Errorf("ECDSA on Exchange 2016 is refused: %+v", p.Findings)
 	}
 }
+
+// TestItem07PFXProfileTheServersCannotImport: pkcs12.oldestWindows 2019 or later gives AES-256
+// PFX files (Modern2023), which Windows Server 2016 and older cannot import (R-K8S-01,
+// DOMAIN-CURRENT.md §4.3): an Error naming the field and the product when a planned product runs
+// on no Windows that new (Lync 2013, Exchange 2013/2016, SfB 2015); none for 2016 (3DES) or for
+// products whose newest Windows is not known (SfB 2019, Exchange 2019).
+func TestItem07PFXProfileTheServersCannotImport(t *testing.T) {
+	const path = "spec.certificates.pkcs12.oldestWindows"
+	withPFX := func(s *v1alpha1.UCDeploymentSpec, oldest v1alpha1.WindowsVersion) *v1alpha1.UCDeploymentSpec {
+		s.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "pfx", Key: "password"}, OldestWindows: oldest}
+		return s
+	}
+	exchange := func(v v1alpha1.ExchangeVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v1alpha1.SfB2019)
+		s.Exchange = &v1alpha1.ExchangeSpec{Version: v, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"}
+		return s
+	}
+	for _, tc := range []struct {
+		name    string
+		spec    *v1alpha1.UCDeploymentSpec
+		product string // "" when no Error is due
+	}{
+		{"Lync 2013, 2019", withPFX(sfbSpec(v1alpha1.Lync2013), v1alpha1.WindowsServer2019), "Lync2013"},
+		{"SfB 2015, 2022", withPFX(sfbSpec(v1alpha1.SfB2015), v1alpha1.WindowsServer2022), "SfB2015"},
+		{"Exchange 2016 next to SfB 2019, 2019", withPFX(exchange(v1alpha1.Exchange2016), v1alpha1.WindowsServer2019), "Exchange 2016"},
+		{"Exchange 2013, 2025", withPFX(exchange(v1alpha1.Exchange2013), v1alpha1.WindowsServer2025), "Exchange 2013"},
+		{"Office Online Server, 2025", withPFX(sfbSpec(v1alpha1.SfB2019), v1alpha1.WindowsServer2025), "Office Online Server"},
+		{"Lync 2013, 2016 (3DES)", withPFX(sfbSpec(v1alpha1.Lync2013), v1alpha1.WindowsServer2016), ""},
+		{"SfB 2019 and Exchange 2019, 2022", withPFX(exchange(v1alpha1.Exchange2019), v1alpha1.WindowsServer2022), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Compute("c", tc.spec)
+			var msg string
+			for _, f := range p.Findings {
+				if f.Code == CodePKCS12ProfileUnreadable && f.Severity == SeverityError && f.Path == path {
+					msg = f.Message
+				}
+			}
+			switch {
+			case tc.product == "" && msg != "":
+				t.Errorf("unexpected Error: %s", msg)
+			case tc.product != "" && !strings.Contains(msg, tc.product+" (Windows Server"):
+				t.Errorf("want an Error naming %s at %s, got %q (findings %+v)", tc.product, path, msg, p.Findings)
+			}
+		})
+	}
+}

@@ -208,3 +208,46 @@ func TestServers(t *testing.T) {
 		}
 	}
 }
+
+// TestItem02HybridTransportAcrossRenewals (issue 26 item 2): the script of every certificate that
+// carries hybrid mail flow (SMTP) re-sets the Office 365 send connector's and the Default Frontend
+// receive connector's TlsCertificateName to the imported certificate and verifies them (R-EX-05),
+// checks for DigiCert Global Root G2 (R-EX-10); every Exchange script refuses to bind the Exchange
+// Auth certificate (R-EX-11) and checks for the Exchange Management Shell. Without SMTP the
+// connectors are left alone.
+func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
+	var hybrid int
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			s := install.Script(c)
+			for _, tg := range c.Targets {
+				if tg.Product != install.Exchange2007 && tg.Product != install.Exchange2010 {
+					continue
+				}
+				for _, want := range []string{"(Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint", "Get-Command Get-ExchangeCertificate"} {
+					if !strings.Contains(s, want) {
+						t.Errorf("%s/%s lacks %q", d.name, c.Script, want)
+					}
+				}
+				smtp := slices.Contains(tg.Services, "SMTP")
+				if smtp {
+					hybrid++
+				}
+				for _, want := range []string{
+					`$tlsName = "<I>$($cert.Issuer)<S>$($cert.Subject)"`,
+					"Set-SendConnector -Identity $c.Identity -TlsCertificateName $tlsName",
+					"Set-ReceiveConnector -Identity $c.Identity -TlsCertificateName $tlsName",
+					"throw \"These connectors do not use $tlsName",
+					"CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US",
+				} {
+					if strings.Contains(s, want) != smtp {
+						t.Errorf("%s/%s (SMTP %v): %q present %v", d.name, c.Script, smtp, want, !smtp)
+					}
+				}
+			}
+		}
+	}
+	if hybrid == 0 {
+		t.Fatal("no sample has hybrid mail flow: the test checks nothing")
+	}
+}

@@ -483,6 +483,20 @@ var catalog = []CatalogEntry{
 		Fix: "Set `certificates.pkcs12.oldestWindows: \"2016\"` (3DES, the LegacyDES profile, which every Windows " +
 			"reads).",
 	},
+	{
+		Code:       CodeHybridTransportRenewal,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-EX-05"},
+		Sources:    []string{"S-EX-TLSBLOG", "S-LE-GENY", "S-EX-HYBCERT"},
+		Meaning: "In an Exchange hybrid deployment the Hybrid Configuration Wizard binds mail flow with Exchange Online " +
+			"to the certificate's issuer and subject: `TlsCertificateName` on the \"Outbound to Office 365\" send " +
+			"connector and each server's \"Default Frontend\" receive connector. A renewal can change the issuer (Let's " +
+			"Encrypt picks an intermediate at random) or the subject (a CN-less profile), and mail flow stops until the " +
+			"connectors are set again.",
+		Fix: "Run the Exchange install script (`ucdeploy export`) on every hybrid server after every renewal: it sets " +
+			"both connectors to the imported certificate, verifies them, checks for DigiCert Global Root G2 (R-EX-10) " +
+			"and refuses to touch the Exchange Auth certificate (R-EX-11).",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

@@ -53,6 +53,7 @@ const (
 	CodeEdgeWithoutReverseProxy           = "EdgeWithoutReverseProxy"
 	CodeNameWithoutAddress                = "NameWithoutAddress"
 	CodePKCS12ProfileUnreadable           = "PKCS12ProfileUnreadable"
+	CodeHybridTransportRenewal            = "HybridTransportRenewal"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -112,6 +113,7 @@ var checks = []check{
 	checkEdgeWithoutReverseProxy,
 	checkNamesWithoutAddress,
 	checkPKCS12Profile,
+	checkHybridTransportRenewal,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {
@@ -475,4 +477,19 @@ func checkHybridCertificateNames(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityError, CodeHybridCertificateNames, "spec.exchange.autodiscover", "R-EX-06",
 		"a hybrid deployment needs the Autodiscover host on the public certificate next to the EWS host %s, but autodiscover by SRV record leaves autodiscover.<domain> off it: set exchange.autodiscover to HostRecord", lower(x.ExternalFQDN))}
+}
+
+// checkHybridTransportRenewal (R-EX-05, S-EX-TLSBLOG): the Hybrid Configuration Wizard binds hybrid
+// mail flow to the certificate's issuer and subject (TlsCertificateName on the Office 365 send
+// connector and the Default Frontend receive connector). A renewal can change them: Let's Encrypt
+// picks an intermediate at random (S-LE-GENY), and a CN-less ACME profile leaves the subject empty.
+// Mail flow with Exchange Online stops until the connectors name the new certificate; the install
+// script sets and verifies them after every renewal.
+func checkHybridTransportRenewal(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || !x.Hybrid || len(publicOnly(d.groups)) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeHybridTransportRenewal, "spec.exchange.hybrid", "R-EX-05",
+		"hybrid mail flow is bound to the public certificate's issuer and subject (TlsCertificateName <I>issuer<S>subject on the Office 365 send connector and each Default Frontend receive connector), and a renewal can change them (a public CA may sign with another intermediate, as Let's Encrypt does at random): run the Exchange install script on every hybrid server after every renewal; it re-sets and verifies both connectors (and checks for DigiCert Global Root G2, R-EX-10)")}
 }

@@ -245,3 +245,25 @@ func TestItem07PFXProfileTheServersCannotImport(t *testing.T) {
 		})
 	}
 }
+
+// TestItem02HybridTransportAcrossRenewals: a hybrid Exchange plan warns that mail flow is bound to
+// the issuer and subject a renewal can change (R-EX-05); a plan without hybrid does not; and the
+// public Exchange certificate is bound for IIS and SMTP only, never as the Exchange Auth
+// (Federation) certificate (R-EX-11; the install script refuses it too).
+func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
+	s := &v1alpha1.UCDeploymentSpec{
+		Exchange:     &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, SMTPDomains: []v1alpha1.FQDN{"contoso.com"}, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20", Hybrid: true},
+		Certificates: v1alpha1.CertificatesSpec{PublicIssuerRef: &v1alpha1.IssuerRef{Name: "public"}},
+	}
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeHybridTransportRenewal, "spec.exchange.hybrid") {
+		t.Errorf("no HybridTransportRenewal: %+v", p.Findings)
+	}
+	if services := cert(t, p, RoleExchange).Services; !slices.Equal(services, []string{"IIS", "SMTP"}) {
+		t.Errorf("the public Exchange certificate is bound for %v, want IIS and SMTP only (R-EX-11)", services)
+	}
+	s.Exchange.Hybrid = false
+	if p := Compute("c", s); hasCode(p, SeverityWarning, CodeHybridTransportRenewal) {
+		t.Errorf("HybridTransportRenewal without hybrid: %+v", p.Findings)
+	}
+}

@@ -34,6 +34,9 @@ Write-Host "$PfxPath holds tailspin-sfb-unified with thumbprint $thumbprint"
 
 switch ($Target) {
     'edge' {
+        if (-not (Get-Command Get-CsCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Skype for Business Server (Lync Server) Management Shell on the server: Get-CsCertificate is not available here'
+        }
         $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint" -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already in Cert:\LocalMachine\My: $thumbprint"
@@ -86,6 +89,9 @@ switch ($Target) {
         Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)'
     }
     'exchange' {
+        if (-not (Get-Command Get-ExchangeCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Exchange Management Shell on the server: Get-ExchangeCertificate is not available here'
+        }
         $cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already imported into Exchange: $thumbprint"
@@ -94,6 +100,9 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
+            throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
+        }
         $services = @('IIS')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })

@@ -72,19 +72,3 @@ func checkACMECommonName(d *draft) []Finding {
 		"the ACME profile %s issues certificates with an empty subject, but the products match on it (the Edge and pool subject names, Exchange's TlsCertificateName, V6): use the classic profile or a CA whose certificates keep the CN", d.in.acmeProfile)}
 }
 
-// checkACMEClientAuth (R-PKI-07): public CAs stopped issuing the clientAuth usage, which the
-// Access Edge certificate asks for when it talks to AOL (PIC, V28).
-func checkACMEClientAuth(d *draft) []Finding {
-	if !d.in.acme {
-		return nil
-	}
-	for _, g := range publicOnly(d.groups) {
-		for _, u := range g.usages {
-			if u == "client auth" {
-				return []Finding{finding(SeverityWarning, CodeClientAuthUnavailable, "spec.ocs.edge.publicIMConnectivity", "R-PKI-07",
-					"the %q certificate asks for the Client Authentication usage (public IM connectivity, V28), which ACME CAs no longer issue: the issued certificate will lack it; use a commercial CA product that still includes clientAuth, or turn off publicIMConnectivity", g.role)}
-			}
-		}
-	}
-	return nil
-}

@@ -356,13 +356,18 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeClientAuthUnavailable,
-		Severities: []Severity{SeverityWarning},
-		Rules:      []string{"R-PKI-07"},
-		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT"},
-		Meaning: "A public certificate asks for the Client Authentication usage (the Access Edge with public IM " +
-			"connectivity, V28), but ACME CAs stopped issuing it in 2026: the issued certificate will lack it.",
-		Fix: "Use a commercial CA product that still includes Client Authentication for the Access Edge, or turn off " +
-			"`ocs.edge.publicIMConnectivity`.",
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-07", "R-PKI-10"},
+		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT", "S-GTS-CLIENTAUTH", "S-DIGICERT-ALERT53"},
+		Meaning: "Public CAs are dropping the Client Authentication usage (DOMAIN-CURRENT.md §3.5). The public CA is " +
+			"told by `dns.caa.issuer` (or an ACME issuer). A certificate that asks for it (the Access Edge with public " +
+			"IM connectivity, V28) is an Error with Google Trust Services, which rejects such a request, and a Warning " +
+			"with Let's Encrypt (issued without it since 2026-02-11), DigiCert (opt-in until 2027-03-01), Sectigo (until " +
+			"2027-02-10) or another ACME CA. Exchange hybrid SMTP, where the on-premises server is the TLS client, gets " +
+			"a Warning too: whether Exchange Online needs the usage is not documented. With Let's Encrypt and Google " +
+			"Trust Services the planned Certificate's usages leave `client auth` out.",
+		Fix: "Use a CA product that still issues Client Authentication for the Access Edge, or turn off " +
+			"`ocs.edge.publicIMConnectivity` (no partner is left, PublicIMConnectivityEnded).",
 	},
 	{
 		Code:       CodeXMPPNotSupported,
@@ -496,6 +501,18 @@ var catalog = []CatalogEntry{
 		Fix: "Run the Exchange install script (`ucdeploy export`) on every hybrid server after every renewal: it sets " +
 			"both connectors to the imported certificate, verifies them, checks for DigiCert Global Root G2 (R-EX-10) " +
 			"and refuses to touch the Exchange Auth certificate (R-EX-11).",
+	},
+	{
+		Code:       CodePublicIMConnectivityEnded,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"V28"},
+		Sources:    []string{"S-OCS-EDGECERT"},
+		Meaning: "`ocs.edge.publicIMConnectivity` federates with the public IM networks (AOL, Yahoo!, Windows Live / " +
+			"Skype). None is left in 2026: AOL and Yahoo! ended public IM connectivity years ago and Skype (consumer) " +
+			"was retired in 2025. The setting only makes the Access Edge certificate ask for the Client Authentication " +
+			"usage, which public CAs are dropping (ClientAuthUnavailable). The end dates are not in the domain " +
+			"reference, so this is a warning.",
+		Fix: "Turn off `ocs.edge.publicIMConnectivity`; federation with other organisations is `ocs.edge.federation`.",
 	},
 }
 

@@ -54,6 +54,7 @@ const (
 	CodeNameWithoutAddress                = "NameWithoutAddress"
 	CodePKCS12ProfileUnreadable           = "PKCS12ProfileUnreadable"
 	CodeHybridTransportRenewal            = "HybridTransportRenewal"
+	CodePublicIMConnectivityEnded         = "PublicIMConnectivityEnded"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -93,7 +94,7 @@ var checks = []check{
 	checkPublicValidity,
 	checkACMENames,
 	checkACMECommonName,
-	checkACMEClientAuth,
+	checkClientAuth,
 	checkCertificateSubjects,
 	checkOutlookAnywhere,
 	checkExchangeServerNames,
@@ -114,6 +115,7 @@ var checks = []check{
 	checkNamesWithoutAddress,
 	checkPKCS12Profile,
 	checkHybridTransportRenewal,
+	checkPublicIMConnectivity,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {

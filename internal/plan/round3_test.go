@@ -267,3 +267,64 @@ func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
 		t.Errorf("HybridTransportRenewal without hybrid: %+v", p.Findings)
 	}
 }
+
+// picDesign is the SfB 2019 design with public IM connectivity, its public CA named by CAA.
+func picDesign(caaIssuer v1alpha1.FQDN) *v1alpha1.UCDeploymentSpec {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Edge.PublicIMConnectivity = true
+	if caaIssuer != "" {
+		s.DNS.CAA = &v1alpha1.CAASpec{Issuer: caaIssuer}
+	}
+	return s
+}
+
+// TestItem14PublicIMConnectivityIn2026: public IM connectivity has no partner left: a Warning.
+func TestItem14PublicIMConnectivityIn2026(t *testing.T) {
+	if p := Compute("c", picDesign("")); !finds(p, SeverityWarning, CodePublicIMConnectivityEnded, "spec.ocs.edge.publicIMConnectivity") {
+		t.Errorf("no PublicIMConnectivityEnded: %+v", p.Findings)
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodePublicIMConnectivityEnded) {
+		t.Errorf("PublicIMConnectivityEnded without public IM connectivity: %+v", p.Findings)
+	}
+}
+
+// TestItem15ClientAuthByCA (R-PKI-10): asking for clientAuth is an Error with Google Trust
+// Services, a Warning naming the date or the outcome with Let's Encrypt, DigiCert and Sectigo; the
+// planned usages leave clientAuth out where the CA refuses it (Let's Encrypt, Google); Exchange
+// hybrid SMTP gets the Warning too.
+func TestItem15ClientAuthByCA(t *testing.T) {
+	const path = "spec.ocs.edge.publicIMConnectivity"
+	for _, tc := range []struct {
+		issuer     v1alpha1.FQDN
+		severity   Severity
+		says       string
+		clientAuth bool // the planned Edge certificate keeps "client auth"
+	}{
+		{"pki.goog", SeverityError, "badCSR", false},
+		{"letsencrypt.org", SeverityWarning, "2026-02-11", false},
+		{"digicert.com", SeverityWarning, "2027-03-01", true},
+		{"sectigo.com", SeverityWarning, "2027-02-10", true},
+	} {
+		t.Run(string(tc.issuer), func(t *testing.T) {
+			p := Compute("c", picDesign(tc.issuer))
+			var msg string
+			for _, f := range p.Findings {
+				if f.Code == CodeClientAuthUnavailable && f.Severity == tc.severity && f.Path == path && f.Rule == "R-PKI-10" {
+					msg = f.Message
+				}
+			}
+			if !strings.Contains(msg, tc.says) {
+				t.Errorf("want a %s ClientAuthUnavailable saying %q, got %q (%+v)", tc.severity, tc.says, msg, p.Findings)
+			}
+			if got := slices.Contains(cert(t, p, RoleEdgeExternal).Usages, "client auth"); got != tc.clientAuth {
+				t.Errorf("client auth in the planned usages: %v, want %v", got, tc.clientAuth)
+			}
+		})
+	}
+	s := picDesign("letsencrypt.org")
+	s.OCS.Edge.PublicIMConnectivity = false
+	s.Exchange = &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20", Hybrid: true}
+	if p := Compute("c", s); !finds(p, SeverityWarning, CodeClientAuthUnavailable, "spec.exchange.hybrid") {
+		t.Errorf("no ClientAuthUnavailable for Exchange hybrid SMTP: %+v", p.Findings)
+	}
+}

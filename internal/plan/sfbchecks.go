@@ -188,3 +188,15 @@ func checkEdgeWithoutReverseProxy(d *draft) []Finding {
 	return []Finding{finding(SeverityWarning, CodeEdgeWithoutReverseProxy, "spec.ocs.reverseProxy", "§3",
 		"the Edge lets users in from outside, but no reverse proxy publishes %s: external users cannot join meetings, use dial-in or sign in on mobile devices; set spec.ocs.reverseProxy (its ip and externalWebFQDN)", strings.Join(names, ", "))}
 }
+
+// checkPublicIMConnectivity (V28, S-OCS-EDGECERT): public IM connectivity federated OCS, Lync and
+// Skype for Business with AOL, Yahoo! and Windows Live / Skype. In 2026 no such partner is left
+// (the review of issue 26; DOMAIN.md has no end date, hence a warning): the setting only asks the
+// public CA for the Client Authentication usage that public CAs are dropping (R-PKI-10).
+func checkPublicIMConnectivity(d *draft) []Finding {
+	if d.in.edge == nil || !d.in.edge.PublicIMConnectivity {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodePublicIMConnectivityEnded, "spec.ocs.edge.publicIMConnectivity", "V28",
+		"public IM connectivity has no partner left in 2026: AOL and Yahoo! ended it years ago and Skype (consumer) was retired in 2025; the setting only asks the public CA for the Client Authentication usage, which public CAs are dropping: turn off publicIMConnectivity")}
+}

@@ -71,4 +71,3 @@ func checkACMECommonName(d *draft) []Finding {
 	return []Finding{finding(SeverityWarning, CodeACMEProfileWithoutCommonName, "spec.certificates.publicIssuerRef", "R-PKI-06",
 		"the ACME profile %s issues certificates with an empty subject, but the products match on it (the Edge and pool subject names, Exchange's TlsCertificateName, V6): use the classic profile or a CA whose certificates keep the CN", d.in.acmeProfile)}
 }
-

@@ -42,10 +42,10 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("o", "table", "output format: "+strings.Join(formats, "|"))
 	view := fs.String("view", "", "only this DNS view: internal|external (default both)")
 	publicIssuer := fs.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
-	at := fs.String("at", "", "judge the plan as if the certificates were issued on this day, YYYY-MM-DD (default today)")
+	at := fs.String("at", "", "judge the plan as if the certificates were issued on this day, YYYY-MM-DD or an RFC 3339 time (default now)")
 	role := fs.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD] [--public-issuer acme[:PROFILE]]")
+		fmt.Fprintln(stderr, "usage: ucdeploy plan -f FILE [-o table|json|yaml|zone|powershell|install] [--view internal|external] [--role ROLE] [--at YYYY-MM-DD|RFC3339] [--public-issuer acme[:PROFILE]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -119,8 +119,8 @@ func planOptions(at, publicIssuer string) ([]plan.Option, error) {
 	issued := time.Now()
 	if at != "" {
 		var err error
-		if issued, err = time.Parse(time.DateOnly, at); err != nil {
-			return nil, fmt.Errorf("--at %q is not a day such as 2027-03-15", at)
+		if issued, err = parseAt(at); err != nil {
+			return nil, err
 		}
 	}
 	opts := []plan.Option{plan.IssuedOn(issued)}
@@ -132,6 +132,19 @@ func planOptions(at, publicIssuer string) ([]plan.Option, error) {
 		opts = append(opts, o)
 	}
 	return opts, nil
+}
+
+// parseAt reads --at: a day (2027-03-15, midnight UTC) or an RFC 3339 time
+// (2027-03-14T23:30:00-05:00), which the planner judges in UTC.
+func parseAt(at string) (time.Time, error) {
+	if day, err := time.Parse(time.DateOnly, at); err == nil {
+		return day, nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is neither a day such as 2027-03-15 nor an RFC 3339 time such as 2027-03-15T09:00:00Z: %w", at, err)
+	}
+	return t, nil
 }
 
 // acmeOption parses --public-issuer: acme, or acme:<profile> with a profile the planner knows.

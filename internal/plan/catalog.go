@@ -221,12 +221,14 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeOutlookAnywherePrincipalName,
-		Severities: []Severity{SeverityWarning},
+		Severities: []Severity{SeverityWarning, SeverityInfo},
 		Rules:      []string{"S-EX07-AUTOD"},
 		Sources:    []string{"S-EX07-AUTOD", "S-EE"},
 		Meaning: "The Exchange names sit on a certificate whose subject is not `exchange.externalFQDN` (the seed design: " +
 			"subject `sip.<domain>`). Outlook compares the Outlook Anywhere principal name, `msstd:<externalFQDN>` by " +
-			"default, with the certificate subject and keeps prompting for credentials when they differ.",
+			"default, with the certificate subject and keeps prompting for credentials when they differ. From Exchange " +
+			"2016 on Outlook connects with MAPI over HTTP by default and Outlook Anywhere is only the fallback, so the " +
+			"finding is Info there.",
 		Fix: "Run `Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:<subject>` in the Exchange Management Shell " +
 			"(`ucdeploy plan -o powershell` prints it with the subject filled in), or use `certificates.strategy: PerRole` " +
 			"so that Exchange gets a certificate of its own.",
@@ -513,6 +515,16 @@ var catalog = []CatalogEntry{
 			"usage, which public CAs are dropping (ClientAuthUnavailable). The end dates are not in the domain " +
 			"reference, so this is a warning.",
 		Fix: "Turn off `ocs.edge.publicIMConnectivity`; federation with other organisations is `ocs.edge.federation`.",
+	},
+	{
+		Code:       CodeAdditionalNamesNotPublished,
+		Severities: []Severity{SeverityInfo},
+		Rules:      []string{"§2"},
+		Sources:    []string{"S-EX-CERTS"},
+		Meaning: "`exchange.additionalNames` (for example `imap.<domain>` or `smtp.<domain>`) go on the Exchange " +
+			"certificate, but ucdeploy does not know which host answers them and plans no DNS record for them.",
+		Fix: "Publish an A or CNAME record for each of those host names in the views where clients use them; a " +
+			"wildcard needs none.",
 	},
 }
 

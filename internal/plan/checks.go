@@ -55,6 +55,7 @@ const (
 	CodePKCS12ProfileUnreadable           = "PKCS12ProfileUnreadable"
 	CodeHybridTransportRenewal            = "HybridTransportRenewal"
 	CodePublicIMConnectivityEnded         = "PublicIMConnectivityEnded"
+	CodeAdditionalNamesNotPublished       = "AdditionalNamesNotPublished"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -116,6 +117,7 @@ var checks = []check{
 	checkPKCS12Profile,
 	checkHybridTransportRenewal,
 	checkPublicIMConnectivity,
+	checkAdditionalNames,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {
@@ -449,14 +451,22 @@ func outlookAnywherePrincipal(d *draft) (string, bool) {
 
 // checkOutlookAnywhere (S-EX07-AUTOD): Outlook compares the Outlook Anywhere principal name,
 // msstd:<externalFQDN> by default, with the certificate subject and keeps prompting for credentials
-// when they differ.
+// when they differ. From Exchange 2016 on Outlook connects with MAPI over HTTP by default, which
+// has no such principal: Outlook Anywhere is the fallback only, so the finding is Info.
 func checkOutlookAnywhere(d *draft) []Finding {
 	cn, ok := outlookAnywherePrincipal(d)
 	if !ok {
 		return nil
 	}
+	ext := lower(d.in.exchange.ExternalFQDN)
+	const format = "the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole%s"
+	switch d.in.exchangeVersion() {
+	case v1alpha1.Exchange2016, v1alpha1.Exchange2019, v1alpha1.ExchangeSE:
+		return []Finding{finding(SeverityInfo, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
+			format, cn, ext, ext, cn, "; Exchange "+string(d.in.exchangeVersion())+" clients use MAPI over HTTP by default, so this matters only for Outlook Anywhere (RPC over HTTP) clients")}
+	}
 	return []Finding{finding(SeverityWarning, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
-		"the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole", cn, lower(d.in.exchange.ExternalFQDN), lower(d.in.exchange.ExternalFQDN), cn)}
+		format, cn, ext, ext, cn, "")}
 }
 
 // checkExchangeServerNames (R-EX-01): from Exchange 2013 on, server host names are not recommended
@@ -494,4 +504,17 @@ func checkHybridTransportRenewal(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityWarning, CodeHybridTransportRenewal, "spec.exchange.hybrid", "R-EX-05",
 		"hybrid mail flow is bound to the public certificate's issuer and subject (TlsCertificateName <I>issuer<S>subject on the Office 365 send connector and each Default Frontend receive connector), and a renewal can change them (a public CA may sign with another intermediate, as Let's Encrypt does at random): run the Exchange install script on every hybrid server after every renewal; it re-sets and verifies both connectors (and checks for DigiCert Global Root G2, R-EX-10)")}
+}
+
+// checkAdditionalNames (DOMAIN.md §2.1, S-EX-CERTS): exchange.additionalNames (imap., smtp., pop.
+// or a wildcard) go on the certificate, but ucdeploy does not know which host answers them, so it
+// plans no record for them: a note, so that they are published by hand.
+func checkAdditionalNames(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || len(x.AdditionalNames) == 0 {
+		return nil
+	}
+	names := lowerAll(x.AdditionalNames)
+	return []Finding{finding(SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames", "§2",
+		"%s %s on the Exchange certificate, but ucdeploy plans no DNS record for %s (it does not know which host answers them): publish an A or CNAME record for each host name in the views where clients use it (a wildcard needs none)", strings.Join(names, ", "), plural(len(names), "is", "are"), plural(len(names), "it", "them"))}
 }

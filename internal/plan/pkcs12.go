@@ -28,6 +28,26 @@ var newestWindows = map[string]string{
 	"Office Online Server":                      "2022",
 }
 
+// PKCS12Profile is the keystore encryption the oldest importing Windows Server reads (R-K8S-01,
+// DOMAIN-CURRENT.md §4.3): LegacyDES (3DES, HMAC-SHA1) for 2016 or an unknown release, which
+// cannot import AES-256 PFX files; Modern2023 (AES-256-CBC, PBKDF2, HMAC-SHA256) from 2019 on.
+// Never cert-manager's implicit LegacyRC2 (RC2-40, which OpenSSL 3 refuses by default), and never
+// Modern2026 (PBMAC1), which no Windows release is known to read [UNCERTAIN].
+func PKCS12Profile(oldest v1alpha1.WindowsVersion) string {
+	if windowsIndex(string(oldest)) >= windowsIndex(modernPFXFrom) {
+		return "Modern2023"
+	}
+	return "LegacyDES"
+}
+
+// keystoreProfile is the plan's KeystoreProfile: empty without spec.certificates.pkcs12.
+func keystoreProfile(in *input) string {
+	if in.certs.PKCS12 == nil {
+		return ""
+	}
+	return PKCS12Profile(in.certs.PKCS12.OldestWindows)
+}
+
 // modernPFXFrom is the first Windows Server that imports AES-256 (PBES2) PFX files, the
 // Modern2023 profile (DOMAIN-CURRENT.md §4.3).
 const modernPFXFrom = "2019"

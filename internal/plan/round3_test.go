@@ -328,3 +328,43 @@ func TestItem15ClientAuthByCA(t *testing.T) {
 		t.Errorf("no ClientAuthUnavailable for Exchange hybrid SMTP: %+v", p.Findings)
 	}
 }
+
+// TestItem20Smaller: the Outlook Anywhere principal finding is Info from Exchange 2016 on (MAPI
+// over HTTP) and a Warning before; the keystore profile is in the plan (R-K8S-01);
+// exchange.additionalNames get a note that no record is planned; the SIP-domain simple URL
+// finding proposes a host of its own kind (dialin.<domain> for Dialin, not meet.).
+func TestItem20Smaller(t *testing.T) {
+	seed := func(v v1alpha1.ExchangeVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v1alpha1.SfB2019)
+		s.Certificates.Strategy = v1alpha1.Unified
+		s.Exchange = &v1alpha1.ExchangeSpec{Version: v, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20",
+			AdditionalNames: []v1alpha1.DNSName{"imap.contoso.com"}}
+		return s
+	}
+	for v, severity := range map[v1alpha1.ExchangeVersion]Severity{v1alpha1.Exchange2013: SeverityWarning, v1alpha1.Exchange2016: SeverityInfo, v1alpha1.ExchangeSE: SeverityInfo} {
+		if p := Compute("c", seed(v)); !finds(p, severity, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy") {
+			t.Errorf("Exchange %s: want OutlookAnywherePrincipalName at %s, got %+v", v, severity, p.Findings)
+		}
+	}
+	s := seed(v1alpha1.ExchangeSE)
+	if p := Compute("c", s); !finds(p, SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames") || p.KeystoreProfile != "" {
+		t.Errorf("no AdditionalNamesNotPublished, or a keystore profile without pkcs12 (%q): %+v", p.KeystoreProfile, p.Findings)
+	}
+	for oldest, want := range map[v1alpha1.WindowsVersion]string{"": "LegacyDES", v1alpha1.WindowsServer2016: "LegacyDES", v1alpha1.WindowsServer2022: "Modern2023"} {
+		s.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "pfx", Key: "password"}, OldestWindows: oldest}
+		if got := Compute("c", s).KeystoreProfile; got != want {
+			t.Errorf("oldestWindows %q: keystore profile %q, want %q", oldest, got, want)
+		}
+	}
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "fabrikam.com"}
+	var msg string
+	for _, f := range Compute("c", s).Findings {
+		if f.Code == CodeSimpleURLInvalid && f.Path == "spec.ocs.simpleURLs.dialin" {
+			msg = f.Message
+		}
+	}
+	if !strings.Contains(msg, "the dialin simple URL host fabrikam.com") || !strings.HasSuffix(msg, "use dialin.fabrikam.com") {
+		t.Errorf("Dial-in finding: %q", msg)
+	}
+}

@@ -47,7 +47,7 @@ func checkSimpleURLs(d *draft) []Finding {
 		for _, dom := range d.in.sipDomains {
 			if n == dom {
 				out = append(out, finding(SeverityWarning, CodeSimpleURLInvalid, published.paths[n], "R-SFB-09",
-					"the simple URL host %s is the SIP domain itself: simple URLs use their own domain, which must not match any SIP domain (Microsoft's wording is unclear on whether a name below it counts); use meet.%s or dialin.%s", n, dom, dom))
+					"the %s simple URL host %s is the SIP domain itself: simple URLs use their own domain, which must not match any SIP domain (Microsoft's wording is unclear on whether a name below it counts); use %[1]s.%[3]s", simpleURLKind(published.paths[n]), n, dom))
 			}
 		}
 	}
@@ -199,4 +199,15 @@ func checkPublicIMConnectivity(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityWarning, CodePublicIMConnectivityEnded, "spec.ocs.edge.publicIMConnectivity", "V28",
 		"public IM connectivity has no partner left in 2026: AOL and Yahoo! ended it years ago and Skype (consumer) was retired in 2025; the setting only asks the public CA for the Client Authentication usage, which public CAs are dropping: turn off publicIMConnectivity")}
+}
+
+// simpleURLKind names the simple URL a field gives, as its default host begins: meet, dialin or
+// admin (DOMAIN-CURRENT.md §1.5). A default Meet host comes from spec.sipDomains[i].
+func simpleURLKind(path string) string {
+	for _, kind := range []string{"dialin", "admin"} {
+		if strings.Contains(path, "."+kind) {
+			return kind
+		}
+	}
+	return "meet"
 }

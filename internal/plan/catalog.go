@@ -526,6 +526,16 @@ var catalog = []CatalogEntry{
 		Fix: "Publish an A or CNAME record for each of those host names in the views where clients use them; a " +
 			"wildcard needs none.",
 	},
+	{
+		Code:       CodeOfficeOnlineWithoutExternalURL,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-SFB-10"},
+		Sources:    []string{"S-OOS-PLAN", "S-SFB-OWAS"},
+		Meaning: "The deployment has an Edge, so users join meetings from outside, but the Office Online Server farm " +
+			"has no external URL: the reverse proxy does not publish it and external users see no PowerPoint content.",
+		Fix: "Set `ocs.officeOnlineServer.externalFQDN` (the farm's `-ExternalUrl` host) and publish it through the " +
+			"reverse proxy.",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

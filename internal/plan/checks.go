@@ -56,6 +56,7 @@ const (
 	CodeHybridTransportRenewal            = "HybridTransportRenewal"
 	CodePublicIMConnectivityEnded         = "PublicIMConnectivityEnded"
 	CodeAdditionalNamesNotPublished       = "AdditionalNamesNotPublished"
+	CodeOfficeOnlineWithoutExternalURL    = "OfficeOnlineWithoutExternalURL"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -118,6 +119,7 @@ var checks = []check{
 	checkHybridTransportRenewal,
 	checkPublicIMConnectivity,
 	checkAdditionalNames,
+	checkOfficeOnlineExternalURL,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {

@@ -368,3 +368,20 @@ func TestItem20Smaller(t *testing.T) {
 		t.Errorf("Dial-in finding: %q", msg)
 	}
 }
+
+// TestItem10OfficeOnlineWithoutExternalURL (R-SFB-10): with an Edge (external users) and no
+// external URL, the Office Online Server farm is a Warning; with the URL, or without an Edge, none.
+func TestItem10OfficeOnlineWithoutExternalURL(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.OfficeOnlineServer.ExternalFQDN = ""
+	if p := Compute("c", s); !finds(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL, "spec.ocs.officeOnlineServer.externalFQDN") {
+		t.Errorf("no OfficeOnlineWithoutExternalURL: %+v", p.Findings)
+	}
+	s.OCS.Edge = nil
+	if p := Compute("c", s); hasCode(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL) {
+		t.Errorf("OfficeOnlineWithoutExternalURL without external users: %+v", p.Findings)
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL) {
+		t.Errorf("OfficeOnlineWithoutExternalURL with an external URL: %+v", p.Findings)
+	}
+}

@@ -211,3 +211,18 @@ func simpleURLKind(path string) string {
 	}
 	return "meet"
 }
+
+// checkOfficeOnlineExternalURL (R-SFB-10, W): external users come through the Edge and the reverse
+// proxy; without an external URL (-ExternalUrl) the Office Online Server farm is not published,
+// and they see no PowerPoint content in meetings.
+func checkOfficeOnlineExternalURL(d *draft) []Finding {
+	if !d.in.onPremises() || !d.in.atLeast(v1alpha1.Lync2013) || d.in.edge == nil {
+		return nil
+	}
+	oos := d.in.ocs.OfficeOnlineServer
+	if oos == nil || oos.ExternalFQDN != "" {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeOfficeOnlineWithoutExternalURL, "spec.ocs.officeOnlineServer.externalFQDN", "R-SFB-10",
+		"the Edge lets users in from outside, but the Office Online Server farm %s has no external URL: external users get no PowerPoint content in meetings; set officeOnlineServer.externalFQDN (New-OfficeWebAppsFarm -ExternalUrl), published by the reverse proxy", lower(oos.InternalFQDN))}
+}

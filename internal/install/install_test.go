@@ -251,3 +251,38 @@ func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
 		t.Fatal("no sample has hybrid mail flow: the test checks nothing")
 	}
 }
+
+// TestItem12RollAVAndOAuth (issue 26 item 12, S-SFB-ROLL, R-SFB-06): the A/V authentication and
+// OAuth certificates are staged with Set-CsCertificate -Roll -EffectiveDate the lead time ahead
+// (8 and 24 hours) and the previous certificate is removed once the new one is in effect; other
+// types are assigned at once, without -Roll.
+func TestItem12RollAVAndOAuth(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			s := install.Script(c)
+			for _, tg := range c.Targets {
+				if tg.Product != install.SkypeForBusiness {
+					continue
+				}
+				for typ, lead := range map[string]string{"AudioVideoAuthentication": "(Get-Date).AddHours(8)", "OAuthTokenIssuer": "(Get-Date).AddHours(24)"} {
+					if !slices.Contains(tg.Services, typ) {
+						continue
+					}
+					seen[typ] = true
+					for _, want := range []string{lead, "-Roll -EffectiveDate $effective", "Remove-CsCertificate -Type $type -Previous"} {
+						if !strings.Contains(s, want) {
+							t.Errorf("%s/%s (%s) lacks %q", d.name, c.Script, typ, want)
+						}
+					}
+				}
+				if len(tg.Services) > 0 && !slices.Contains(tg.Services, "AudioVideoAuthentication") && !slices.Contains(tg.Services, "OAuthTokenIssuer") && strings.Contains(s, "-Roll") {
+					t.Errorf("%s/%s rolls types that need no roll: %v", d.name, c.Script, tg.Services)
+				}
+			}
+		}
+	}
+	if !seen["AudioVideoAuthentication"] || !seen["OAuthTokenIssuer"] {
+		t.Fatalf("the samples bind no A/V or no OAuth certificate: %v", seen)
+	}
+}

@@ -161,8 +161,9 @@ var exchangeOnlineRoot = []string{
 const sfbEdgeRestart = "Restart the Edge services so that they use it: Stop-CsWindowsService, then Start-CsWindowsService. In an Edge pool every member holds this same certificate and key (R-SFB-04): run this script on each"
 
 // sfbBind assigns the certificate to the target's Set-CsCertificate -Type values that do not use
-// it yet (R-SFB-03); OAuthTokenIssuer is global, assigned once (S-SFB-OAUTH). On an Edge it says
-// to restart the services.
+// it yet (R-SFB-03); OAuthTokenIssuer is global, assigned once (S-SFB-OAUTH). The types that
+// tokens depend on, AudioVideoAuthentication and OAuthTokenIssuer, are rolled rather than replaced
+// (sfbRoll). On an Edge it says to restart the services.
 func sfbBind(t Target, _ []string) []string {
 	quoted := make([]string, len(t.Services))
 	for i, s := range t.Services {
@@ -179,12 +180,96 @@ func sfbBind(t Target, _ []string) []string {
 		`if ($missing.Count -eq 0) {`,
 		`    Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"`,
 		`} else {`,
-		`    Set-CsCertificate` + identity + ` -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false`,
-		`    Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"`,
-		`}`,
+	}
+	if rolled := rolledTypes(t.Services); len(rolled) > 0 {
+		out = append(out, indent(sfbRoll(identity, rolled))...)
+	} else {
+		out = append(out,
+			`    Set-CsCertificate`+identity+` -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false`,
+			`    Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"`)
+	}
+	out = append(out, `}`)
+	if rolled := rolledTypes(t.Services); len(rolled) > 0 {
+		out = append(out, removePrevious(rolled)...)
 	}
 	if slices.ContainsFunc(t.Services, func(s string) bool { return slices.Contains(edgeTypes, s) }) {
 		out = append(out, `Write-Host `+pwsh.Quote(sfbEdgeRestart))
+	}
+	return out
+}
+
+// rollLeadHours are the lead times of the types that are rolled with Set-CsCertificate -Roll
+// -EffectiveDate (S-SFB-ROLL, R-SFB-06): the A/V authentication token lives 8 hours, the OAuth
+// token 24; staged together, the larger lead applies.
+var rollLeadHours = map[string]int{"AudioVideoAuthentication": 8, "OAuthTokenIssuer": 24}
+
+// rolledTypes are the types among services that are rolled, sorted.
+func rolledTypes(services []string) []string {
+	var out []string
+	for _, s := range services {
+		if _, ok := rollLeadHours[s]; ok {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sfbRoll assigns the missing types: the rolled ones staged with -Roll -EffectiveDate the lead
+// time ahead, so that the previous certificate keeps validating tokens until then, the others at
+// once (Access and Web Conferencing Edge users sign in again either way, S-SFB-ROLL).
+func sfbRoll(identity string, rolled []string) []string {
+	quoted := make([]string, len(rolled))
+	lead := 0
+	for i, r := range rolled {
+		quoted[i] = pwsh.Quote(r)
+		lead = max(lead, rollLeadHours[r])
+	}
+	return []string{
+		`# A type with no certificate yet is assigned at once: there is nothing to roll from.`,
+		`$rolled = @($missing | Where-Object { @(` + strings.Join(quoted, ", ") + `) -contains $_ -and @(Get-CsCertificate -Type $_ -ErrorAction SilentlyContinue).Count -gt 0 })`,
+		`$direct = @($missing | Where-Object { $rolled -notcontains $_ })`,
+		`if ($direct.Count -gt 0) {`,
+		`    Set-CsCertificate` + identity + ` -Type $direct -Thumbprint $cert.Thumbprint -Confirm:$false`,
+		`    Write-Host "Assigned $($cert.Thumbprint) to $($direct -join ',')"`,
+		`}`,
+		`if ($rolled.Count -gt 0) {`,
+		fmt.Sprintf(`    # R-SFB-06: staged %d hours ahead; every server that validates these tokens (each Edge of a pool) needs it before then.`, lead),
+		fmt.Sprintf(`    $effective = (Get-Date).AddHours(%d)`, lead),
+		`    Set-CsCertificate` + identity + ` -Type $rolled -Thumbprint $cert.Thumbprint -Roll -EffectiveDate $effective -Confirm:$false`,
+		`    Write-Host "Staged $($cert.Thumbprint) for $($rolled -join ',') from $effective; run this script again after that time to remove the previous certificate"`,
+		`}`,
+	}
+}
+
+// removePrevious removes the previous certificate of each rolled type once the staged one is in
+// effect (Remove-CsCertificate -Previous, S-SFB-ROLL): a run before the effective date leaves it.
+// [UNCERTAIN] that Get-CsCertificate reports the staged certificate's EffectiveDate.
+func removePrevious(rolled []string) []string {
+	quoted := make([]string, len(rolled))
+	for i, r := range rolled {
+		quoted[i] = pwsh.Quote(r)
+	}
+	return []string{
+		`foreach ($type in @(` + strings.Join(quoted, ", ") + `)) {`,
+		`    $mine = @(Get-CsCertificate -Type $type | Where-Object { $_.Thumbprint -eq $cert.Thumbprint })`,
+		`    $previous = Get-CsCertificate -Type $type -Previous -ErrorAction SilentlyContinue`,
+		`    if ($mine.Count -eq 0 -or -not $previous -or $previous.Thumbprint -eq $cert.Thumbprint) { continue }`,
+		`    if ($mine[0].EffectiveDate -and $mine[0].EffectiveDate -gt (Get-Date)) {`,
+		`        Write-Host "$type is staged until $($mine[0].EffectiveDate); the previous certificate stays until then"`,
+		`    } else {`,
+		`        Remove-CsCertificate -Type $type -Previous -Confirm:$false`,
+		`        Write-Host "Removed the previous $type certificate $($previous.Thumbprint)"`,
+		`    }`,
+		`}`,
+	}
+}
+
+// indent indents PowerShell lines by one level.
+func indent(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "    " + l
 	}
 	return out
 }

@@ -89,6 +89,7 @@ func dnsRecords(in *input, groups []*group) *recordSet {
 		}
 		if in.lync() {
 			lyncRecords(in, s)
+			hybridRecords(in, s)
 		}
 		if rp := in.ocs.ReverseProxy; rp != nil {
 			s.addA(ViewExternal, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn", string(rp.IP), "spec.ocs.reverseProxy.ip", "S-RP-2010")

@@ -385,3 +385,36 @@ func TestItem10OfficeOnlineWithoutExternalURL(t *testing.T) {
 		t.Errorf("OfficeOnlineWithoutExternalURL with an external URL: %+v", p.Findings)
 	}
 }
+
+// TestItem08HybridDNS (DOMAIN-CURRENT.md §1.6, R-SFB-11): in hybrid mode a tenant's online-only
+// SIP domain gets Microsoft's four online records (not *.onmicrosoft.com), the deployment's own
+// SIP domains keep pointing on premises, and the Web Conferencing Edge FQDN resolves inside.
+func TestItem08HybridDNS(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.Hybrid, OnlineSIPDomains: []v1alpha1.FQDN{"contoso.co.uk", "contoso.com", "contoso.onmicrosoft.com"}}
+	p := Compute("c", s)
+	for _, r := range []Record{
+		{View: ViewExternal, Name: "_sipfederationtls._tcp.contoso.co.uk", Type: "SRV", Data: "100 1 5061 sipfed.online.lync.com."},
+		{View: ViewExternal, Name: "_sip._tls.contoso.co.uk", Type: "SRV", Data: "100 1 443 sipdir.online.lync.com."},
+		{View: ViewExternal, Name: "lyncdiscover.contoso.co.uk", Type: "CNAME", Data: "webdir.online.lync.com."},
+		{View: ViewExternal, Name: "sip.contoso.co.uk", Type: "CNAME", Data: "sipdir.online.lync.com."},
+		{View: ViewExternal, Name: "_sipfederationtls._tcp.contoso.com", Type: "SRV", Data: "0 0 5061 sip.contoso.com."},
+		{View: ViewInternal, Name: "webconf.contoso.com", Type: "A", Data: "131.107.155.20"},
+	} {
+		if !hasRecord(p, r.View, r.Name, r.Type, r.Data) {
+			t.Errorf("no %s %s %s %s", r.View, r.Name, r.Type, r.Data)
+		}
+	}
+	for _, r := range p.DNSRecords {
+		if strings.Contains(r.Name, "onmicrosoft.com") || (r.Name == "_sip._tls.contoso.com" && strings.Contains(r.Data, onlineLyncDomain)) {
+			t.Errorf("unexpected record %+v", r)
+		}
+	}
+	if p.HasErrors() {
+		t.Errorf("errors: %+v", p.Findings)
+	}
+	s.OCS.Hybrid.Mode = v1alpha1.OnPremises
+	if hasRecord(Compute("c", s), ViewInternal, "webconf.contoso.com", "A", "131.107.155.20") {
+		t.Error("the Web Conferencing Edge resolves inside without hybrid")
+	}
+}

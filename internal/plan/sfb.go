@@ -364,20 +364,56 @@ func lyncRecords(in *input, s *recordSet) {
 // teamsOnlyRecords are exactly Microsoft's four records per SIP domain once every user is in
 // Teams (DOMAIN-CURRENT.md §1.6, R-SFB-11), for the deployment's and the tenant's SIP domains.
 func teamsOnlyRecords(in *input, s *recordSet) {
-	type domain struct{ name, path string }
-	var domains []domain
+	var domains []sipDomain
 	for i, d := range in.sipDomains {
-		domains = append(domains, domain{d, fmt.Sprintf("spec.sipDomains[%d]", i)})
+		domains = append(domains, sipDomain{d, fmt.Sprintf("spec.sipDomains[%d]", i)})
 	}
+	onlineRecords(s, append(domains, onlineOnlyDomains(in)...))
+}
+
+// sipDomain is a SIP domain and the field it comes from.
+type sipDomain struct{ name, path string }
+
+// onlineOnlyDomains are the tenant's SIP domains that are not the deployment's own (R-SFB-12
+// excepts *.onmicrosoft.com).
+func onlineOnlyDomains(in *input) []sipDomain {
+	var out []sipDomain
 	for _, d := range in.onlineSIPDomains() {
-		domains = append(domains, domain{d, "spec.ocs.hybrid.onlineSIPDomains"})
+		if !slices.Contains(in.sipDomains, d) {
+			out = append(out, sipDomain{d, "spec.ocs.hybrid.onlineSIPDomains"})
+		}
 	}
+	return out
+}
+
+// onlineRecords are Microsoft's four online records of each domain (DOMAIN-CURRENT.md §1.6).
+func onlineRecords(s *recordSet, domains []sipDomain) {
 	for _, d := range domains {
 		s.add(ViewExternal, "_sipfederationtls._tcp."+d.name, d.path, "SRV", "100 1 5061 sipfed."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "_sip._tls."+d.name, d.path, "SRV", "100 1 443 sipdir."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "lyncdiscover."+d.name, d.path, "CNAME", "webdir."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "sip."+d.name, d.path, "CNAME", "sipdir."+onlineLyncDomain+".", "R-SFB-11")
 	}
+}
+
+// hybridRecords (DOMAIN-CURRENT.md §1.6, R-SFB-11): in hybrid mode the deployment's own SIP
+// domains keep pointing on premises, the tenant's online-only SIP domains get Microsoft's four
+// online records, and internal clients resolve the Web Conferencing Edge FQDN (at its public
+// address: the internal view would otherwise hide it when it holds the zone).
+func hybridRecords(in *input, s *recordSet) {
+	if !in.lync() || in.ocs.Hybrid == nil || in.ocs.Hybrid.Mode != v1alpha1.Hybrid {
+		return
+	}
+	onlineRecords(s, onlineOnlyDomains(in))
+	if in.edge == nil {
+		return
+	}
+	wc, wcIP := in.webConferencing()
+	path := "spec.ocs.edge.webConferencingIP"
+	if wc == lower(in.edge.AccessFQDN) {
+		path = "spec.ocs.edge.accessIP"
+	}
+	s.addA(ViewInternal, wc, "spec.ocs.edge.webConferencingFQDN", wcIP, path, "R-SFB-11")
 }
 
 // microsoftOnline reports a record target that Microsoft 365 serves: it has no address record in

@@ -536,6 +536,17 @@ var catalog = []CatalogEntry{
 		Fix: "Set `ocs.officeOnlineServer.externalFQDN` (the farm's `-ExternalUrl` host) and publish it through the " +
 			"reverse proxy.",
 	},
+	{
+		Code:       CodeACMELifetimeWithoutAgent,
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-12"},
+		Sources:    []string{"S-LE-6DAY", "S-LE-PROF"},
+		Meaning: "The public issuer's ACME profile issues certificates shorter-lived than the time it takes to re-bind " +
+			"them on the Windows servers, and no agent installs them yet: every renewal waits for someone to run the " +
+			"install scripts. Let's Encrypt's shortlived profile (6 days) is an Error, its tlsserver profile (45 days) " +
+			"a Warning.",
+		Fix: "Use the classic profile (`spec.acme.profile` of the cert-manager issuer).",
+	},
 }
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.

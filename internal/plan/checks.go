@@ -57,6 +57,7 @@ const (
 	CodePublicIMConnectivityEnded         = "PublicIMConnectivityEnded"
 	CodeAdditionalNamesNotPublished       = "AdditionalNamesNotPublished"
 	CodeOfficeOnlineWithoutExternalURL    = "OfficeOnlineWithoutExternalURL"
+	CodeACMELifetimeWithoutAgent          = "ACMELifetimeWithoutAgent"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -120,6 +121,7 @@ var checks = []check{
 	checkPublicIMConnectivity,
 	checkAdditionalNames,
 	checkOfficeOnlineExternalURL,
+	checkACMELifetime,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {

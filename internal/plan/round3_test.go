@@ -418,3 +418,19 @@ func TestItem08HybridDNS(t *testing.T) {
 		t.Error("the Web Conferencing Edge resolves inside without hybrid")
 	}
 }
+
+// TestItem17ShortLivedWithoutAgent (R-PKI-12): no agent installs certificates yet, so the 6-day
+// shortlived profile is an Error for every public certificate, the 45-day tlsserver profile a
+// Warning, classic nothing.
+func TestItem17ShortLivedWithoutAgent(t *testing.T) {
+	const path = "spec.certificates.publicIssuerRef"
+	for profile, severity := range map[string]Severity{ACMEProfileShortLived: SeverityError, ACMEProfileTLSServer: SeverityWarning} {
+		if p := Compute("c", sfbSpec(v1alpha1.SfB2019), PublicACME(profile)); !finds(p, severity, CodeACMELifetimeWithoutAgent, path) {
+			t.Errorf("%s: want %s ACMELifetimeWithoutAgent, got %+v", profile, severity, p.Findings)
+		}
+	}
+	p := Compute("c", sfbSpec(v1alpha1.SfB2019), PublicACME(ACMEProfileClassic))
+	if hasCode(p, SeverityError, CodeACMELifetimeWithoutAgent) || hasCode(p, SeverityWarning, CodeACMELifetimeWithoutAgent) {
+		t.Errorf("classic profile: %+v", p.Findings)
+	}
+}

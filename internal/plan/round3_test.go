@@ -434,3 +434,33 @@ func TestItem17ShortLivedWithoutAgent(t *testing.T) {
 		t.Errorf("classic profile: %+v", p.Findings)
 	}
 }
+
+// TestItem09InternalZones: with spec.dns.zones listing only contoso.com, the service records of
+// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com, never in a
+// pseudo-zone such as _tcp.fabrikam.com or _tls.fabrikam.com, which no DNS server loads; an SMTP
+// domain whose zone the internal view holds gets its internal autodiscover record.
+func TestItem09InternalZones(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.DNS.Zones = []v1alpha1.FQDN{"contoso.com"}
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones") {
+		t.Errorf("no RecordOutsideZones: %+v", p.Findings)
+	}
+	var found bool
+	for _, r := range p.DNSRecords {
+		if strings.HasPrefix(r.Zone, "_") {
+			t.Errorf("record %s in the pseudo-zone %s", r.Name, r.Zone)
+		}
+		if r.Name == "_sipfederationtls._tcp.fabrikam.com" {
+			found = r.Zone == "fabrikam.com"
+		}
+	}
+	if !found {
+		t.Error("_sipfederationtls._tcp.fabrikam.com is not planned in fabrikam.com")
+	}
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.Exchange = &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"}
+	if !hasRecord(Compute("c", s), ViewInternal, "autodiscover.fabrikam.com", "CNAME", "mail.contoso.com.") {
+		t.Error("fabrikam.com, an internal zone, has no internal autodiscover record")
+	}
+}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -518,7 +519,10 @@ func checkAdditionalNames(d *draft) []Finding {
 	if x == nil || len(x.AdditionalNames) == 0 {
 		return nil
 	}
-	names := lowerAll(x.AdditionalNames)
+	names := slices.DeleteFunc(lowerAll(x.AdditionalNames), isWildcard) // a wildcard needs no record
+	if len(names) == 0 {
+		return nil
+	}
 	return []Finding{finding(SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames", "§2",
-		"%s %s on the Exchange certificate, but ucdeploy plans no DNS record for %s (it does not know which host answers them): publish an A or CNAME record for each host name in the views where clients use it (a wildcard needs none)", strings.Join(names, ", "), plural(len(names), "is", "are"), plural(len(names), "it", "them"))}
+		"%s %s on the Exchange certificate, but ucdeploy plans no DNS record for %s (it does not know which host answers them): publish an A or CNAME record for each in the views where clients use it", strings.Join(names, ", "), plural(len(names), "is", "are"), plural(len(names), "it", "them"))}
 }

@@ -338,7 +338,7 @@ func TestItem20Smaller(t *testing.T) {
 		s := sfbSpec(v1alpha1.SfB2019)
 		s.Certificates.Strategy = v1alpha1.Unified
 		s.Exchange = &v1alpha1.ExchangeSpec{Version: v, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20",
-			AdditionalNames: []v1alpha1.DNSName{"imap.contoso.com"}}
+			AdditionalNames: []v1alpha1.DNSName{"imap.contoso.com", "*.contoso.com"}}
 		return s
 	}
 	for v, severity := range map[v1alpha1.ExchangeVersion]Severity{v1alpha1.Exchange2013: SeverityWarning, v1alpha1.Exchange2016: SeverityInfo, v1alpha1.ExchangeSE: SeverityInfo} {
@@ -347,6 +347,16 @@ func TestItem20Smaller(t *testing.T) {
 		}
 	}
 	s := seed(v1alpha1.ExchangeSE)
+	s.Certificates.Strategy = v1alpha1.PerRole // the wildcard stays off the Edge names (V4)
+	var note string
+	for _, f := range Compute("c", s).Findings {
+		if f.Code == CodeAdditionalNamesNotPublished {
+			note = f.Message
+		}
+	}
+	if !strings.HasPrefix(note, "imap.contoso.com is on the Exchange certificate") {
+		t.Errorf("AdditionalNamesNotPublished: %q, want imap.contoso.com only (a wildcard needs no record)", note)
+	}
 	if p := Compute("c", s); !finds(p, SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames") || p.KeystoreProfile != "" {
 		t.Errorf("no AdditionalNamesNotPublished, or a keystore profile without pkcs12 (%q): %+v", p.KeystoreProfile, p.Findings)
 	}

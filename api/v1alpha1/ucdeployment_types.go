@@ -132,7 +132,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.hybrid)",message="hybrid needs version Lync2010 or later"
 // +kubebuilder:validation:XValidation:rule="!(self.version in ['OCS2007R2', 'Lync2010']) || !has(self.officeOnlineServer)",message="officeOnlineServer needs version Lync2013 or later: earlier releases do not use Office Web Apps/Office Online Server"
 // +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.director) || !has(self.director.externalWebFQDN)",message="director.externalWebFQDN needs version Lync2010 or later: an OCS 2007 R2 Director has no external web services"
-// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.edge) || !has(self.edge.xmppFQDN)",message="edge.xmppFQDN needs version SfB2015: OCS 2007 R2 has no XMPP federation on the Edge"
+// +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.edge) || !has(self.edge.xmppFQDN)",message="edge.xmppFQDN needs version Lync2013 or SfB2015: OCS 2007 R2 has no XMPP federation on the Edge"
 // +kubebuilder:validation:XValidation:rule="self.version != 'OCS2007R2' || !has(self.reverseProxy) || has(self.reverseProxy.fqdn)",message="reverseProxy.fqdn is required with version OCS2007R2: it is the external web farm FQDN"
 // +kubebuilder:validation:XValidation:rule="self.version == 'OCS2007R2' || !has(self.communicatorWebAccess)",message="communicatorWebAccess needs version OCS2007R2: Lync Server 2010 replaced Communicator Web Access"
 // +kubebuilder:validation:XValidation:rule="!has(self.reverseProxy) || has(self.reverseProxy.fqdn) || has(self.externalWebFQDN)",message="a reverseProxy needs externalWebFQDN (or reverseProxy.fqdn): the name the reverse proxy publishes"
@@ -349,8 +349,10 @@ type EdgeSpec struct {
 	// usage to the Access Edge certificate, which AOL requires.
 	// +optional
 	PublicIMConnectivity bool `json:"publicIMConnectivity,omitempty"`
-	// XMPPFQDN is the XMPP federation name (xmpp.<domain>). XMPP works on SfB2015 only; Skype
-	// for Business Server 2019 and SE removed it (R-SFB-01).
+	// XMPPFQDN is the XMPP federation name (xmpp.<domain>). XMPP federation on the Edge works on
+	// Lync2013 and SfB2015; Skype for Business Server 2019 and SE removed it (R-SFB-01). Every SIP
+	// domain federates over XMPP: each gets its _xmpp-server._tcp record and its names on the Edge
+	// certificate.
 	// +optional
 	XMPPFQDN FQDN `json:"xmppFQDN,omitempty"`
 }

@@ -296,6 +296,14 @@ func TestPlanAt(t *testing.T) {
 	if code, _, errOut := runPlan("-f", f, "--at", "15/03/2027"); code != ExitInvalidArgs || !strings.Contains(errOut, "--at") {
 		t.Errorf("malformed --at: exit %d, stderr %q", code, errOut)
 	}
+	// Issue 26 item 20: an RFC 3339 time, judged in UTC: 23:30 in New York on 14 March 2029 is
+	// already 15 March (limit 47 days) in UTC; 23:30 UTC is not.
+	if code, _, errOut := runPlan("-f", f, "--at", "2029-03-14T23:30:00-05:00"); code != ExitPlanErrors {
+		t.Errorf("--at 2029-03-14T23:30:00-05:00: exit %d, want %d; %s", code, ExitPlanErrors, errOut)
+	}
+	if code, _, errOut := runPlan("-f", f, "--at", "2029-03-14T23:30:00Z"); code != ExitOK {
+		t.Errorf("--at 2029-03-14T23:30:00Z: exit %d, want %d; %s", code, ExitOK, errOut)
+	}
 }
 
 // TestPublicIssuerACME (R-PKI-06): --public-issuer acme:PROFILE evaluates the ACME rules, and an

@@ -384,7 +384,7 @@ func invalidCases(t testing.TB) []invalidCase {
 			name:  "director.externalWebFQDN and edge.xmppFQDN with OCS 2007 R2",
 			input: mutate(t, "      avIP: 131.107.155.30\n", "      avIP: 131.107.155.30\n      xmppFQDN: xmpp.contoso.com\n    director: {fqdn: dir01.contoso.com, externalWebFQDN: webdir.contoso.com}\n"),
 			want: []string{"spec.ocs: Invalid value: director.externalWebFQDN needs version Lync2010 or later",
-				"edge.xmppFQDN needs version SfB2015"},
+				"edge.xmppFQDN needs version Lync2013 or SfB2015"},
 		},
 		{
 			name:  "reverseProxy without fqdn with OCS 2007 R2",

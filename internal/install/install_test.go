@@ -208,3 +208,81 @@ func TestServers(t *testing.T) {
 		}
 	}
 }
+
+// TestItem02HybridTransportAcrossRenewals (issue 26 item 2): the script of every certificate that
+// carries hybrid mail flow (SMTP) re-sets the Office 365 send connector's and the Default Frontend
+// receive connector's TlsCertificateName to the imported certificate and verifies them (R-EX-05),
+// checks for DigiCert Global Root G2 (R-EX-10); every Exchange script refuses to bind the Exchange
+// Auth certificate (R-EX-11) and checks for the Exchange Management Shell. Without SMTP the
+// connectors are left alone.
+func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
+	var hybrid int
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			s := install.Script(c)
+			for _, tg := range c.Targets {
+				if tg.Product != install.Exchange2007 && tg.Product != install.Exchange2010 {
+					continue
+				}
+				for _, want := range []string{"(Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint", "Get-Command Get-ExchangeCertificate"} {
+					if !strings.Contains(s, want) {
+						t.Errorf("%s/%s lacks %q", d.name, c.Script, want)
+					}
+				}
+				smtp := slices.Contains(tg.Services, "SMTP")
+				if smtp {
+					hybrid++
+				}
+				for _, want := range []string{
+					`$tlsName = "<I>$($cert.Issuer)<S>$($cert.Subject)"`,
+					"Set-SendConnector -Identity $c.Identity -TlsCertificateName $tlsName",
+					"Set-ReceiveConnector -Identity $c.Identity -TlsCertificateName $tlsName",
+					"throw \"These connectors do not use $tlsName",
+					"CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US",
+				} {
+					if strings.Contains(s, want) != smtp {
+						t.Errorf("%s/%s (SMTP %v): %q present %v", d.name, c.Script, smtp, want, !smtp)
+					}
+				}
+			}
+		}
+	}
+	if hybrid == 0 {
+		t.Fatal("no sample has hybrid mail flow: the test checks nothing")
+	}
+}
+
+// TestItem12RollAVAndOAuth (issue 26 item 12, S-SFB-ROLL, R-SFB-06): the A/V authentication and
+// OAuth certificates are staged with Set-CsCertificate -Roll -EffectiveDate the lead time ahead
+// (8 and 24 hours) and the previous certificate is removed once the new one is in effect; other
+// types are assigned at once, without -Roll.
+func TestItem12RollAVAndOAuth(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range corpus(t) {
+		for _, c := range install.Plan(d.name, d.spec, d.plan).Certificates {
+			s := install.Script(c)
+			for _, tg := range c.Targets {
+				if tg.Product != install.SkypeForBusiness {
+					continue
+				}
+				for typ, lead := range map[string]string{"AudioVideoAuthentication": "(Get-Date).AddHours(8)", "OAuthTokenIssuer": "(Get-Date).AddHours(24)"} {
+					if !slices.Contains(tg.Services, typ) {
+						continue
+					}
+					seen[typ] = true
+					for _, want := range []string{lead, "-Roll -EffectiveDate $effective", "Remove-CsCertificate -Type $type -Previous"} {
+						if !strings.Contains(s, want) {
+							t.Errorf("%s/%s (%s) lacks %q", d.name, c.Script, typ, want)
+						}
+					}
+				}
+				if len(tg.Services) > 0 && !slices.Contains(tg.Services, "AudioVideoAuthentication") && !slices.Contains(tg.Services, "OAuthTokenIssuer") && strings.Contains(s, "-Roll") {
+					t.Errorf("%s/%s rolls types that need no roll: %v", d.name, c.Script, tg.Services)
+				}
+			}
+		}
+	}
+	if !seen["AudioVideoAuthentication"] || !seen["OAuthTokenIssuer"] {
+		t.Fatalf("the samples bind no A/V or no OAuth certificate: %v", seen)
+	}
+}

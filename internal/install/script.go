@@ -12,6 +12,9 @@ import (
 // of indentation inside the script's switch on -Target, and are idempotent: a run that finds the
 // certificate imported and bound changes nothing.
 type steps struct {
+	// requires is the check that the script runs in the product's own shell, before anything
+	// else: the cmdlets it needs are not there otherwise. Empty when plain Windows PowerShell does.
+	requires []string
 	// importer imports $PfxPath unless the certificate with $thumbprint is already there, and
 	// leaves the imported certificate in $cert.
 	importer []string
@@ -24,13 +27,25 @@ var products = map[Product]steps{
 	OCS2007R2:    {importer: machineStoreImport, bind: manualAssignment("OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:")},
 	ReverseProxy: {importer: machineStoreImport, bind: manualAssignment("Select the certificate on the web listener of the reverse proxy by hand:")},
 	// Lync and Skype for Business read the certificate from the machine store by thumbprint.
-	SkypeForBusiness:   {importer: machineStoreImport, bind: sfbBind},
+	SkypeForBusiness:   {requires: needsShell("Get-CsCertificate", "the Skype for Business Server (Lync Server) Management Shell"), importer: machineStoreImport, bind: sfbBind},
 	OfficeOnlineServer: {importer: machineStoreImport, bind: officeOnlineBind},
 	// Exchange 2007 reads the PFX from a path. [UNCERTAIN] whether Exchange 2007 SP1+ also takes
 	// -FileData; -Path is the form its documentation shows.
-	Exchange2007: {importer: exchangeImport("-Path $PfxPath"), bind: exchangeBind},
+	Exchange2007: {requires: exchangeShell, importer: exchangeImport("-Path $PfxPath"), bind: exchangeBind},
 	// Exchange 2010 takes the file's bytes (-FileData); it has no -Path.
-	Exchange2010: {importer: exchangeImport("-FileData ([Byte[]][System.IO.File]::ReadAllBytes($PfxPath))"), bind: exchangeBind},
+	Exchange2010: {requires: exchangeShell, importer: exchangeImport("-FileData ([Byte[]][System.IO.File]::ReadAllBytes($PfxPath))"), bind: exchangeBind},
+}
+
+// exchangeShell checks for the Exchange Management Shell (issue 26 item 13).
+var exchangeShell = needsShell("Get-ExchangeCertificate", "the Exchange Management Shell")
+
+// needsShell stops the script unless cmdlet is available: the product's shell is not loaded.
+func needsShell(cmdlet, shell string) []string {
+	return []string{
+		`if (-not (Get-Command ` + cmdlet + ` -ErrorAction SilentlyContinue)) {`,
+		`    throw ` + pwsh.Quote("Run this script in "+shell+" on the server: "+cmdlet+" is not available here"),
+		`}`,
+	}
 }
 
 // machineStoreImport imports into Cert:\LocalMachine\My with an exportable key (R-K8S-04).
@@ -69,13 +84,16 @@ func exchangeImport(source string) []string {
 }
 
 // exchangeBind enables the certificate for the target's services that do not use it yet
-// (Enable-ExchangeCertificate -Services ... -Force: no prompt to replace the SMTP default).
+// (Enable-ExchangeCertificate -Services ... -Force: no prompt to replace the SMTP default). It
+// refuses a certificate that is the Exchange Auth certificate (R-EX-11); with SMTP (hybrid mail
+// flow, R-EX-04) it then re-points the hybrid connectors (R-EX-05) and checks the Exchange Online
+// root (R-EX-10).
 func exchangeBind(t Target, _ []string) []string {
 	quoted := make([]string, len(t.Services))
 	for i, s := range t.Services {
 		quoted[i] = pwsh.Quote(s)
 	}
-	return []string{
+	out := append(slices.Clone(notAuthCertificate), []string{
 		`$services = @(` + strings.Join(quoted, ", ") + `)`,
 		`$enabled = "$($cert.Services)" -split '[^A-Za-z]+'`,
 		`$missing = @($services | Where-Object { $enabled -notcontains $_ })`,
@@ -85,15 +103,67 @@ func exchangeBind(t Target, _ []string) []string {
 		`    Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services ($missing -join ',') -Force`,
 		`    Write-Host "Enabled $($cert.Thumbprint) for $($missing -join ',')"`,
 		`}`,
+	}...)
+	if slices.Contains(t.Services, "SMTP") {
+		out = append(out, hybridConnectors...)
+		out = append(out, exchangeOnlineRoot...)
 	}
+	return out
+}
+
+// notAuthCertificate (R-EX-11): the Exchange Auth (OAuth) certificate stays the self-signed one
+// Exchange made, uploaded to the hybrid app (DOMAIN-CURRENT.md §2.5); never the public certificate.
+// Get-AuthConfig exists from Exchange 2013 on (2007 and 2010 have no Auth certificate).
+var notAuthCertificate = []string{
+	`if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {`,
+	`    throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"`,
+	`}`,
+}
+
+// hybridConnectors (R-EX-05, S-EX-TLSBLOG): the Hybrid Configuration Wizard binds the Office 365
+// send connector and the server's Default Frontend receive connector to the certificate by issuer
+// and subject (TlsCertificateName <I>issuer<S>subject). A renewal may change both (Let's Encrypt
+// picks an intermediate at random, S-LE-GENY), so after every renewal they are set again to the
+// imported certificate, and checked.
+var hybridConnectors = []string{
+	`# Hybrid mail flow (R-EX-05): the connectors name the certificate by issuer and subject.`,
+	`$tlsName = "<I>$($cert.Issuer)<S>$($cert.Subject)"`,
+	`$send = @(Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' })`,
+	`$receive = @(Get-ReceiveConnector -Server $env:COMPUTERNAME | Where-Object { $_.Name -like 'Default Frontend*' })`,
+	`if ($send.Count -eq 0) { Write-Warning 'No send connector "Outbound to Office 365*": run the Hybrid Configuration Wizard first' }`,
+	`foreach ($c in $send) {`,
+	`    if ("$($c.TlsCertificateName)" -ne $tlsName) { Set-SendConnector -Identity $c.Identity -TlsCertificateName $tlsName }`,
+	`}`,
+	`foreach ($c in $receive) {`,
+	`    if ("$($c.TlsCertificateName)" -ne $tlsName) { Set-ReceiveConnector -Identity $c.Identity -TlsCertificateName $tlsName }`,
+	`}`,
+	`$stale = @(@(Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' }) + @(Get-ReceiveConnector -Server $env:COMPUTERNAME | Where-Object { $_.Name -like 'Default Frontend*' }) |`,
+	`    Where-Object { "$($_.TlsCertificateName)" -ne $tlsName })`,
+	`if ($stale.Count -gt 0) {`,
+	`    throw "These connectors do not use $tlsName, hybrid mail flow would stop: $(($stale | ForEach-Object { $_.Identity }) -join ', ')"`,
+	`}`,
+	`Write-Host "The hybrid connectors use $tlsName"`,
+}
+
+// exchangeOnlineRoot (R-EX-10, S-EXO-G2): Exchange Online chains to DigiCert Global Root G2 since
+// 2026-03-15; a hybrid server whose machine root store lacks it fails mail flow with it.
+var exchangeOnlineRoot = []string{
+	`# Exchange Online chains to DigiCert Global Root G2 (R-EX-10).`,
+	`$g2 = @(Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.Subject -eq 'CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US' })`,
+	`if ($g2.Count -eq 0) {`,
+	`    Write-Warning 'DigiCert Global Root G2 is not in Cert:\LocalMachine\Root: mail flow with Exchange Online fails. Download https://cacerts.digicert.com/DigiCertGlobalRootG2.crt and run Import-Certificate -FilePath DigiCertGlobalRootG2.crt -CertStoreLocation Cert:\LocalMachine\Root (or let Windows Update install the root)'`,
+	`} else {`,
+	`    Write-Host 'DigiCert Global Root G2 is trusted'`,
+	`}`,
 }
 
 // sfbEdgeRestart is what Set-CsCertificate leaves to do on an Edge (DOMAIN-CURRENT.md §4.2).
 const sfbEdgeRestart = "Restart the Edge services so that they use it: Stop-CsWindowsService, then Start-CsWindowsService. In an Edge pool every member holds this same certificate and key (R-SFB-04): run this script on each"
 
 // sfbBind assigns the certificate to the target's Set-CsCertificate -Type values that do not use
-// it yet (R-SFB-03); OAuthTokenIssuer is global, assigned once (S-SFB-OAUTH). On an Edge it says
-// to restart the services.
+// it yet (R-SFB-03); OAuthTokenIssuer is global, assigned once (S-SFB-OAUTH). The types that
+// tokens depend on, AudioVideoAuthentication and OAuthTokenIssuer, are rolled rather than replaced
+// (sfbRoll). On an Edge it says to restart the services.
 func sfbBind(t Target, _ []string) []string {
 	quoted := make([]string, len(t.Services))
 	for i, s := range t.Services {
@@ -110,12 +180,96 @@ func sfbBind(t Target, _ []string) []string {
 		`if ($missing.Count -eq 0) {`,
 		`    Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"`,
 		`} else {`,
-		`    Set-CsCertificate` + identity + ` -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false`,
-		`    Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"`,
-		`}`,
+	}
+	if rolled := rolledTypes(t.Services); len(rolled) > 0 {
+		out = append(out, indent(sfbRoll(identity, rolled))...)
+	} else {
+		out = append(out,
+			`    Set-CsCertificate`+identity+` -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false`,
+			`    Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"`)
+	}
+	out = append(out, `}`)
+	if rolled := rolledTypes(t.Services); len(rolled) > 0 {
+		out = append(out, removePrevious(rolled)...)
 	}
 	if slices.ContainsFunc(t.Services, func(s string) bool { return slices.Contains(edgeTypes, s) }) {
 		out = append(out, `Write-Host `+pwsh.Quote(sfbEdgeRestart))
+	}
+	return out
+}
+
+// rollLeadHours are the lead times of the types that are rolled with Set-CsCertificate -Roll
+// -EffectiveDate (S-SFB-ROLL, R-SFB-06): the A/V authentication token lives 8 hours, the OAuth
+// token 24; staged together, the larger lead applies.
+var rollLeadHours = map[string]int{"AudioVideoAuthentication": 8, "OAuthTokenIssuer": 24}
+
+// rolledTypes are the types among services that are rolled, sorted.
+func rolledTypes(services []string) []string {
+	var out []string
+	for _, s := range services {
+		if _, ok := rollLeadHours[s]; ok {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sfbRoll assigns the missing types: the rolled ones staged with -Roll -EffectiveDate the lead
+// time ahead, so that the previous certificate keeps validating tokens until then, the others at
+// once (Access and Web Conferencing Edge users sign in again either way, S-SFB-ROLL).
+func sfbRoll(identity string, rolled []string) []string {
+	quoted := make([]string, len(rolled))
+	lead := 0
+	for i, r := range rolled {
+		quoted[i] = pwsh.Quote(r)
+		lead = max(lead, rollLeadHours[r])
+	}
+	return []string{
+		`# A type with no certificate yet is assigned at once: there is nothing to roll from.`,
+		`$rolled = @($missing | Where-Object { @(` + strings.Join(quoted, ", ") + `) -contains $_ -and @(Get-CsCertificate -Type $_ -ErrorAction SilentlyContinue).Count -gt 0 })`,
+		`$direct = @($missing | Where-Object { $rolled -notcontains $_ })`,
+		`if ($direct.Count -gt 0) {`,
+		`    Set-CsCertificate` + identity + ` -Type $direct -Thumbprint $cert.Thumbprint -Confirm:$false`,
+		`    Write-Host "Assigned $($cert.Thumbprint) to $($direct -join ',')"`,
+		`}`,
+		`if ($rolled.Count -gt 0) {`,
+		fmt.Sprintf(`    # R-SFB-06: staged %d hours ahead; every server that validates these tokens (each Edge of a pool) needs it before then.`, lead),
+		fmt.Sprintf(`    $effective = (Get-Date).AddHours(%d)`, lead),
+		`    Set-CsCertificate` + identity + ` -Type $rolled -Thumbprint $cert.Thumbprint -Roll -EffectiveDate $effective -Confirm:$false`,
+		`    Write-Host "Staged $($cert.Thumbprint) for $($rolled -join ',') from $effective; run this script again after that time to remove the previous certificate"`,
+		`}`,
+	}
+}
+
+// removePrevious removes the previous certificate of each rolled type once the staged one is in
+// effect (Remove-CsCertificate -Previous, S-SFB-ROLL): a run before the effective date leaves it.
+// [UNCERTAIN] that Get-CsCertificate reports the staged certificate's EffectiveDate.
+func removePrevious(rolled []string) []string {
+	quoted := make([]string, len(rolled))
+	for i, r := range rolled {
+		quoted[i] = pwsh.Quote(r)
+	}
+	return []string{
+		`foreach ($type in @(` + strings.Join(quoted, ", ") + `)) {`,
+		`    $mine = @(Get-CsCertificate -Type $type | Where-Object { $_.Thumbprint -eq $cert.Thumbprint })`,
+		`    $previous = Get-CsCertificate -Type $type -Previous -ErrorAction SilentlyContinue`,
+		`    if ($mine.Count -eq 0 -or -not $previous -or $previous.Thumbprint -eq $cert.Thumbprint) { continue }`,
+		`    if ($mine[0].EffectiveDate -and $mine[0].EffectiveDate -gt (Get-Date)) {`,
+		`        Write-Host "$type is staged until $($mine[0].EffectiveDate); the previous certificate stays until then"`,
+		`    } else {`,
+		`        Remove-CsCertificate -Type $type -Previous -Confirm:$false`,
+		`        Write-Host "Removed the previous $type certificate $($previous.Thumbprint)"`,
+		`    }`,
+		`}`,
+	}
+}
+
+// indent indents PowerShell lines by one level.
+func indent(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "    " + l
 	}
 	return out
 }
@@ -237,6 +391,9 @@ func (w *scriptWriter) targets(c Certificate) {
 	for _, t := range c.Targets {
 		st := products[t.Product]
 		w.line(1, pwsh.Quote(t.Name)+" {")
+		for _, s := range st.requires {
+			w.line(2, s)
+		}
 		for _, s := range st.importer {
 			w.line(2, s)
 		}

@@ -72,19 +72,22 @@ func checkACMECommonName(d *draft) []Finding {
 		"the ACME profile %s issues certificates with an empty subject, but the products match on it (the Edge and pool subject names, Exchange's TlsCertificateName, V6): use the classic profile or a CA whose certificates keep the CN", d.in.acmeProfile)}
 }
 
-// checkACMEClientAuth (R-PKI-07): public CAs stopped issuing the clientAuth usage, which the
-// Access Edge certificate asks for when it talks to AOL (PIC, V28).
-func checkACMEClientAuth(d *draft) []Finding {
-	if !d.in.acme {
+// checkACMELifetime (R-PKI-12): a certificate must outlive the time the product needs to re-bind
+// it. No agent installs certificates yet (the issue "ucdeploy agent"): every renewal waits for
+// someone to run the install scripts. Let's Encrypt's shortlived profile (160 hours) is then an
+// Error for every public certificate; its 45-day tlsserver profile a Warning.
+func checkACMELifetime(d *draft) []Finding {
+	public := publicOnly(d.groups)
+	if !d.in.acme || len(public) == 0 {
 		return nil
 	}
-	for _, g := range publicOnly(d.groups) {
-		for _, u := range g.usages {
-			if u == "client auth" {
-				return []Finding{finding(SeverityWarning, CodeClientAuthUnavailable, "spec.ocs.edge.publicIMConnectivity", "R-PKI-07",
-					"the %q certificate asks for the Client Authentication usage (public IM connectivity, V28), which ACME CAs no longer issue: the issued certificate will lack it; use a commercial CA product that still includes clientAuth, or turn off publicIMConnectivity", g.role)}
-			}
-		}
+	switch d.in.acmeProfile {
+	case ACMEProfileShortLived:
+		return []Finding{finding(SeverityError, CodeACMELifetimeWithoutAgent, "spec.certificates.publicIssuerRef", "R-PKI-12",
+			"the ACME profile shortlived issues 6-day certificates, but no agent installs them: the %d public certificates would expire before someone re-runs the install scripts on every server; use the classic profile", len(public))}
+	case ACMEProfileTLSServer:
+		return []Finding{finding(SeverityWarning, CodeACMELifetimeWithoutAgent, "spec.certificates.publicIssuerRef", "R-PKI-12",
+			"the ACME profile tlsserver issues 45-day certificates and no agent installs them: the install scripts must run on every server about every month; prefer the classic profile")}
 	}
 	return nil
 }

@@ -143,11 +143,14 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeWeakKey,
-		Severities: []Severity{SeverityWarning},
+		Severities: []Severity{SeverityError, SeverityWarning},
 		Rules:      []string{"V27"},
-		Sources:    []string{"S-L13-PKI"},
-		Meaning:    "The RSA keys are shorter than 2048 bits, which is considered weak.",
-		Fix:        "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
+		Sources:    []string{"S-L13-PKI", "S-CABF-BR"},
+		Meaning: "The certificates would have RSA keys shorter than 2048 bits. Public CAs refuse such keys (the " +
+			"CA/Browser Forum Baseline Requirements ask for 2048 bits or more), so with a public certificate in the " +
+			"plan it is an Error; for internal certificates only, a Warning: the products accept 1024 bits but " +
+			"recommend 2048 or more.",
+		Fix: "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
 	},
 	{
 		Code:       CodeIssuerNotConfigured,
@@ -218,24 +221,29 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeOutlookAnywherePrincipalName,
-		Severities: []Severity{SeverityWarning},
+		Severities: []Severity{SeverityWarning, SeverityInfo},
 		Rules:      []string{"S-EX07-AUTOD"},
 		Sources:    []string{"S-EX07-AUTOD", "S-EE"},
 		Meaning: "The Exchange names sit on a certificate whose subject is not `exchange.externalFQDN` (the seed design: " +
 			"subject `sip.<domain>`). Outlook compares the Outlook Anywhere principal name, `msstd:<externalFQDN>` by " +
-			"default, with the certificate subject and keeps prompting for credentials when they differ.",
+			"default, with the certificate subject and keeps prompting for credentials when they differ. From Exchange " +
+			"2016 on Outlook connects with MAPI over HTTP by default and Outlook Anywhere is only the fallback, so the " +
+			"finding is Info there.",
 		Fix: "Run `Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:<subject>` in the Exchange Management Shell " +
 			"(`ucdeploy plan -o powershell` prints it with the subject filled in), or use `certificates.strategy: PerRole` " +
 			"so that Exchange gets a certificate of its own.",
 	},
 	{
 		Code:       CodeKeyAlgorithmUnsupported,
-		Severities: []Severity{SeverityError},
-		Rules:      []string{"V27"},
-		Sources:    []string{"S-OCS-CERTINFRA", "S-NEWEXCERT"},
-		Meaning: "ECDSA keys were requested, but OCS 2007 R2 and Exchange 2007/2010 use RSA keys only: they cannot use " +
-			"the issued certificates.",
-		Fix: "Set `certificates.privateKey.algorithm: RSA` (the default) with a size of 2048 or more.",
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"V27", "R-SFB-05", "§2"},
+		Sources:    []string{"S-L13-PKI", "S-SFB19-SYSREQ", "S-SFB-OAUTH", "S-EX-CERTS"},
+		Meaning: "The certificates would have ECDSA keys, which the product cannot use. Error: OCS 2007 R2, Lync 2010 " +
+			"and 2013, and Exchange 2007 to 2013 use RSA only; the Skype for Business OAuthTokenIssuer certificate " +
+			"needs RSA 2048 or more. Warning: Exchange 2016 CU23, 2019 CU13 and SE use ECDSA certificates only after " +
+			"the April 2024 setting override enables ECC support, and never as the Exchange Auth certificate.",
+		Fix: "Set `certificates.privateKey.algorithm: RSA` (2048 bits or more), or for Exchange 2016 and later " +
+			"enable ECC support with the setting override on every Exchange server.",
 	},
 	{
 		Code:       CodeAccessEdgeNameNotSIP,
@@ -351,24 +359,30 @@ var catalog = []CatalogEntry{
 	},
 	{
 		Code:       CodeClientAuthUnavailable,
-		Severities: []Severity{SeverityWarning},
-		Rules:      []string{"R-PKI-07"},
-		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT"},
-		Meaning: "A public certificate asks for the Client Authentication usage (the Access Edge with public IM " +
-			"connectivity, V28), but ACME CAs stopped issuing it in 2026: the issued certificate will lack it.",
-		Fix: "Use a commercial CA product that still includes Client Authentication for the Access Edge, or turn off " +
-			"`ocs.edge.publicIMConnectivity`.",
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-07", "R-PKI-10"},
+		Sources:    []string{"S-LE-NOCLIENT", "S-OCS-EDGECERT", "S-GTS-CLIENTAUTH", "S-DIGICERT-ALERT53"},
+		Meaning: "Public CAs are dropping the Client Authentication usage (DOMAIN-CURRENT.md §3.5). The public CA is " +
+			"told by `dns.caa.issuer` (or an ACME issuer). A certificate that asks for it (the Access Edge with public " +
+			"IM connectivity, V28) is an Error with Google Trust Services, which rejects such a request, and a Warning " +
+			"with Let's Encrypt (issued without it since 2026-02-11), DigiCert (opt-in until 2027-03-01), Sectigo (until " +
+			"2027-02-10) or another ACME CA. Exchange hybrid SMTP, where the on-premises server is the TLS client, gets " +
+			"a Warning too: whether Exchange Online needs the usage is not documented. With Let's Encrypt and Google " +
+			"Trust Services the planned Certificate's usages leave `client auth` out.",
+		Fix: "Use a CA product that still issues Client Authentication for the Access Edge, or turn off " +
+			"`ocs.edge.publicIMConnectivity` (no partner is left, PublicIMConnectivityEnded).",
 	},
 	{
 		Code:       CodeXMPPNotSupported,
 		Severities: []Severity{SeverityError},
 		Rules:      []string{"R-SFB-01", "§3"},
-		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE"},
+		Sources:    []string{"S-SFB19-DEPR", "S-SFB-EDGE", "S-L13-XMPP"},
 		Meaning: "`ocs.edge.xmppFQDN` is set on a release without XMPP federation on the Edge. Skype for Business Server " +
-			"2019 and SE removed XMPP (R-SFB-01); ucdeploy plans it for 2015 only (DOMAIN.md §3.2). No XMPP record, " +
-			"SAN or `XMPPServer` type is planned.",
-		Fix: "Remove `ocs.edge.xmppFQDN`, keep XMPP on a coexisting Skype for Business Server 2015 pool, or set " +
-			"`ocs.version: SfB2015` if that is the release.",
+			"2019 and SE removed XMPP (R-SFB-01); Lync Server 2010 has none on the Edge: Lync Server 2013 brought the " +
+			"XMPP proxy to the Edge and the gateway to the front end (DOMAIN.md §3.2). No XMPP record, SAN or " +
+			"`XMPPServer` type is planned.",
+		Fix: "Remove `ocs.edge.xmppFQDN`, keep XMPP on a coexisting Lync Server 2013 or Skype for Business Server 2015 " +
+			"pool, or set `ocs.version` to `Lync2013` or `SfB2015` if that is the release.",
 	},
 	{
 		Code:       CodeSimpleURLInvalid,
@@ -410,6 +424,129 @@ var catalog = []CatalogEntry{
 		Meaning: "The server-to-server authentication (OAuthTokenIssuer) certificate of Lync 2013 and later would have " +
 			"an RSA key shorter than 2048 bits, which Skype for Business refuses.",
 		Fix: "Set `certificates.privateKey.size` to 2048 or more (2048 is the default).",
+	},
+	{
+		Code:       CodeHybridWithoutFederation,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"R-SFB-11"},
+		Sources:    []string{"S-SFB-HYB"},
+		Meaning: "`ocs.hybrid.mode` is Hybrid, but the deployment has no Edge, or its Edge does not federate. While users " +
+			"are homed on premises, Microsoft 365 reaches them through the on-premises Access Edge: every SIP domain's " +
+			"`_sipfederationtls._tcp` record must point at it (DOMAIN-CURRENT.md §1.6).",
+		Fix: "Add `ocs.edge` and leave `ocs.edge.federation` on (the default), or set `ocs.hybrid.mode: OnPremises`.",
+	},
+	{
+		Code:       CodeHybridRelease,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-SFB-11"},
+		Sources:    []string{"S-SFB-HYB"},
+		Meaning: "A Lync Server 2010 or 2013 deployment is in hybrid mode. IM, presence and meetings work through its " +
+			"Edge, but hybrid voice needs a Skype for Business Server 2015 or later federation Edge and the pool behind " +
+			"it. Whether a Lync Server 2010 Edge may be the hybrid federation Edge is not documented in the domain " +
+			"reference, so this is a warning.",
+		Fix: "Plan a Skype for Business Server 2015 or later Edge (and Director or pool) as the federation route, or keep " +
+			"voice users on premises.",
+	},
+	{
+		Code:       CodeWebFQDNInternalEqualsExternal,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"§3"},
+		Sources:    []string{"S-SFB-ENV"},
+		Meaning: "The external web services FQDN of the pool (or the Director) equals its internal web services FQDN. " +
+			"Topology Builder refuses it: the internal and external web services are two sites, and the one name would " +
+			"be on the internal and the public certificate and answer differently inside and outside.",
+		Fix: "Give the external web services a name of their own in `ocs.externalWebFQDN` or " +
+			"`ocs.director.externalWebFQDN`, for example `webext.<domain>`.",
+	},
+	{
+		Code:       CodeEdgeWithoutReverseProxy,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"§3"},
+		Sources:    []string{"S-L10-RPCERT", "S-SFB-ENV"},
+		Meaning: "A Lync or Skype for Business Edge lets users in from outside, but no reverse proxy publishes the " +
+			"external web services, the Meet and Dialin simple URLs and lyncdiscover. Those names get no public " +
+			"address: external users cannot join meetings, use dial-in or sign in on mobile devices.",
+		Fix: "Set `ocs.reverseProxy` with its public `ip`, and `ocs.externalWebFQDN`.",
+	},
+	{
+		Code:       CodeNameWithoutAddress,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"S-OCS-DNS"},
+		Sources:    []string{"S-OCS-DNS", "S-SFB-DNS"},
+		Meaning: "A name the plan publishes has no address because the field that gives it is empty, so its record is " +
+			"left out and the name does not resolve in that view: for example the internal web services, Meet, Dialin " +
+			"and `lyncdiscoverinternal` names without `ocs.poolIP`. Names that other records point at are reported as " +
+			"RecordTargetWithoutAddress instead.",
+		Fix: "Set the address field the finding names, or publish the address record yourself.",
+	},
+	{
+		Code:       CodePKCS12ProfileUnreadable,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{"R-K8S-01"},
+		Sources:    []string{"S-WIN-AES-3P", "S-PKCS12"},
+		Meaning: "`certificates.pkcs12.oldestWindows` is 2019 or later, so the PFX files are encrypted with AES-256 " +
+			"(Modern2023), but a planned product runs on no Windows Server that new: Lync Server 2013 and Exchange " +
+			"2010/2013 at most on 2012 R2, Skype for Business Server 2015 and Exchange 2016 at most on 2016. Windows " +
+			"Server 2016 and older reject AES-256 PFX files as a wrong password.",
+		Fix: "Set `certificates.pkcs12.oldestWindows: \"2016\"` (3DES, the LegacyDES profile, which every Windows " +
+			"reads).",
+	},
+	{
+		Code:       CodeHybridTransportRenewal,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-EX-05"},
+		Sources:    []string{"S-EX-TLSBLOG", "S-LE-GENY", "S-EX-HYBCERT"},
+		Meaning: "In an Exchange hybrid deployment the Hybrid Configuration Wizard binds mail flow with Exchange Online " +
+			"to the certificate's issuer and subject: `TlsCertificateName` on the \"Outbound to Office 365\" send " +
+			"connector and each server's \"Default Frontend\" receive connector. A renewal can change the issuer (Let's " +
+			"Encrypt picks an intermediate at random) or the subject (a CN-less profile), and mail flow stops until the " +
+			"connectors are set again.",
+		Fix: "Run the Exchange install script (`ucdeploy export`) on every hybrid server after every renewal: it sets " +
+			"both connectors to the imported certificate, verifies them, checks for DigiCert Global Root G2 (R-EX-10) " +
+			"and refuses to touch the Exchange Auth certificate (R-EX-11).",
+	},
+	{
+		Code:       CodePublicIMConnectivityEnded,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"V28"},
+		Sources:    []string{"S-OCS-EDGECERT"},
+		Meaning: "`ocs.edge.publicIMConnectivity` federates with the public IM networks (AOL, Yahoo!, Windows Live / " +
+			"Skype). None is left in 2026: AOL and Yahoo! ended public IM connectivity years ago and Skype (consumer) " +
+			"was retired in 2025. The setting only makes the Access Edge certificate ask for the Client Authentication " +
+			"usage, which public CAs are dropping (ClientAuthUnavailable). The end dates are not in the domain " +
+			"reference, so this is a warning.",
+		Fix: "Turn off `ocs.edge.publicIMConnectivity`; federation with other organisations is `ocs.edge.federation`.",
+	},
+	{
+		Code:       CodeAdditionalNamesNotPublished,
+		Severities: []Severity{SeverityInfo},
+		Rules:      []string{"§2"},
+		Sources:    []string{"S-EX-CERTS"},
+		Meaning: "`exchange.additionalNames` (for example `imap.<domain>` or `smtp.<domain>`) go on the Exchange " +
+			"certificate, but ucdeploy does not know which host answers them and plans no DNS record for them.",
+		Fix: "Publish an A or CNAME record for each of those host names in the views where clients use them; a " +
+			"wildcard needs none.",
+	},
+	{
+		Code:       CodeOfficeOnlineWithoutExternalURL,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-SFB-10"},
+		Sources:    []string{"S-OOS-PLAN", "S-SFB-OWAS"},
+		Meaning: "The deployment has an Edge, so users join meetings from outside, but the Office Online Server farm " +
+			"has no external URL: the reverse proxy does not publish it and external users see no PowerPoint content.",
+		Fix: "Set `ocs.officeOnlineServer.externalFQDN` (the farm's `-ExternalUrl` host) and publish it through the " +
+			"reverse proxy.",
+	},
+	{
+		Code:       CodeACMELifetimeWithoutAgent,
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-12"},
+		Sources:    []string{"S-LE-6DAY", "S-LE-PROF"},
+		Meaning: "The public issuer's ACME profile issues certificates shorter-lived than the time it takes to re-bind " +
+			"them on the Windows servers, and no agent installs them yet: every renewal waits for someone to run the " +
+			"install scripts. Let's Encrypt's shortlived profile (6 days) is an Error, its tlsserver profile (45 days) " +
+			"a Warning.",
+		Fix: "Use the classic profile (`spec.acme.profile` of the cert-manager issuer).",
 	},
 }
 

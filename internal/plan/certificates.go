@@ -292,7 +292,7 @@ func certificateFor(deployment string, in *input, g *group) Certificate {
 		CommonName:   g.commonName,
 		DNSNames:     g.ordered(),
 		SecretName:   name + "-tls",
-		Usages:       append([]string(nil), g.usages...),
+		Usages:       usagesFor(in, g),
 		Services:     slices.Clone(g.services),
 		KeyAlgorithm: in.keyAlgorithm(),
 		KeySize:      in.keySize(),

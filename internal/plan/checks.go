@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -47,6 +48,17 @@ const (
 	CodeWebFQDNEqualsPoolFQDN             = "WebFQDNEqualsPoolFQDN"
 	CodeDirectorWebFQDNConflict           = "DirectorWebFQDNConflict"
 	CodeOAuthKeySize                      = "OAuthKeySize"
+	CodeHybridWithoutFederation           = "HybridWithoutFederation"
+	CodeHybridRelease                     = "HybridRelease"
+	CodeWebFQDNInternalEqualsExternal     = "WebFQDNInternalEqualsExternal"
+	CodeEdgeWithoutReverseProxy           = "EdgeWithoutReverseProxy"
+	CodeNameWithoutAddress                = "NameWithoutAddress"
+	CodePKCS12ProfileUnreadable           = "PKCS12ProfileUnreadable"
+	CodeHybridTransportRenewal            = "HybridTransportRenewal"
+	CodePublicIMConnectivityEnded         = "PublicIMConnectivityEnded"
+	CodeAdditionalNamesNotPublished       = "AdditionalNamesNotPublished"
+	CodeOfficeOnlineWithoutExternalURL    = "OfficeOnlineWithoutExternalURL"
+	CodeACMELifetimeWithoutAgent          = "ACMELifetimeWithoutAgent"
 )
 
 // draft is the plan under construction, as the checks see it.
@@ -86,7 +98,7 @@ var checks = []check{
 	checkPublicValidity,
 	checkACMENames,
 	checkACMECommonName,
-	checkACMEClientAuth,
+	checkClientAuth,
 	checkCertificateSubjects,
 	checkOutlookAnywhere,
 	checkExchangeServerNames,
@@ -101,6 +113,16 @@ var checks = []check{
 	checkWebFQDN,
 	checkDirectorWebFQDN,
 	checkOAuthKeySize,
+	checkSfBHybrid,
+	checkWebFQDNInternalExternal,
+	checkEdgeWithoutReverseProxy,
+	checkNamesWithoutAddress,
+	checkPKCS12Profile,
+	checkHybridTransportRenewal,
+	checkPublicIMConnectivity,
+	checkAdditionalNames,
+	checkOfficeOnlineExternalURL,
+	checkACMELifetime,
 }
 
 func finding(severity Severity, code, path, rule, format string, args ...any) Finding {
@@ -343,30 +365,65 @@ func checkAutodiscoverSRV(d *draft) []Finding {
 		"autodiscover by SRV record works with Outlook 2007 from the June 2007 update (KB 940881) or SP1, and Outlook 2010; older clients need autodiscover.<domain> on the certificate")}
 }
 
-// checkKey (V27): keys below 2048 bits are weak.
+// checkKey (V27): keys below 2048 bits are weak; a public CA refuses them outright (the Baseline
+// Requirements ask for RSA 2048 or more), so with a public certificate in the plan it is an Error.
 func checkKey(d *draft) []Finding {
 	if len(d.groups) == 0 || d.in.keyAlgorithm() != "RSA" {
 		return nil
 	}
-	if size := d.in.keySize(); size < 2048 {
-		return []Finding{finding(SeverityWarning, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
-			"RSA %d-bit keys are weak: use 2048 or more", size)}
+	size := d.in.keySize()
+	switch {
+	case size >= 2048:
+		return nil
+	case len(publicOnly(d.groups)) > 0:
+		return []Finding{finding(SeverityError, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
+			"RSA %d-bit keys: public CAs refuse keys under 2048 bits (CA/Browser Forum Baseline Requirements), so the public certificates would not be issued; use 2048 or more", size)}
 	}
-	return nil
+	return []Finding{finding(SeverityWarning, CodeWeakKey, "spec.certificates.privateKey.size", "V27",
+		"RSA %d-bit keys are weak: use 2048 or more", size)}
 }
 
-// checkKeyAlgorithm (V27): OCS 2007 R2 and Exchange 2007/2010 use RSA keys only. Exchange 2013
-// and later alone are not judged: DOMAIN.md and DOMAIN-CURRENT.md give no rule for them.
-// From Skype for Business Server 2015 on ECDH P-256/384/521 keys are accepted too
-// (DOMAIN-CURRENT.md §1.1); Lync 2010/2013 name RSA sizes only (DOMAIN.md §3.1).
+// checkKeyAlgorithm (V27, R-SFB-05, DOMAIN-CURRENT.md §2): which products can use an ECDSA key.
+// OCS 2007 R2 and Lync 2010/2013 use RSA only (DOMAIN.md §3.1); from Skype for Business Server
+// 2015 on ECDH P-256/384/521 keys are accepted (DOMAIN-CURRENT.md §1.1), but never for the
+// OAuthTokenIssuer certificate, which server-to-server authentication signs with RSA (R-SFB-05:
+// RSA 2048 or more). Exchange: see exchangeKeyAlgorithm.
 func checkKeyAlgorithm(d *draft) []Finding {
-	rsaOnlyOCS := d.in.onPremises() && !d.in.atLeast(v1alpha1.SfB2015)
-	rsaOnlyExchange := d.in.exchange != nil && !d.in.modernExchange()
-	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" || !(rsaOnlyOCS || rsaOnlyExchange) {
+	if len(d.groups) == 0 || d.in.keyAlgorithm() == "RSA" {
 		return nil
 	}
-	return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
-		"%s keys are not supported by OCS 2007 R2, Lync 2010/2013 or Exchange 2007/2010, which use RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+	var out []Finding
+	switch {
+	case d.in.onPremises() && !d.in.atLeast(v1alpha1.SfB2015):
+		out = append(out, finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
+			"%s keys are not supported by %s, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm(), d.in.ocsVersion()))
+	case hasRole(d.groups, RoleOAuth):
+		out = append(out, finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "R-SFB-05",
+			"the OAuthTokenIssuer certificate would get an %s key, but server-to-server authentication needs an RSA key of 2048 bits or more: set privateKey.algorithm to RSA", d.in.keyAlgorithm()))
+	}
+	return append(out, exchangeKeyAlgorithm(d)...)
+}
+
+// exchangeKeyAlgorithm judges an ECDSA key for Exchange. Exchange 2007 to 2013 use RSA only
+// (Error). Exchange 2016 CU23, 2019 CU13 and SE accept ECDSA certificates only once the April
+// 2024 setting override enables them, and never for the Exchange Auth (OAuth) certificate, which
+// ucdeploy does not manage (R-EX-11): a Warning. The ECDSA rules for 2013 and later are the
+// review's (issue 26), not in the domain reference, hence the section citation.
+func exchangeKeyAlgorithm(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil {
+		return nil
+	}
+	switch d.in.exchangeVersion() {
+	case v1alpha1.Exchange2007, v1alpha1.Exchange2010:
+		return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "V27",
+			"%s keys are not supported by Exchange %s, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm(), d.in.exchangeVersion())}
+	case v1alpha1.Exchange2013:
+		return []Finding{finding(SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "§2",
+			"%s keys are not supported by Exchange 2013, which uses RSA only: set privateKey.algorithm to RSA (2048 bits or more)", d.in.keyAlgorithm())}
+	}
+	return []Finding{finding(SeverityWarning, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm", "§2",
+		"Exchange %s uses %s certificates only from 2016 CU23 / 2019 CU13 on and only after the April 2024 setting override enables ECC support, and never as the Exchange Auth (OAuth) certificate; without the override Exchange ignores the certificate: enable it on every Exchange server or use RSA", d.in.exchangeVersion(), d.in.keyAlgorithm())}
 }
 
 // checkCertificateSubjects: one name is one service, so it gets one certificate. A certificate
@@ -399,14 +456,22 @@ func outlookAnywherePrincipal(d *draft) (string, bool) {
 
 // checkOutlookAnywhere (S-EX07-AUTOD): Outlook compares the Outlook Anywhere principal name,
 // msstd:<externalFQDN> by default, with the certificate subject and keeps prompting for credentials
-// when they differ.
+// when they differ. From Exchange 2016 on Outlook connects with MAPI over HTTP by default, which
+// has no such principal: Outlook Anywhere is the fallback only, so the finding is Info.
 func checkOutlookAnywhere(d *draft) []Finding {
 	cn, ok := outlookAnywherePrincipal(d)
 	if !ok {
 		return nil
 	}
+	ext := lower(d.in.exchange.ExternalFQDN)
+	const format = "the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole%s"
+	switch d.in.exchangeVersion() {
+	case v1alpha1.Exchange2016, v1alpha1.Exchange2019, v1alpha1.ExchangeSE:
+		return []Finding{finding(SeverityInfo, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
+			format, cn, ext, ext, cn, "; Exchange "+string(d.in.exchangeVersion())+" clients use MAPI over HTTP by default, so this matters only for Outlook Anywhere (RPC over HTTP) clients")}
+	}
 	return []Finding{finding(SeverityWarning, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy", "S-EX07-AUTOD",
-		"the Exchange names are on a certificate whose subject is %s, not %s: Outlook Anywhere clients expect msstd:%s and keep prompting for credentials; run Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:%s (ucdeploy plan -o powershell prints it) or use strategy PerRole", cn, lower(d.in.exchange.ExternalFQDN), lower(d.in.exchange.ExternalFQDN), cn)}
+		format, cn, ext, ext, cn, "")}
 }
 
 // checkExchangeServerNames (R-EX-01): from Exchange 2013 on, server host names are not recommended
@@ -429,4 +494,35 @@ func checkHybridCertificateNames(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityError, CodeHybridCertificateNames, "spec.exchange.autodiscover", "R-EX-06",
 		"a hybrid deployment needs the Autodiscover host on the public certificate next to the EWS host %s, but autodiscover by SRV record leaves autodiscover.<domain> off it: set exchange.autodiscover to HostRecord", lower(x.ExternalFQDN))}
+}
+
+// checkHybridTransportRenewal (R-EX-05, S-EX-TLSBLOG): the Hybrid Configuration Wizard binds hybrid
+// mail flow to the certificate's issuer and subject (TlsCertificateName on the Office 365 send
+// connector and the Default Frontend receive connector). A renewal can change them: Let's Encrypt
+// picks an intermediate at random (S-LE-GENY), and a CN-less ACME profile leaves the subject empty.
+// Mail flow with Exchange Online stops until the connectors name the new certificate; the install
+// script sets and verifies them after every renewal.
+func checkHybridTransportRenewal(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || !x.Hybrid || len(publicOnly(d.groups)) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeHybridTransportRenewal, "spec.exchange.hybrid", "R-EX-05",
+		"hybrid mail flow is bound to the public certificate's issuer and subject (TlsCertificateName <I>issuer<S>subject on the Office 365 send connector and each Default Frontend receive connector), and a renewal can change them (a public CA may sign with another intermediate, as Let's Encrypt does at random): run the Exchange install script on every hybrid server after every renewal; it re-sets and verifies both connectors (and checks for DigiCert Global Root G2, R-EX-10)")}
+}
+
+// checkAdditionalNames (DOMAIN.md §2.1, S-EX-CERTS): exchange.additionalNames (imap., smtp., pop.
+// or a wildcard) go on the certificate, but ucdeploy does not know which host answers them, so it
+// plans no record for them: a note, so that they are published by hand.
+func checkAdditionalNames(d *draft) []Finding {
+	x := d.in.exchange
+	if x == nil || len(x.AdditionalNames) == 0 {
+		return nil
+	}
+	names := slices.DeleteFunc(lowerAll(x.AdditionalNames), isWildcard) // a wildcard needs no record
+	if len(names) == 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames", "§2",
+		"%s %s on the Exchange certificate, but ucdeploy plans no DNS record for %s (it does not know which host answers them): publish an A or CNAME record for each in the views where clients use it", strings.Join(names, ", "), plural(len(names), "is", "are"), plural(len(names), "it", "them"))}
 }

@@ -190,3 +190,49 @@ func checkRecordsOutsideZones(d *draft) []Finding {
 	return []Finding{finding(SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones", "S-SFB-ADVDNS",
 		"%s fall under none of the zones in dns.zones; they are planned in their parent domains, which your DNS servers must host (or add those zones, or pin-point zones, to dns.zones)", strings.Join(d.dns.outsideZones, ", "))}
 }
+
+// checkNamesWithoutAddress (S-OCS-DNS): every name the plan publishes needs its address record.
+// A name whose address field is empty gets no record: it silently disappears from the view (the
+// internal web services, meet, dial-in and lyncdiscoverinternal without spec.ocs.poolIP). The
+// finding names the empty field. Names that records point at are RecordTargetWithoutAddress's;
+// the legacy namespace inside is LegacyNamespaceExternalOnly's; a missing reverse proxy is
+// EdgeWithoutReverseProxy's.
+func checkNamesWithoutAddress(d *draft) []Finding {
+	owners, targets := map[string]bool{}, map[string]bool{}
+	for _, r := range d.dns.records {
+		if r.Type == "A" || r.Type == "CNAME" {
+			owners[hostKey(r.View, r.Name)] = true
+		}
+		if t, ok := targetOf(r); ok {
+			targets[hostKey(r.View, t)] = true
+		}
+	}
+	missing := map[string][]string{} // address field and view -> names
+	for key, path := range d.dns.unaddressed {
+		if owners[key] || targets[key] || addressReportedElsewhere(d.in, path) {
+			continue
+		}
+		view, name, _ := strings.Cut(key, "\x00")
+		missing[path+"\x00"+view] = append(missing[path+"\x00"+view], name)
+	}
+	var out []Finding
+	for _, key := range slices.Sorted(maps.Keys(missing)) {
+		path, view, _ := strings.Cut(key, "\x00")
+		names := missing[key]
+		slices.Sort(names)
+		out = append(out, finding(SeverityWarning, CodeNameWithoutAddress, path, "S-OCS-DNS",
+			"%s %s planned in the %s view but %s no address: %s is empty, so no record is published; set it", strings.Join(names, ", "), plural(len(names), "is", "are"), view, plural(len(names), "has", "have"), path))
+	}
+	return out
+}
+
+// addressReportedElsewhere reports an empty address field that another finding already names.
+func addressReportedElsewhere(in *input, path string) bool {
+	switch {
+	case path == "spec.exchange.legacyInternalIP":
+		return true // LegacyNamespaceExternalOnly
+	case strings.HasPrefix(path, "spec.ocs.reverseProxy."):
+		return in.ocs != nil && in.ocs.ReverseProxy == nil // EdgeWithoutReverseProxy
+	}
+	return false
+}

@@ -40,6 +40,9 @@ func Compute(name string, spec *v1alpha1.UCDeploymentSpec, opts ...Option) Plan 
 		p.Certificates = append(p.Certificates, certificateFor(name, in, g))
 	}
 	sort.Slice(p.Certificates, func(i, j int) bool { return p.Certificates[i].Name < p.Certificates[j].Name })
+	if len(p.Certificates) > 0 {
+		p.KeystoreProfile = keystoreProfile(in)
+	}
 	if cn, ok := outlookAnywherePrincipal(d); ok {
 		p.OutlookProviderPrincipalName = "msstd:" + cn
 	}

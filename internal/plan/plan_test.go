@@ -71,6 +71,16 @@ func codes(p Plan, severity Severity) []string {
 	return out
 }
 
+// hasCode reports whether p has a finding of severity with code, at any path.
+func hasCode(p Plan, severity Severity, code string) bool {
+	for _, f := range p.Findings {
+		if f.Severity == severity && f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
 func hasRecord(p Plan, view View, name, typ, data string) bool {
 	for _, r := range p.DNSRecords {
 		if r.View == view && r.Name == name && r.Type == typ && r.Data == data {
@@ -364,8 +374,8 @@ func TestFindings(t *testing.T) {
 			SeverityWarning, CodeSANPublishingUnsupported + "@spec.exchange.publishedVia"},
 		{"V26 more names than the CA product allows", func(s *v1alpha1.UCDeploymentSpec) { s.Certificates.MaxSANs = 2 },
 			SeverityWarning, CodeTooManySANs + "@spec.certificates.maxSANs"},
-		{"V27 1024-bit RSA", func(s *v1alpha1.UCDeploymentSpec) { s.Certificates.PrivateKey.Size = 1024 },
-			SeverityWarning, CodeWeakKey + "@spec.certificates.privateKey.size"},
+		{"V27 1024-bit RSA on a public certificate", func(s *v1alpha1.UCDeploymentSpec) { s.Certificates.PrivateKey.Size = 1024 },
+			SeverityError, CodeWeakKey + "@spec.certificates.privateKey.size"},
 		{"V23 autodiscover by SRV needs newer Outlook", func(s *v1alpha1.UCDeploymentSpec) { s.Exchange.Autodiscover = v1alpha1.AutodiscoverSRV },
 			SeverityInfo, CodeAutodiscoverSRVClients + "@spec.exchange.autodiscover"},
 		{"R-OCS-FE-SAN front ends not on the pool certificate", func(s *v1alpha1.UCDeploymentSpec) {},

@@ -89,6 +89,7 @@ func dnsRecords(in *input, groups []*group) *recordSet {
 		}
 		if in.lync() {
 			lyncRecords(in, s)
+			hybridRecords(in, s)
 		}
 		if rp := in.ocs.ReverseProxy; rp != nil {
 			s.addA(ViewExternal, lower(rp.FQDN), "spec.ocs.reverseProxy.fqdn", string(rp.IP), "spec.ocs.reverseProxy.ip", "S-RP-2010")
@@ -212,11 +213,10 @@ func exchangeRecords(in *input, s *recordSet) {
 		}
 		if ad := "autodiscover." + d; ad != ext {
 			s.add(ViewExternal, ad, domainPath, "CNAME", ext+".", "S-EX07-AUTOD")
-			if i == 0 {
-				// §2.2: domain-joined clients find Autodiscover through the SCP; only the primary
-				// SMTP domain gets an internal record, for clients outside the domain on the LAN.
-				s.add(ViewInternal, ad, domainPath, "CNAME", ext+".", "S-EX07-AUTOD")
-			}
+			// §2.2: domain-joined clients find Autodiscover through the SCP; clients outside the
+			// domain on the LAN need the record in every SMTP domain whose zone the internal view
+			// holds (dropLoneInternalAutodiscover drops the others, issue 26 item 9).
+			s.add(ViewInternal, ad, domainPath, "CNAME", ext+".", "S-EX07-AUTOD")
 		}
 	}
 	if x.Version == v1alpha1.Exchange2010 || x.Version == "" {
@@ -273,7 +273,9 @@ func hostedZoneSet(in *input) zoneSet {
 	return zones
 }
 
-// zoneOf returns the longest hosted zone name is in, or its parent domain (hosted false).
+// zoneOf returns the longest hosted zone name is in, or, when none holds it, the domain it belongs
+// to (hosted false): its parent, or for a service name (_sip._tls.<domain>) the domain below the
+// underscore labels, never a pseudo-zone such as _tcp.<domain> (issue 26 item 9).
 func (zones zoneSet) zoneOf(name string) (zone string, hosted bool) {
 	for n := name; ; {
 		if zones[n] {
@@ -281,10 +283,23 @@ func (zones zoneSet) zoneOf(name string) (zone string, hosted bool) {
 		}
 		dot := strings.IndexByte(n, '.')
 		if dot < 0 {
-			return parent(name), false
+			return unhostedZone(name), false
 		}
 		n = n[dot+1:]
 	}
+}
+
+// unhostedZone is the zone of a name under no hosted zone: the domain below its leading
+// underscore labels when it has them, otherwise its parent.
+func unhostedZone(name string) string {
+	n := name
+	for strings.HasPrefix(n, "_") && strings.Count(n, ".") >= 2 {
+		n = n[strings.IndexByte(n, '.')+1:]
+	}
+	if n != name {
+		return n
+	}
+	return parent(name)
 }
 
 // hostedZones are the zones the DNS servers host: spec.dns.zones when given, otherwise the SIP

@@ -286,13 +286,15 @@ func TestConflictNamesTheField(t *testing.T) {
 	}
 }
 
-func TestSecondaryAutodiscoverExternalOnly(t *testing.T) {
+func TestSecondaryAutodiscoverInsideWhereTheZoneIs(t *testing.T) {
 	s := base()
 	s.Exchange.SMTPDomains = []v1alpha1.FQDN{"contoso.com", "fabrikam.com", "wingtip.com"}
 	p := Compute("c", s)
-	for _, d := range []string{"fabrikam.com", "wingtip.com"} {
-		if hasRecord(p, ViewInternal, "autodiscover."+d, "CNAME", "mail.contoso.com.") {
-			t.Errorf("autodiscover.%s is published internally; secondary SMTP domains are external only", d)
+	// Issue 26 item 9: every SMTP domain whose zone the internal view holds (fabrikam.com, a SIP
+	// domain) gets its internal autodiscover record; one it does not hold (wingtip.com) none.
+	for d, inside := range map[string]bool{"fabrikam.com": true, "wingtip.com": false} {
+		if hasRecord(p, ViewInternal, "autodiscover."+d, "CNAME", "mail.contoso.com.") != inside {
+			t.Errorf("autodiscover.%s published internally: %v, want %v", d, !inside, inside)
 		}
 		if !hasRecord(p, ViewExternal, "autodiscover."+d, "CNAME", "mail.contoso.com.") {
 			t.Errorf("autodiscover.%s is missing externally", d)

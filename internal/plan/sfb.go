@@ -89,10 +89,42 @@ func (in *input) dnsLoadBalanced() bool {
 	return in.lync() && in.ocs.Edition == v1alpha1.EnterpriseEdition && len(in.ocs.FrontEnds) > 0
 }
 
-// xmpp reports an XMPP federation name on an SfB 2015 Edge, the one release where it works
-// (DOMAIN.md §3.2, R-SFB-01).
+// xmppReleases are the releases with XMPP federation on the Edge: the XMPP proxy on the Edge and
+// the gateway on the front end of Lync Server 2013 and Skype for Business Server 2015 (DOMAIN.md
+// §3.2, §3.4, S-L13-XMPP). 2019 and SE removed it (R-SFB-01); Lync 2010 had none on the Edge.
+var xmppReleases = []v1alpha1.OCSVersion{v1alpha1.Lync2013, v1alpha1.SfB2015}
+
+// xmpp reports an XMPP federation name on an Edge of a release where XMPP works.
 func (in *input) xmpp() bool {
-	return in.edge != nil && in.edge.XMPPFQDN != "" && in.ocsVersion() == v1alpha1.SfB2015
+	return in.edge != nil && in.edge.XMPPFQDN != "" && slices.Contains(xmppReleases, in.ocsVersion())
+}
+
+// xmppNames adds the XMPP names of the Edge certificate for every SIP domain, since every SIP
+// domain federates over XMPP (DOMAIN.md §3.2): the XMPP FQDN, and per domain the bare domain
+// (Lync 2013's certificate summary, S-L13-XMPP) or *.<domain> (SfB 2015, S-SFB-EDGE).
+func xmppNames(in *input, g *group) {
+	g.names.add(lower(in.edge.XMPPFQDN), "spec.ocs.edge.xmppFQDN")
+	for i, d := range in.sipDomains {
+		path := fmt.Sprintf("spec.sipDomains[%d]", i)
+		if in.ocsVersion() == v1alpha1.Lync2013 {
+			g.names.add(d, path)
+			continue
+		}
+		g.names.add("*."+d, path)
+	}
+	if in.ocsVersion() == v1alpha1.SfB2015 {
+		// DOMAIN-CURRENT.md §1.3: the XMPPServer type is documented for 2015; Lync 2013's Access
+		// Edge certificate serves the XMPP proxy as it is.
+		g.addServices("XMPPServer")
+	}
+}
+
+// xmppWildcard reports whether n is the *.<SIP domain> of XMPP on an SfB 2015 Edge (V4).
+func (in *input) xmppWildcard(n string) bool {
+	if !in.xmpp() || in.ocsVersion() != v1alpha1.SfB2015 {
+		return false
+	}
+	return slices.Contains(in.sipDomains, strings.TrimPrefix(n, "*."))
 }
 
 // externalWeb returns the pool's external web services FQDN and its field: externalWebFQDN, or
@@ -231,10 +263,8 @@ func lyncPublicGroups(in *input) []*group {
 			g.names.add("sip."+d, "spec.ocs.hybrid.onlineSIPDomains") // R-SFB-12
 		}
 		g.addServices(edgeTypes...)
-		if in.xmpp() && len(in.sipDomains) > 0 {
-			g.names.add(lower(e.XMPPFQDN), "spec.ocs.edge.xmppFQDN")
-			g.names.add("*."+in.sipDomains[0], "spec.ocs.edge.xmppFQDN")
-			g.addServices("XMPPServer")
+		if in.xmpp() {
+			xmppNames(in, g)
 		}
 		if e.PublicIMConnectivity {
 			g.usages = serverClientUsages // V28
@@ -283,7 +313,7 @@ type address struct {
 
 // lyncRecords are the Lync/SfB records beyond the OCS set (DOMAIN.md §3.4): the web FQDNs, simple
 // URLs inside and outside, lyncdiscover and lyncdiscoverinternal, Office Online Server, and the
-// XMPP records of SfB 2015.
+// XMPP records of Lync 2013 and SfB 2015.
 func lyncRecords(in *input, s *recordSet) {
 	o := in.ocs
 	rpIP, rpPath := "", "spec.ocs.reverseProxy.ip"
@@ -334,20 +364,56 @@ func lyncRecords(in *input, s *recordSet) {
 // teamsOnlyRecords are exactly Microsoft's four records per SIP domain once every user is in
 // Teams (DOMAIN-CURRENT.md §1.6, R-SFB-11), for the deployment's and the tenant's SIP domains.
 func teamsOnlyRecords(in *input, s *recordSet) {
-	type domain struct{ name, path string }
-	var domains []domain
+	var domains []sipDomain
 	for i, d := range in.sipDomains {
-		domains = append(domains, domain{d, fmt.Sprintf("spec.sipDomains[%d]", i)})
+		domains = append(domains, sipDomain{d, fmt.Sprintf("spec.sipDomains[%d]", i)})
 	}
+	onlineRecords(s, append(domains, onlineOnlyDomains(in)...))
+}
+
+// sipDomain is a SIP domain and the field it comes from.
+type sipDomain struct{ name, path string }
+
+// onlineOnlyDomains are the tenant's SIP domains that are not the deployment's own (R-SFB-12
+// excepts *.onmicrosoft.com).
+func onlineOnlyDomains(in *input) []sipDomain {
+	var out []sipDomain
 	for _, d := range in.onlineSIPDomains() {
-		domains = append(domains, domain{d, "spec.ocs.hybrid.onlineSIPDomains"})
+		if !slices.Contains(in.sipDomains, d) {
+			out = append(out, sipDomain{d, "spec.ocs.hybrid.onlineSIPDomains"})
+		}
 	}
+	return out
+}
+
+// onlineRecords are Microsoft's four online records of each domain (DOMAIN-CURRENT.md §1.6).
+func onlineRecords(s *recordSet, domains []sipDomain) {
 	for _, d := range domains {
 		s.add(ViewExternal, "_sipfederationtls._tcp."+d.name, d.path, "SRV", "100 1 5061 sipfed."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "_sip._tls."+d.name, d.path, "SRV", "100 1 443 sipdir."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "lyncdiscover."+d.name, d.path, "CNAME", "webdir."+onlineLyncDomain+".", "R-SFB-11")
 		s.add(ViewExternal, "sip."+d.name, d.path, "CNAME", "sipdir."+onlineLyncDomain+".", "R-SFB-11")
 	}
+}
+
+// hybridRecords (DOMAIN-CURRENT.md §1.6, R-SFB-11): in hybrid mode the deployment's own SIP
+// domains keep pointing on premises, the tenant's online-only SIP domains get Microsoft's four
+// online records, and internal clients resolve the Web Conferencing Edge FQDN (at its public
+// address: the internal view would otherwise hide it when it holds the zone).
+func hybridRecords(in *input, s *recordSet) {
+	if !in.lync() || in.ocs.Hybrid == nil || in.ocs.Hybrid.Mode != v1alpha1.Hybrid {
+		return
+	}
+	onlineRecords(s, onlineOnlyDomains(in))
+	if in.edge == nil {
+		return
+	}
+	wc, wcIP := in.webConferencing()
+	path := "spec.ocs.edge.webConferencingIP"
+	if wc == lower(in.edge.AccessFQDN) {
+		path = "spec.ocs.edge.accessIP"
+	}
+	s.addA(ViewInternal, wc, "spec.ocs.edge.webConferencingFQDN", wcIP, path, "R-SFB-11")
 }
 
 // microsoftOnline reports a record target that Microsoft 365 serves: it has no address record in

@@ -125,18 +125,18 @@ func TestSfBRecords(t *testing.T) {
 			}
 		})
 	}
-	if slices.Contains(codes(p, SeverityWarning), CodeDNSRecordConflict) {
+	if hasCode(p, SeverityWarning, CodeDNSRecordConflict) {
 		t.Errorf("the DNS-load-balanced pool is reported as a conflict: %v", p.Findings)
 	}
-	t.Run("§3.4 XMPP SRV only on 2015", func(t *testing.T) {
-		for _, v := range []v1alpha1.OCSVersion{v1alpha1.SfB2015, v1alpha1.SfB2019, v1alpha1.SfBSE} {
+	t.Run("§3.4 XMPP SRV only on Lync 2013 and SfB 2015", func(t *testing.T) {
+		for _, v := range []v1alpha1.OCSVersion{v1alpha1.Lync2010, v1alpha1.Lync2013, v1alpha1.SfB2015, v1alpha1.SfB2019, v1alpha1.SfBSE} {
 			s := sfbSpec(v)
 			s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com"
 			p := Compute("c", s)
 			got := hasRecord(p, ViewExternal, "_xmpp-server._tcp.contoso.com", "SRV", "0 0 5269 xmpp.contoso.com.")
-			onCert := slices.Contains(cert(t, p, RoleEdgeExternal).DNSNames, "*.contoso.com")
-			if want := v == v1alpha1.SfB2015; got != want || onCert != want {
-				t.Errorf("%s: XMPP SRV %v, *.contoso.com on the edge %v; want %v", v, got, onCert, want)
+			onCert := slices.Contains(cert(t, p, RoleEdgeExternal).DNSNames, "xmpp.contoso.com")
+			if want := v == v1alpha1.Lync2013 || v == v1alpha1.SfB2015; got != want || onCert != want {
+				t.Errorf("%s: XMPP SRV %v, xmpp.contoso.com on the edge %v; want %v", v, got, onCert, want)
 			}
 		}
 	})
@@ -190,8 +190,8 @@ func TestSfBFindings(t *testing.T) {
 		{"R-SFB-01 XMPP on SE", func(s *v1alpha1.UCDeploymentSpec) {
 			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.SfBSE, "xmpp.contoso.com"
 		}, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN"},
-		{"§3 XMPP on Lync 2013", func(s *v1alpha1.UCDeploymentSpec) {
-			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.Lync2013, "xmpp.contoso.com"
+		{"§3 XMPP on Lync 2010", func(s *v1alpha1.UCDeploymentSpec) {
+			s.OCS.Version, s.OCS.Edge.XMPPFQDN = v1alpha1.Lync2010, "xmpp.contoso.com"
 		}, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN"},
 		{"R-SFB-09 simple URL is the pool FQDN", func(s *v1alpha1.UCDeploymentSpec) {
 			s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "pool01.contoso.com"}
@@ -232,15 +232,21 @@ func TestSfBFindings(t *testing.T) {
 	t.Run("V4 XMPP's *.<domain> on the 2015 Edge is allowed", func(t *testing.T) {
 		s := sfbSpec(v1alpha1.SfB2015)
 		s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com"
-		if p := Compute("c", s); slices.Contains(codes(p, SeverityError), CodeWildcardNotSupported) {
+		if p := Compute("c", s); hasCode(p, SeverityError, CodeWildcardNotSupported) {
 			t.Errorf("XMPP wildcard rejected: %+v", p.Findings)
 		}
 	})
-	t.Run("V27 ECDSA from SfB 2015 on", func(t *testing.T) {
+	t.Run("V27 ECDSA from SfB 2015 on, but never for OAuth (R-SFB-05)", func(t *testing.T) {
 		s := sfbSpec(v1alpha1.SfB2015)
 		s.Certificates.PrivateKey.Algorithm = "ECDSA"
-		if p := Compute("c", s); slices.Contains(codes(p, SeverityError), CodeKeyAlgorithmUnsupported) {
-			t.Errorf("ECDSA rejected on SfB 2015: %+v", p.Findings)
+		for _, f := range Compute("c", s).Findings {
+			if f.Code == CodeKeyAlgorithmUnsupported && f.Rule != "R-SFB-05" {
+				t.Errorf("ECDSA rejected on SfB 2015 beyond the OAuth certificate: %+v", f)
+			}
+		}
+		s.OCS.Edge = nil
+		if p := Compute("c", s); !finds(p, SeverityError, CodeKeyAlgorithmUnsupported, "spec.certificates.privateKey.algorithm") {
+			t.Errorf("the ECDSA OAuth certificate is accepted: %+v", p.Findings)
 		}
 	})
 }

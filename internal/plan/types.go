@@ -56,6 +56,9 @@ type Plan struct {
 	// the Exchange names sit on a certificate whose subject is not the Exchange external FQDN
 	// (S-EX07-AUTOD); empty when the subject already matches.
 	OutlookProviderPrincipalName string `json:"outlookProviderPrincipalName,omitempty"`
+	// KeystoreProfile is the cert-manager PKCS#12 profile of every certificate's keystore.p12
+	// (R-K8S-01): LegacyDES or Modern2023; empty when spec.certificates.pkcs12 asks for none.
+	KeystoreProfile string `json:"keystoreProfile,omitempty"`
 }
 
 // Certificate is one planned certificate.

@@ -64,17 +64,10 @@ func keystores(p *v1alpha1.PKCS12Spec) *cmapi.CertificateKeystores {
 	}}
 }
 
-// PKCS12Profile is the keystore encryption the oldest importing Windows Server reads (R-K8S-01,
-// DOMAIN-CURRENT.md §4.3): LegacyDES (3DES, HMAC-SHA1) for 2016 or an unknown release, which
-// cannot import AES-256 PFX files; Modern2023 (AES-256-CBC, PBKDF2, HMAC-SHA256) from 2019 on.
-// Never cert-manager's implicit LegacyRC2 (RC2-40, which OpenSSL 3 refuses by default), and never
-// Modern2026 (PBMAC1), which no Windows release is known to read [UNCERTAIN].
+// PKCS12Profile is the keystore encryption the oldest importing Windows Server reads: the
+// planner's choice (plan.PKCS12Profile, R-K8S-01) as cert-manager's type.
 func PKCS12Profile(oldest v1alpha1.WindowsVersion) cmapi.PKCS12Profile {
-	switch oldest {
-	case v1alpha1.WindowsServer2019, v1alpha1.WindowsServer2022, v1alpha1.WindowsServer2025:
-		return cmapi.Modern2023PKCS12Profile
-	}
-	return cmapi.LegacyDESPKCS12Profile
+	return cmapi.PKCS12Profile(plan.PKCS12Profile(oldest))
 }
 
 // issuerRef returns the cert-manager issuer reference for the issuer class of a certificate:

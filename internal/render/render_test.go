@@ -261,7 +261,7 @@ func TestPowerShellTimeToLive(t *testing.T) {
 
 func TestQuoteTypographicQuotes(t *testing.T) {
 	// PowerShell ends a single-quoted string at U+2018..U+201B as at "'": each must be doubled.
-	p := plan.Plan{Certificates: []plan.Certificate{{Name: "a\u2019b", CommonName: "c\u2018d", DNSNames: []string{"e\u201af\u201bg"}}}}
+	p := plan.Plan{Certificates: []plan.Certificate{{Name: "a\u2019b", CommonName: "c\u2018d", DNSNames: []string{"e\u201af\u201bg"}, Services: []string{"IIS"}}}}
 	got := render.CertificateRequests(p)
 	for _, want := range []string{"'CN=c\u2018\u2018d'", "-DomainName 'e\u201a\u201af\u201b\u201bg'", "-FriendlyName 'a\u2019\u2019b'"} {
 		if !strings.Contains(got, want) {
@@ -307,7 +307,11 @@ func TestHeader(t *testing.T) {
 func TestCertificateRequestWithoutDNSNames(t *testing.T) {
 	p := plan.Plan{Certificates: []plan.Certificate{{Name: "x-pool", Role: "pool", Issuer: plan.IssuerInternal, CommonName: "pool01.contoso.com"}}}
 	want := "\n# x-pool: role pool, enterprise CA; usages: cert-manager's default\n" +
-		"New-ExchangeCertificate -GenerateRequest -SubjectName 'CN=pool01.contoso.com' -KeySize 2048 -PrivateKeyExportable $true -FriendlyName 'x-pool' | Set-Content -Path 'x-pool.req'\n"
+		"# run elevated on the server that will hold the key (Windows certreq.exe)\n" +
+		"@'\n[NewRequest]\nSubject = \"CN=pool01.contoso.com\"\nExportable = TRUE\nMachineKeySet = TRUE\nFriendlyName = \"x-pool\"\n" +
+		"RequestType = PKCS10\nHashAlgorithm = SHA256\nKeyAlgorithm = RSA\nKeyLength = 2048\n" +
+		"'@ | Set-Content -Path 'x-pool.inf'\n" +
+		"certreq.exe -new 'x-pool.inf' 'x-pool.req'\n"
 	if got := render.CertificateRequests(p); !strings.HasSuffix(got, want) {
 		t.Errorf("CertificateRequests() =\n%s\nwant it to end with\n%s", got, want)
 	}
@@ -345,7 +349,7 @@ func TestCertificateRequestsUseThePlannedKey(t *testing.T) {
 		OutlookProviderPrincipalName: "msstd:sip.contoso.com",
 	}
 	got := render.CertificateRequests(p)
-	for _, want := range []string{" -KeySize 4096 ", "\nSet-OutlookProvider -Identity EXPR -CertPrincipalName 'msstd:sip.contoso.com'\n"} {
+	for _, want := range []string{"\nKeyLength = 4096\n", "\nSet-OutlookProvider -Identity EXPR -CertPrincipalName 'msstd:sip.contoso.com'\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("CertificateRequests() lacks %q:\n%s", want, got)
 		}
@@ -391,5 +395,35 @@ func TestKeystores(t *testing.T) {
 		if c.Spec.Keystores != nil {
 			t.Errorf("%s: keystores without spec.certificates.pkcs12", c.Name)
 		}
+	}
+}
+
+// TestItem13RequestsInTheRightTool (issue 26 items 6 and 13): the reverse proxy and Office Online
+// Server are no Exchange servers and an ECDSA key is beyond New-ExchangeCertificate (RSA 1024,
+// 2048, 4096 only) and Request-CsCertificate: their requests come from certreq with an INF
+// listing every name and the key; every request says where it runs.
+func TestItem13RequestsInTheRightTool(t *testing.T) {
+	names := []string{"webext.contoso.com", "meet.contoso.com"}
+	p := plan.Plan{Certificates: []plan.Certificate{
+		{Name: "c-exchange", Role: plan.RoleExchange, Issuer: plan.IssuerPublic, CommonName: "mail.contoso.com", DNSNames: []string{"mail.contoso.com"}, Services: []string{"IIS"}, Usages: []string{"server auth"}, KeyAlgorithm: "RSA", KeySize: 2048},
+		{Name: "c-ecdsa", Role: plan.RoleExchange, Issuer: plan.IssuerPublic, CommonName: "mail.contoso.com", DNSNames: []string{"mail.contoso.com"}, Services: []string{"IIS"}, Usages: []string{"server auth"}, KeyAlgorithm: "ECDSA", KeySize: 384},
+		{Name: "c-reverse-proxy", Role: plan.RoleReverseProxy, Issuer: plan.IssuerPublic, CommonName: names[0], DNSNames: names, Usages: []string{"server auth"}, KeyAlgorithm: "RSA", KeySize: 2048},
+		{Name: "c-pool", Role: plan.RolePool, Issuer: plan.IssuerInternal, CommonName: "pool01.contoso.com", DNSNames: []string{"pool01.contoso.com"}, Services: []string{"Default"}, KeyAlgorithm: "RSA", KeySize: 2048},
+	}}
+	got := render.CertificateRequests(p)
+	for _, want := range []string{
+		"# run on an Exchange server, in the Exchange Management Shell\nNew-ExchangeCertificate -GenerateRequest -SubjectName 'CN=mail.contoso.com'",
+		"# run elevated on the server that will hold the key (Windows certreq.exe)\n@'\n[NewRequest]\nSubject = \"CN=mail.contoso.com\"",
+		"ProviderName = \"Microsoft Software Key Storage Provider\"\nKeyAlgorithm = ECDSA_P384\nKeyLength = 384\n",
+		"FriendlyName = \"c-reverse-proxy\"",
+		"[Extensions]\n2.5.29.17 = \"{text}\"\n_continue_ = \"dns=webext.contoso.com&\"\n_continue_ = \"dns=meet.contoso.com&\"\n'@ | Set-Content -Path 'c-reverse-proxy.inf'\ncertreq.exe -new 'c-reverse-proxy.inf' 'c-reverse-proxy.req'\n",
+		"# run on a server of the role, in the Skype for Business Server (Lync Server) Management Shell\nRequest-CsCertificate -New -Type Default",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("CertificateRequests() lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "New-ExchangeCertificate -GenerateRequest") != 1 {
+		t.Errorf("New-ExchangeCertificate for a certificate that is not Exchange's, or for an ECDSA key:\n%s", got)
 	}
 }

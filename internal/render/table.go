@@ -17,6 +17,9 @@ func Table(p plan.Plan) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 
 	fmt.Fprintf(tw, "CERTIFICATES (%d)\n", len(p.Certificates))
+	if p.KeystoreProfile != "" {
+		fmt.Fprintf(tw, "PKCS#12 keystore profile: %s (R-K8S-01)\n", oneLine(p.KeystoreProfile))
+	}
 	if len(p.Certificates) > 0 {
 		row(tw, "NAME", "ROLE", "ISSUER", "COMMON NAME", "DNS NAMES")
 	}

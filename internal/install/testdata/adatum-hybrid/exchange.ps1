@@ -28,6 +28,9 @@ Write-Host "$PfxPath holds adatum-hybrid-exchange with thumbprint $thumbprint"
 
 switch ($Target) {
     'exchange' {
+        if (-not (Get-Command Get-ExchangeCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Exchange Management Shell on the server: Get-ExchangeCertificate is not available here'
+        }
         $cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already imported into Exchange: $thumbprint"
@@ -36,6 +39,9 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
+            throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
+        }
         $services = @('IIS', 'SMTP')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })
@@ -44,6 +50,30 @@ switch ($Target) {
         } else {
             Enable-ExchangeCertificate -Thumbprint $cert.Thumbprint -Services ($missing -join ',') -Force
             Write-Host "Enabled $($cert.Thumbprint) for $($missing -join ',')"
+        }
+        # Hybrid mail flow (R-EX-05): the connectors name the certificate by issuer and subject.
+        $tlsName = "<I>$($cert.Issuer)<S>$($cert.Subject)"
+        $send = @(Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' })
+        $receive = @(Get-ReceiveConnector -Server $env:COMPUTERNAME | Where-Object { $_.Name -like 'Default Frontend*' })
+        if ($send.Count -eq 0) { Write-Warning 'No send connector "Outbound to Office 365*": run the Hybrid Configuration Wizard first' }
+        foreach ($c in $send) {
+            if ("$($c.TlsCertificateName)" -ne $tlsName) { Set-SendConnector -Identity $c.Identity -TlsCertificateName $tlsName }
+        }
+        foreach ($c in $receive) {
+            if ("$($c.TlsCertificateName)" -ne $tlsName) { Set-ReceiveConnector -Identity $c.Identity -TlsCertificateName $tlsName }
+        }
+        $stale = @(@(Get-SendConnector | Where-Object { $_.Name -like 'Outbound to Office 365*' }) + @(Get-ReceiveConnector -Server $env:COMPUTERNAME | Where-Object { $_.Name -like 'Default Frontend*' }) |
+            Where-Object { "$($_.TlsCertificateName)" -ne $tlsName })
+        if ($stale.Count -gt 0) {
+            throw "These connectors do not use $tlsName, hybrid mail flow would stop: $(($stale | ForEach-Object { $_.Identity }) -join ', ')"
+        }
+        Write-Host "The hybrid connectors use $tlsName"
+        # Exchange Online chains to DigiCert Global Root G2 (R-EX-10).
+        $g2 = @(Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.Subject -eq 'CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US' })
+        if ($g2.Count -eq 0) {
+            Write-Warning 'DigiCert Global Root G2 is not in Cert:\LocalMachine\Root: mail flow with Exchange Online fails. Download https://cacerts.digicert.com/DigiCertGlobalRootG2.crt and run Import-Certificate -FilePath DigiCertGlobalRootG2.crt -CertStoreLocation Cert:\LocalMachine\Root (or let Windows Update install the root)'
+        } else {
+            Write-Host 'DigiCert Global Root G2 is trusted'
         }
     }
 }

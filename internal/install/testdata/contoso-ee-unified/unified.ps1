@@ -101,6 +101,9 @@ switch ($Target) {
         Write-Host '  1. IIS Manager: the CWA virtual server''s web site > Server Certificate: select the certificate with the thumbprint above (R-CWA)'
     }
     'exchange' {
+        if (-not (Get-Command Get-ExchangeCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Exchange Management Shell on the server: Get-ExchangeCertificate is not available here'
+        }
         $cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already imported into Exchange: $thumbprint"
@@ -109,6 +112,9 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
+            throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
+        }
         $services = @('IIS')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })

@@ -28,6 +28,9 @@ Write-Host "$PfxPath holds fabrikam-sfb-pool with thumbprint $thumbprint"
 
 switch ($Target) {
     'front-end' {
+        if (-not (Get-Command Get-CsCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Skype for Business Server (Lync Server) Management Shell on the server: Get-CsCertificate is not available here'
+        }
         $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint" -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already in Cert:\LocalMachine\My: $thumbprint"

@@ -54,6 +54,9 @@ switch ($Target) {
         Write-Host '  2. Restart the Office Communications Server services of the Edge (Access Edge, Web Conferencing Edge, A/V Edge, A/V Authentication) so that they use it'
     }
     'exchange' {
+        if (-not (Get-Command Get-ExchangeCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Exchange Management Shell on the server: Get-ExchangeCertificate is not available here'
+        }
         $cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already imported into Exchange: $thumbprint"
@@ -62,6 +65,9 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
+            throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
+        }
         $services = @('IIS')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })

@@ -29,6 +29,9 @@ Write-Host "$PfxPath holds tailspin-sfb-oauth with thumbprint $thumbprint"
 
 switch ($Target) {
     'oauth' {
+        if (-not (Get-Command Get-CsCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Skype for Business Server (Lync Server) Management Shell on the server: Get-CsCertificate is not available here'
+        }
         $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint" -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already in Cert:\LocalMachine\My: $thumbprint"
@@ -53,8 +56,30 @@ switch ($Target) {
         if ($missing.Count -eq 0) {
             Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"
         } else {
-            Set-CsCertificate -Identity global -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false
-            Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"
+            # A type with no certificate yet is assigned at once: there is nothing to roll from.
+            $rolled = @($missing | Where-Object { @('OAuthTokenIssuer') -contains $_ -and @(Get-CsCertificate -Type $_ -ErrorAction SilentlyContinue).Count -gt 0 })
+            $direct = @($missing | Where-Object { $rolled -notcontains $_ })
+            if ($direct.Count -gt 0) {
+                Set-CsCertificate -Identity global -Type $direct -Thumbprint $cert.Thumbprint -Confirm:$false
+                Write-Host "Assigned $($cert.Thumbprint) to $($direct -join ',')"
+            }
+            if ($rolled.Count -gt 0) {
+                # R-SFB-06: staged 24 hours ahead; every server that validates these tokens (each Edge of a pool) needs it before then.
+                $effective = (Get-Date).AddHours(24)
+                Set-CsCertificate -Identity global -Type $rolled -Thumbprint $cert.Thumbprint -Roll -EffectiveDate $effective -Confirm:$false
+                Write-Host "Staged $($cert.Thumbprint) for $($rolled -join ',') from $effective; run this script again after that time to remove the previous certificate"
+            }
+        }
+        foreach ($type in @('OAuthTokenIssuer')) {
+            $mine = @(Get-CsCertificate -Type $type | Where-Object { $_.Thumbprint -eq $cert.Thumbprint })
+            $previous = Get-CsCertificate -Type $type -Previous -ErrorAction SilentlyContinue
+            if ($mine.Count -eq 0 -or -not $previous -or $previous.Thumbprint -eq $cert.Thumbprint) { continue }
+            if ($mine[0].EffectiveDate -and $mine[0].EffectiveDate -gt (Get-Date)) {
+                Write-Host "$type is staged until $($mine[0].EffectiveDate); the previous certificate stays until then"
+            } else {
+                Remove-CsCertificate -Type $type -Previous -Confirm:$false
+                Write-Host "Removed the previous $type certificate $($previous.Thumbprint)"
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ Write-Host "$PfxPath holds tailspin-sfb-unified with thumbprint $thumbprint"
 
 switch ($Target) {
     'edge' {
+        if (-not (Get-Command Get-CsCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Skype for Business Server (Lync Server) Management Shell on the server: Get-CsCertificate is not available here'
+        }
         $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$thumbprint" -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already in Cert:\LocalMachine\My: $thumbprint"
@@ -58,8 +61,30 @@ switch ($Target) {
         if ($missing.Count -eq 0) {
             Write-Host "Skype for Business already uses $($cert.Thumbprint) for $($types -join ',')"
         } else {
-            Set-CsCertificate -Type $missing -Thumbprint $cert.Thumbprint -Confirm:$false
-            Write-Host "Assigned $($cert.Thumbprint) to $($missing -join ',')"
+            # A type with no certificate yet is assigned at once: there is nothing to roll from.
+            $rolled = @($missing | Where-Object { @('AudioVideoAuthentication') -contains $_ -and @(Get-CsCertificate -Type $_ -ErrorAction SilentlyContinue).Count -gt 0 })
+            $direct = @($missing | Where-Object { $rolled -notcontains $_ })
+            if ($direct.Count -gt 0) {
+                Set-CsCertificate -Type $direct -Thumbprint $cert.Thumbprint -Confirm:$false
+                Write-Host "Assigned $($cert.Thumbprint) to $($direct -join ',')"
+            }
+            if ($rolled.Count -gt 0) {
+                # R-SFB-06: staged 8 hours ahead; every server that validates these tokens (each Edge of a pool) needs it before then.
+                $effective = (Get-Date).AddHours(8)
+                Set-CsCertificate -Type $rolled -Thumbprint $cert.Thumbprint -Roll -EffectiveDate $effective -Confirm:$false
+                Write-Host "Staged $($cert.Thumbprint) for $($rolled -join ',') from $effective; run this script again after that time to remove the previous certificate"
+            }
+        }
+        foreach ($type in @('AudioVideoAuthentication')) {
+            $mine = @(Get-CsCertificate -Type $type | Where-Object { $_.Thumbprint -eq $cert.Thumbprint })
+            $previous = Get-CsCertificate -Type $type -Previous -ErrorAction SilentlyContinue
+            if ($mine.Count -eq 0 -or -not $previous -or $previous.Thumbprint -eq $cert.Thumbprint) { continue }
+            if ($mine[0].EffectiveDate -and $mine[0].EffectiveDate -gt (Get-Date)) {
+                Write-Host "$type is staged until $($mine[0].EffectiveDate); the previous certificate stays until then"
+            } else {
+                Remove-CsCertificate -Type $type -Previous -Confirm:$false
+                Write-Host "Removed the previous $type certificate $($previous.Thumbprint)"
+            }
         }
         Write-Host 'Restart the Edge services so that they use it: Stop-CsWindowsService, then Start-CsWindowsService. In an Edge pool every member holds this same certificate and key (R-SFB-04): run this script on each'
     }
@@ -86,6 +111,9 @@ switch ($Target) {
         Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)'
     }
     'exchange' {
+        if (-not (Get-Command Get-ExchangeCertificate -ErrorAction SilentlyContinue)) {
+            throw 'Run this script in the Exchange Management Shell on the server: Get-ExchangeCertificate is not available here'
+        }
         $cert = Get-ExchangeCertificate -Thumbprint $thumbprint -ErrorAction SilentlyContinue
         if ($cert) {
             Write-Host "Already imported into Exchange: $thumbprint"
@@ -94,6 +122,9 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
+            throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
+        }
         $services = @('IIS')
         $enabled = "$($cert.Services)" -split '[^A-Za-z]+'
         $missing = @($services | Where-Object { $enabled -notcontains $_ })

@@ -1,0 +1,476 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+)
+
+// Issue 26 ("Planner, round 3"): one design and one test per item, named after the item.
+
+// xmppDesign is a federating Edge with XMPP for two SIP domains on release v.
+func xmppDesign(v v1alpha1.OCSVersion) *v1alpha1.UCDeploymentSpec {
+	s := sfbSpec(v)
+	s.OCS.Edge.XMPPFQDN = "xmpp.contoso.com"
+	return s
+}
+
+// TestItem01XMPPOnLync2013: Lync Server 2013 has the XMPP proxy on the Edge (DOMAIN.md §3.2,
+// S-L13-XMPP): no Error, the XMPP records of §3.4 for every SIP domain, and the names Lync 2013's
+// certificate summary lists (the bare XMPP domains) for every SIP domain, not only the primary.
+// SfB 2015 gets *.<domain> for every SIP domain and the XMPPServer type (DOMAIN-CURRENT.md §1.3).
+func TestItem01XMPPOnLync2013(t *testing.T) {
+	for _, tc := range []struct {
+		version  v1alpha1.OCSVersion
+		perName  func(d string) string
+		services []string
+	}{
+		{v1alpha1.Lync2013, func(d string) string { return d }, []string{"AccessEdgeExternal", "AudioVideoAuthentication", "DataEdgeExternal"}},
+		{v1alpha1.SfB2015, func(d string) string { return "*." + d }, []string{"AccessEdgeExternal", "AudioVideoAuthentication", "DataEdgeExternal", "XMPPServer"}},
+	} {
+		t.Run(string(tc.version), func(t *testing.T) {
+			p := Compute("c", xmppDesign(tc.version))
+			if p.HasErrors() {
+				t.Fatalf("errors: %+v", p.Findings)
+			}
+			edge := cert(t, p, RoleEdgeExternal)
+			for _, d := range []string{"contoso.com", "fabrikam.com"} {
+				if !slices.Contains(edge.DNSNames, tc.perName(d)) {
+					t.Errorf("the Edge certificate %v lacks %s for the SIP domain %s", edge.DNSNames, tc.perName(d), d)
+				}
+				if !hasRecord(p, ViewExternal, "_xmpp-server._tcp."+d, "SRV", "0 0 5269 xmpp.contoso.com.") {
+					t.Errorf("no _xmpp-server._tcp.%s", d)
+				}
+			}
+			if !slices.Contains(edge.DNSNames, "xmpp.contoso.com") || !hasRecord(p, ViewExternal, "xmpp.contoso.com", "A", "131.107.155.10") {
+				t.Errorf("xmpp.contoso.com is not on the Edge certificate %v or has no A record at the Access Edge", edge.DNSNames)
+			}
+			if !slices.Equal(edge.Services, tc.services) {
+				t.Errorf("Edge services %v, want %v", edge.Services, tc.services)
+			}
+		})
+	}
+	for _, v := range []v1alpha1.OCSVersion{v1alpha1.Lync2010, v1alpha1.SfB2019, v1alpha1.SfBSE} {
+		if p := Compute("c", xmppDesign(v)); !finds(p, SeverityError, CodeXMPPNotSupported, "spec.ocs.edge.xmppFQDN") {
+			t.Errorf("%s: XMPP not refused: %+v", v, p.Findings)
+		}
+	}
+}
+
+// TestItem03SfBHybridNeedsFederation: hybrid with Microsoft 365 goes through the on-premises
+// Access Edge and _sipfederationtls._tcp of every SIP domain (DOMAIN-CURRENT.md §1.6, R-SFB-11):
+// no Edge, or federation off, is an Error; the federating design has the SRV for every domain.
+// Lync 2010 and 2013 in hybrid get a warning on what they do not support (hybrid voice).
+func TestItem03SfBHybridNeedsFederation(t *testing.T) {
+	off := false
+	hybrid := func(v v1alpha1.OCSVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v)
+		s.OCS.Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.Hybrid}
+		return s
+	}
+	noEdge, noFederation := hybrid(v1alpha1.SfB2019), hybrid(v1alpha1.SfB2019)
+	noEdge.OCS.Edge = nil
+	noFederation.OCS.Edge.Federation = &off
+	for name, tc := range map[string]struct {
+		spec *v1alpha1.UCDeploymentSpec
+		path string
+	}{"no Edge": {noEdge, "spec.ocs.edge"}, "federation off": {noFederation, "spec.ocs.edge.federation"}} {
+		if p := Compute("c", tc.spec); !finds(p, SeverityError, CodeHybridWithoutFederation, tc.path) {
+			t.Errorf("%s: want HybridWithoutFederation at %s, got %+v", name, tc.path, p.Findings)
+		}
+	}
+	p := Compute("c", hybrid(v1alpha1.SfB2019))
+	if hasCode(p, SeverityError, CodeHybridWithoutFederation) || hasCode(p, SeverityWarning, CodeHybridRelease) {
+		t.Errorf("the federating SfB 2019 hybrid design is refused: %+v", p.Findings)
+	}
+	for _, d := range []string{"contoso.com", "fabrikam.com"} {
+		if !hasRecord(p, ViewExternal, "_sipfederationtls._tcp."+d, "SRV", "0 0 5061 sip."+d+".") {
+			t.Errorf("no _sipfederationtls._tcp.%s in hybrid", d)
+		}
+	}
+	for _, v := range []v1alpha1.OCSVersion{v1alpha1.Lync2010, v1alpha1.Lync2013} {
+		if p := Compute("c", hybrid(v)); !finds(p, SeverityWarning, CodeHybridRelease, "spec.ocs.version") {
+			t.Errorf("%s in hybrid: no HybridRelease warning: %+v", v, p.Findings)
+		}
+	}
+}
+
+// TestItem04InternalWebFQDNEqualsExternal: one FQDN for the internal and the external web
+// services is an Error (DOMAIN.md §3.1; Topology Builder refuses it), for the pool and the Director.
+func TestItem04InternalWebFQDNEqualsExternal(t *testing.T) {
+	pool := sfbSpec(v1alpha1.SfB2019)
+	pool.OCS.ExternalWebFQDN = "webint.contoso.com"
+	director := sfbSpec(v1alpha1.SfB2019)
+	director.OCS.Director.ExternalWebFQDN = "dir01.contoso.com"
+	for path, s := range map[string]*v1alpha1.UCDeploymentSpec{"spec.ocs.externalWebFQDN": pool, "spec.ocs.director.externalWebFQDN": director} {
+		if p := Compute("c", s); !finds(p, SeverityError, CodeWebFQDNInternalEqualsExternal, path) {
+			t.Errorf("want WebFQDNInternalEqualsExternal at %s, got %+v", path, p.Findings)
+		}
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityError, CodeWebFQDNInternalEqualsExternal) {
+		t.Errorf("distinct web FQDNs refused: %+v", p.Findings)
+	}
+}
+
+// TestItem05NamesThatLoseTheirRecords: an Edge without a reverse proxy is a Warning naming
+// spec.ocs.reverseProxy and the names it leaves unpublished (DOMAIN.md §3.3); a planned name
+// whose address field is empty is a Warning naming that field, not only SRV/MX/CNAME targets.
+func TestItem05NamesThatLoseTheirRecords(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.ReverseProxy = nil
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeEdgeWithoutReverseProxy, "spec.ocs.reverseProxy") {
+		t.Fatalf("no EdgeWithoutReverseProxy: %+v", p.Findings)
+	}
+	for _, f := range p.Findings {
+		if f.Code == CodeEdgeWithoutReverseProxy {
+			for _, n := range []string{"meet.contoso.com", "dialin.contoso.com", "lyncdiscover.fabrikam.com", "webext.contoso.com"} {
+				if !strings.Contains(f.Message, n) {
+					t.Errorf("the finding does not name %s: %s", n, f.Message)
+				}
+			}
+		}
+		if f.Code == CodeNameWithoutAddress && strings.HasPrefix(f.Path, "spec.ocs.reverseProxy") {
+			t.Errorf("the missing reverse proxy is reported twice: %+v", f)
+		}
+	}
+
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.PoolIP = ""
+	p = Compute("c", s)
+	var msg string
+	for _, f := range p.Findings {
+		if f.Code == CodeNameWithoutAddress && f.Path == "spec.ocs.poolIP" && f.Severity == SeverityWarning {
+			msg = f.Message
+		}
+	}
+	for _, n := range []string{"webint.contoso.com", "meet.contoso.com", "dialin.contoso.com"} {
+		if !strings.Contains(msg, n) {
+			t.Errorf("NameWithoutAddress at spec.ocs.poolIP does not name %s: %q (findings %+v)", n, msg, p.Findings)
+		}
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodeNameWithoutAddress) {
+		t.Errorf("a design with every address reports NameWithoutAddress: %+v", p.Findings)
+	}
+}
+
+// TestItem06KeysTheProductCannotUse: ECDSA is an Error for Exchange 2013 and a Warning for 2016
+// and later (the April 2024 setting override); an ECDSA OAuthTokenIssuer certificate on Skype for
+// Business is an Error (R-SFB-05); RSA under 2048 bits is an Error with a public certificate
+// (V27, S-CABF-BR) and a Warning for internal certificates only.
+func TestItem06KeysTheProductCannotUse(t *testing.T) {
+	const algo, size = "spec.certificates.privateKey.algorithm", "spec.certificates.privateKey.size"
+	exchange := func(v v1alpha1.ExchangeVersion, key v1alpha1.PrivateKeySpec) *v1alpha1.UCDeploymentSpec {
+		return &v1alpha1.UCDeploymentSpec{
+			Exchange:     &v1alpha1.ExchangeSpec{Version: v, SMTPDomains: []v1alpha1.FQDN{"contoso.com"}, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"},
+			Certificates: v1alpha1.CertificatesSpec{PublicIssuerRef: &v1alpha1.IssuerRef{Name: "public"}, PrivateKey: key},
+		}
+	}
+	ecdsa := v1alpha1.PrivateKeySpec{Algorithm: "ECDSA"}
+	internalOnly := sfbSpec(v1alpha1.SfB2019)
+	internalOnly.OCS.Edge, internalOnly.OCS.ReverseProxy = nil, nil
+	internalOnly.Certificates.PrivateKey.Size = 1024
+	sfbECDSA := sfbSpec(v1alpha1.SfB2019)
+	sfbECDSA.Certificates.PrivateKey = ecdsa
+	for _, tc := range []struct {
+		name     string
+		spec     *v1alpha1.UCDeploymentSpec
+		severity Severity
+		code     string
+		path     string
+	}{
+		{"ECDSA on Exchange 2013", exchange(v1alpha1.Exchange2013, ecdsa), SeverityError, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA on Exchange 2016", exchange(v1alpha1.Exchange2016, ecdsa), SeverityWarning, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA on Exchange SE", exchange(v1alpha1.ExchangeSE, ecdsa), SeverityWarning, CodeKeyAlgorithmUnsupported, algo},
+		{"ECDSA OAuth certificate on SfB 2019", sfbECDSA, SeverityError, CodeKeyAlgorithmUnsupported, algo},
+		{"RSA 1024 on a public certificate", exchange(v1alpha1.Exchange2019, v1alpha1.PrivateKeySpec{Algorithm: "RSA", Size: 1024}), SeverityError, CodeWeakKey, size},
+		{"RSA 1024 on internal certificates only", internalOnly, SeverityWarning, CodeWeakKey, size},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if p := Compute("c", tc.spec); !finds(p, tc.severity, tc.code, tc.path) {
+				t.Errorf("want %s %s at %s, got %+v", tc.severity, tc.code, tc.path, p.Findings)
+			}
+		})
+	}
+	if p := Compute("c", exchange(v1alpha1.Exchange2016, ecdsa)); p.HasErrors() {
+		t.Errorf("ECDSA on Exchange 2016 is refused: %+v", p.Findings)
+	}
+}
+
+// TestItem07PFXProfileTheServersCannotImport: pkcs12.oldestWindows 2019 or later gives AES-256
+// PFX files (Modern2023), which Windows Server 2016 and older cannot import (R-K8S-01,
+// DOMAIN-CURRENT.md §4.3): an Error naming the field and the product when a planned product runs
+// on no Windows that new (Lync 2013, Exchange 2013/2016, SfB 2015); none for 2016 (3DES) or for
+// products whose newest Windows is not known (SfB 2019, Exchange 2019).
+func TestItem07PFXProfileTheServersCannotImport(t *testing.T) {
+	const path = "spec.certificates.pkcs12.oldestWindows"
+	withPFX := func(s *v1alpha1.UCDeploymentSpec, oldest v1alpha1.WindowsVersion) *v1alpha1.UCDeploymentSpec {
+		s.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "pfx", Key: "password"}, OldestWindows: oldest}
+		return s
+	}
+	exchange := func(v v1alpha1.ExchangeVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v1alpha1.SfB2019)
+		s.Exchange = &v1alpha1.ExchangeSpec{Version: v, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"}
+		return s
+	}
+	for _, tc := range []struct {
+		name    string
+		spec    *v1alpha1.UCDeploymentSpec
+		product string // "" when no Error is due
+	}{
+		{"Lync 2013, 2019", withPFX(sfbSpec(v1alpha1.Lync2013), v1alpha1.WindowsServer2019), "Lync2013"},
+		{"SfB 2015, 2022", withPFX(sfbSpec(v1alpha1.SfB2015), v1alpha1.WindowsServer2022), "SfB2015"},
+		{"Exchange 2016 next to SfB 2019, 2019", withPFX(exchange(v1alpha1.Exchange2016), v1alpha1.WindowsServer2019), "Exchange 2016"},
+		{"Exchange 2013, 2025", withPFX(exchange(v1alpha1.Exchange2013), v1alpha1.WindowsServer2025), "Exchange 2013"},
+		{"Office Online Server, 2025", withPFX(sfbSpec(v1alpha1.SfB2019), v1alpha1.WindowsServer2025), "Office Online Server"},
+		{"Lync 2013, 2016 (3DES)", withPFX(sfbSpec(v1alpha1.Lync2013), v1alpha1.WindowsServer2016), ""},
+		{"SfB 2019 and Exchange 2019, 2022", withPFX(exchange(v1alpha1.Exchange2019), v1alpha1.WindowsServer2022), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Compute("c", tc.spec)
+			var msg string
+			for _, f := range p.Findings {
+				if f.Code == CodePKCS12ProfileUnreadable && f.Severity == SeverityError && f.Path == path {
+					msg = f.Message
+				}
+			}
+			switch {
+			case tc.product == "" && msg != "":
+				t.Errorf("unexpected Error: %s", msg)
+			case tc.product != "" && !strings.Contains(msg, tc.product+" (Windows Server"):
+				t.Errorf("want an Error naming %s at %s, got %q (findings %+v)", tc.product, path, msg, p.Findings)
+			}
+		})
+	}
+}
+
+// TestItem02HybridTransportAcrossRenewals: a hybrid Exchange plan warns that mail flow is bound to
+// the issuer and subject a renewal can change (R-EX-05); a plan without hybrid does not; and the
+// public Exchange certificate is bound for IIS and SMTP only, never as the Exchange Auth
+// (Federation) certificate (R-EX-11; the install script refuses it too).
+func TestItem02HybridTransportAcrossRenewals(t *testing.T) {
+	s := &v1alpha1.UCDeploymentSpec{
+		Exchange:     &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, SMTPDomains: []v1alpha1.FQDN{"contoso.com"}, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20", Hybrid: true},
+		Certificates: v1alpha1.CertificatesSpec{PublicIssuerRef: &v1alpha1.IssuerRef{Name: "public"}},
+	}
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeHybridTransportRenewal, "spec.exchange.hybrid") {
+		t.Errorf("no HybridTransportRenewal: %+v", p.Findings)
+	}
+	if services := cert(t, p, RoleExchange).Services; !slices.Equal(services, []string{"IIS", "SMTP"}) {
+		t.Errorf("the public Exchange certificate is bound for %v, want IIS and SMTP only (R-EX-11)", services)
+	}
+	s.Exchange.Hybrid = false
+	if p := Compute("c", s); hasCode(p, SeverityWarning, CodeHybridTransportRenewal) {
+		t.Errorf("HybridTransportRenewal without hybrid: %+v", p.Findings)
+	}
+}
+
+// picDesign is the SfB 2019 design with public IM connectivity, its public CA named by CAA.
+func picDesign(caaIssuer v1alpha1.FQDN) *v1alpha1.UCDeploymentSpec {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Edge.PublicIMConnectivity = true
+	if caaIssuer != "" {
+		s.DNS.CAA = &v1alpha1.CAASpec{Issuer: caaIssuer}
+	}
+	return s
+}
+
+// TestItem14PublicIMConnectivityIn2026: public IM connectivity has no partner left: a Warning.
+func TestItem14PublicIMConnectivityIn2026(t *testing.T) {
+	if p := Compute("c", picDesign("")); !finds(p, SeverityWarning, CodePublicIMConnectivityEnded, "spec.ocs.edge.publicIMConnectivity") {
+		t.Errorf("no PublicIMConnectivityEnded: %+v", p.Findings)
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodePublicIMConnectivityEnded) {
+		t.Errorf("PublicIMConnectivityEnded without public IM connectivity: %+v", p.Findings)
+	}
+}
+
+// TestItem15ClientAuthByCA (R-PKI-10): asking for clientAuth is an Error with Google Trust
+// Services, a Warning naming the date or the outcome with Let's Encrypt, DigiCert and Sectigo; the
+// planned usages leave clientAuth out where the CA refuses it (Let's Encrypt, Google); Exchange
+// hybrid SMTP gets the Warning too.
+func TestItem15ClientAuthByCA(t *testing.T) {
+	const path = "spec.ocs.edge.publicIMConnectivity"
+	for _, tc := range []struct {
+		issuer     v1alpha1.FQDN
+		severity   Severity
+		says       string
+		clientAuth bool // the planned Edge certificate keeps "client auth"
+	}{
+		{"pki.goog", SeverityError, "badCSR", false},
+		{"letsencrypt.org", SeverityWarning, "2026-02-11", false},
+		{"digicert.com", SeverityWarning, "2027-03-01", true},
+		{"sectigo.com", SeverityWarning, "2027-02-10", true},
+	} {
+		t.Run(string(tc.issuer), func(t *testing.T) {
+			p := Compute("c", picDesign(tc.issuer))
+			var msg string
+			for _, f := range p.Findings {
+				if f.Code == CodeClientAuthUnavailable && f.Severity == tc.severity && f.Path == path && f.Rule == "R-PKI-10" {
+					msg = f.Message
+				}
+			}
+			if !strings.Contains(msg, tc.says) {
+				t.Errorf("want a %s ClientAuthUnavailable saying %q, got %q (%+v)", tc.severity, tc.says, msg, p.Findings)
+			}
+			if got := slices.Contains(cert(t, p, RoleEdgeExternal).Usages, "client auth"); got != tc.clientAuth {
+				t.Errorf("client auth in the planned usages: %v, want %v", got, tc.clientAuth)
+			}
+		})
+	}
+	s := picDesign("letsencrypt.org")
+	s.OCS.Edge.PublicIMConnectivity = false
+	s.Exchange = &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20", Hybrid: true}
+	if p := Compute("c", s); !finds(p, SeverityWarning, CodeClientAuthUnavailable, "spec.exchange.hybrid") {
+		t.Errorf("no ClientAuthUnavailable for Exchange hybrid SMTP: %+v", p.Findings)
+	}
+}
+
+// TestItem20Smaller: the Outlook Anywhere principal finding is Info from Exchange 2016 on (MAPI
+// over HTTP) and a Warning before; the keystore profile is in the plan (R-K8S-01);
+// exchange.additionalNames get a note that no record is planned; the SIP-domain simple URL
+// finding proposes a host of its own kind (dialin.<domain> for Dialin, not meet.).
+func TestItem20Smaller(t *testing.T) {
+	seed := func(v v1alpha1.ExchangeVersion) *v1alpha1.UCDeploymentSpec {
+		s := sfbSpec(v1alpha1.SfB2019)
+		s.Certificates.Strategy = v1alpha1.Unified
+		s.Exchange = &v1alpha1.ExchangeSpec{Version: v, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20",
+			AdditionalNames: []v1alpha1.DNSName{"imap.contoso.com", "*.contoso.com"}}
+		return s
+	}
+	for v, severity := range map[v1alpha1.ExchangeVersion]Severity{v1alpha1.Exchange2013: SeverityWarning, v1alpha1.Exchange2016: SeverityInfo, v1alpha1.ExchangeSE: SeverityInfo} {
+		if p := Compute("c", seed(v)); !finds(p, severity, CodeOutlookAnywherePrincipalName, "spec.certificates.strategy") {
+			t.Errorf("Exchange %s: want OutlookAnywherePrincipalName at %s, got %+v", v, severity, p.Findings)
+		}
+	}
+	s := seed(v1alpha1.ExchangeSE)
+	s.Certificates.Strategy = v1alpha1.PerRole // the wildcard stays off the Edge names (V4)
+	var note string
+	for _, f := range Compute("c", s).Findings {
+		if f.Code == CodeAdditionalNamesNotPublished {
+			note = f.Message
+		}
+	}
+	if !strings.HasPrefix(note, "imap.contoso.com is on the Exchange certificate") {
+		t.Errorf("AdditionalNamesNotPublished: %q, want imap.contoso.com only (a wildcard needs no record)", note)
+	}
+	if p := Compute("c", s); !finds(p, SeverityInfo, CodeAdditionalNamesNotPublished, "spec.exchange.additionalNames") || p.KeystoreProfile != "" {
+		t.Errorf("no AdditionalNamesNotPublished, or a keystore profile without pkcs12 (%q): %+v", p.KeystoreProfile, p.Findings)
+	}
+	for oldest, want := range map[v1alpha1.WindowsVersion]string{"": "LegacyDES", v1alpha1.WindowsServer2016: "LegacyDES", v1alpha1.WindowsServer2022: "Modern2023"} {
+		s.Certificates.PKCS12 = &v1alpha1.PKCS12Spec{PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "pfx", Key: "password"}, OldestWindows: oldest}
+		if got := Compute("c", s).KeystoreProfile; got != want {
+			t.Errorf("oldestWindows %q: keystore profile %q, want %q", oldest, got, want)
+		}
+	}
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "fabrikam.com"}
+	var msg string
+	for _, f := range Compute("c", s).Findings {
+		if f.Code == CodeSimpleURLInvalid && f.Path == "spec.ocs.simpleURLs.dialin" {
+			msg = f.Message
+		}
+	}
+	if !strings.Contains(msg, "the dialin simple URL host fabrikam.com") || !strings.HasSuffix(msg, "use dialin.fabrikam.com") {
+		t.Errorf("Dial-in finding: %q", msg)
+	}
+}
+
+// TestItem10OfficeOnlineWithoutExternalURL (R-SFB-10): with an Edge (external users) and no
+// external URL, the Office Online Server farm is a Warning; with the URL, or without an Edge, none.
+func TestItem10OfficeOnlineWithoutExternalURL(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.OfficeOnlineServer.ExternalFQDN = ""
+	if p := Compute("c", s); !finds(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL, "spec.ocs.officeOnlineServer.externalFQDN") {
+		t.Errorf("no OfficeOnlineWithoutExternalURL: %+v", p.Findings)
+	}
+	s.OCS.Edge = nil
+	if p := Compute("c", s); hasCode(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL) {
+		t.Errorf("OfficeOnlineWithoutExternalURL without external users: %+v", p.Findings)
+	}
+	if p := Compute("c", sfbSpec(v1alpha1.SfB2019)); hasCode(p, SeverityWarning, CodeOfficeOnlineWithoutExternalURL) {
+		t.Errorf("OfficeOnlineWithoutExternalURL with an external URL: %+v", p.Findings)
+	}
+}
+
+// TestItem08HybridDNS (DOMAIN-CURRENT.md §1.6, R-SFB-11): in hybrid mode a tenant's online-only
+// SIP domain gets Microsoft's four online records (not *.onmicrosoft.com), the deployment's own
+// SIP domains keep pointing on premises, and the Web Conferencing Edge FQDN resolves inside.
+func TestItem08HybridDNS(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Hybrid = &v1alpha1.SfBHybridSpec{Mode: v1alpha1.Hybrid, OnlineSIPDomains: []v1alpha1.FQDN{"contoso.co.uk", "contoso.com", "contoso.onmicrosoft.com"}}
+	p := Compute("c", s)
+	for _, r := range []Record{
+		{View: ViewExternal, Name: "_sipfederationtls._tcp.contoso.co.uk", Type: "SRV", Data: "100 1 5061 sipfed.online.lync.com."},
+		{View: ViewExternal, Name: "_sip._tls.contoso.co.uk", Type: "SRV", Data: "100 1 443 sipdir.online.lync.com."},
+		{View: ViewExternal, Name: "lyncdiscover.contoso.co.uk", Type: "CNAME", Data: "webdir.online.lync.com."},
+		{View: ViewExternal, Name: "sip.contoso.co.uk", Type: "CNAME", Data: "sipdir.online.lync.com."},
+		{View: ViewExternal, Name: "_sipfederationtls._tcp.contoso.com", Type: "SRV", Data: "0 0 5061 sip.contoso.com."},
+		{View: ViewInternal, Name: "webconf.contoso.com", Type: "A", Data: "131.107.155.20"},
+	} {
+		if !hasRecord(p, r.View, r.Name, r.Type, r.Data) {
+			t.Errorf("no %s %s %s %s", r.View, r.Name, r.Type, r.Data)
+		}
+	}
+	for _, r := range p.DNSRecords {
+		if strings.Contains(r.Name, "onmicrosoft.com") || (r.Name == "_sip._tls.contoso.com" && strings.Contains(r.Data, onlineLyncDomain)) {
+			t.Errorf("unexpected record %+v", r)
+		}
+	}
+	if p.HasErrors() {
+		t.Errorf("errors: %+v", p.Findings)
+	}
+	s.OCS.Hybrid.Mode = v1alpha1.OnPremises
+	if hasRecord(Compute("c", s), ViewInternal, "webconf.contoso.com", "A", "131.107.155.20") {
+		t.Error("the Web Conferencing Edge resolves inside without hybrid")
+	}
+}
+
+// TestItem17ShortLivedWithoutAgent (R-PKI-12): no agent installs certificates yet, so the 6-day
+// shortlived profile is an Error for every public certificate, the 45-day tlsserver profile a
+// Warning, classic nothing.
+func TestItem17ShortLivedWithoutAgent(t *testing.T) {
+	const path = "spec.certificates.publicIssuerRef"
+	for profile, severity := range map[string]Severity{ACMEProfileShortLived: SeverityError, ACMEProfileTLSServer: SeverityWarning} {
+		if p := Compute("c", sfbSpec(v1alpha1.SfB2019), PublicACME(profile)); !finds(p, severity, CodeACMELifetimeWithoutAgent, path) {
+			t.Errorf("%s: want %s ACMELifetimeWithoutAgent, got %+v", profile, severity, p.Findings)
+		}
+	}
+	p := Compute("c", sfbSpec(v1alpha1.SfB2019), PublicACME(ACMEProfileClassic))
+	if hasCode(p, SeverityError, CodeACMELifetimeWithoutAgent) || hasCode(p, SeverityWarning, CodeACMELifetimeWithoutAgent) {
+		t.Errorf("classic profile: %+v", p.Findings)
+	}
+}
+
+// TestItem09InternalZones: with spec.dns.zones listing only contoso.com, the service records of
+// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com, never in a
+// pseudo-zone such as _tcp.fabrikam.com or _tls.fabrikam.com, which no DNS server loads; an SMTP
+// domain whose zone the internal view holds gets its internal autodiscover record.
+func TestItem09InternalZones(t *testing.T) {
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.DNS.Zones = []v1alpha1.FQDN{"contoso.com"}
+	p := Compute("c", s)
+	if !finds(p, SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones") {
+		t.Errorf("no RecordOutsideZones: %+v", p.Findings)
+	}
+	var found bool
+	for _, r := range p.DNSRecords {
+		if strings.HasPrefix(r.Zone, "_") {
+			t.Errorf("record %s in the pseudo-zone %s", r.Name, r.Zone)
+		}
+		if r.Name == "_sipfederationtls._tcp.fabrikam.com" {
+			found = r.Zone == "fabrikam.com"
+		}
+	}
+	if !found {
+		t.Error("_sipfederationtls._tcp.fabrikam.com is not planned in fabrikam.com")
+	}
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.Exchange = &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"}
+	if !hasRecord(Compute("c", s), ViewInternal, "autodiscover.fabrikam.com", "CNAME", "mail.contoso.com.") {
+		t.Error("fabrikam.com, an internal zone, has no internal autodiscover record")
+	}
+}

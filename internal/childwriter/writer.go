@@ -72,7 +72,7 @@ func New(cfg *rest.Config, httpClient *http.Client, mapper meta.RESTMapper, c cl
 // FieldOwner's Update entry, which Apply adopts before it applies over them. Status and
 // creationTimestamp are never sent.
 func (w *Writer) Create(ctx context.Context, obj client.Object) error {
-	u, err := Content(obj)
+	u, err := content(obj)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (w *Writer) Create(ctx context.Context, obj client.Object) error {
 // adopts the fields the create claimed, so that a field the plan no longer sends is removed.
 // Status and creationTimestamp are never sent.
 func (w *Writer) Apply(ctx context.Context, obj, live client.Object) error {
-	u, err := Content(obj)
+	u, err := content(obj)
 	if err != nil {
 		return err
 	}
@@ -220,9 +220,9 @@ func apiPrefix(gvk schema.GroupVersionKind) []string {
 	return []string{"/apis", gvk.Group, gvk.Version}
 }
 
-// Content returns what ucdeploy sends to server-side apply for obj: a copy of it without status
+// content returns what ucdeploy sends to server-side apply for obj: a copy of it without status
 // and creationTimestamp, which an applier must not claim.
-func Content(obj client.Object) (*unstructured.Unstructured, error) {
+func content(obj client.Object) (*unstructured.Unstructured, error) {
 	var content map[string]any
 	if u, ok := obj.(*unstructured.Unstructured); ok {
 		content = u.DeepCopy().Object // ToUnstructured would return u's own map

@@ -107,21 +107,6 @@ func EndpointsContent(endpoints []Endpoint) []any {
 	return out
 }
 
-// EndpointsOf reads spec.endpoints of a DNSEndpoint.
-func EndpointsOf(u *unstructured.Unstructured) ([]Endpoint, error) {
-	var spec struct {
-		Endpoints []Endpoint `json:"endpoints"`
-	}
-	content, _, err := unstructured.NestedMap(u.Object, "spec")
-	if err != nil {
-		return nil, fmt.Errorf("DNSEndpoint %s: %w", u.GetName(), err)
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, &spec); err != nil {
-		return nil, fmt.Errorf("DNSEndpoint %s: spec: %w", u.GetName(), err)
-	}
-	return spec.Endpoints, nil
-}
-
 // Endpoints groups records into external-dns endpoints: one per (name, type) holding every target
 // of that name and type, sorted by name and type; the targets sorted and without duplicates. The
 // TTL is the lowest of the grouped records' (the planner gives every record the same).
@@ -138,7 +123,7 @@ func Endpoints(records []plan.Record) []Endpoint {
 			out = append(out, Endpoint{DNSName: r.Name, RecordType: r.Type, RecordTTL: int64(r.TTL)})
 		}
 		e := &out[i]
-		e.Targets = append(e.Targets, Target(r))
+		e.Targets = append(e.Targets, target(r))
 		e.RecordTTL = min(e.RecordTTL, int64(r.TTL))
 	}
 	for i := range out {
@@ -154,7 +139,7 @@ func Endpoints(records []plan.Record) []Endpoint {
 	return out
 }
 
-// Target converts a record's zone-file RDATA into the target format external-dns validates
+// target converts a record's zone-file RDATA into the target format external-dns validates
 // (endpoint.CheckEndpoint; its CRD source drops endpoints whose A or CNAME target ends in a dot):
 //
 //   - A: the address;
@@ -165,7 +150,7 @@ func Endpoints(records []plan.Record) []Endpoint {
 //     trailing dot, as in external-dns's documentation; providers add the dot themselves.
 //
 // Any other type is passed through with its fields separated by single spaces.
-func Target(r plan.Record) string {
+func target(r plan.Record) string {
 	fields := strings.Fields(r.Data)
 	switch r.Type {
 	case "CNAME":

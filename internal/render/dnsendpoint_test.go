@@ -1,10 +1,13 @@
 package render_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -52,7 +55,8 @@ func TestTarget(t *testing.T) {
 		{"MX", "10 mail.contoso.com.", "10 mail.contoso.com"},
 		{"MX", "20 mail2.contoso.com", "20 mail2.contoso.com"},
 	} {
-		if got := render.Target(plan.Record{Type: tc.typ, Data: tc.data}); got != tc.want {
+		got := render.Endpoints([]plan.Record{{Name: "x.contoso.com", Type: tc.typ, Data: tc.data}})[0].Targets[0]
+		if got != tc.want {
 			t.Errorf("%s %q: target %q, want %q", tc.typ, tc.data, got, tc.want)
 		}
 	}
@@ -95,7 +99,7 @@ func TestDNSEndpointsObjects(t *testing.T) {
 		checkMeta(t, metaOf(u.GetName(), u.GetNamespace(), u.GetLabels(), u.GetAnnotations(), u.GetOwnerReferences()), "contoso-uc-dns-"+string(view), map[string]string{
 			"app.kubernetes.io/managed-by": "ucdeploy", "uc.ucdeploy.io/deployment": "contoso-uc", "uc.ucdeploy.io/view": string(view),
 		})
-		got, err := render.EndpointsOf(u)
+		got, err := endpointsOf(u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,4 +113,19 @@ func TestDNSEndpointsObjects(t *testing.T) {
 // metaOf gathers an unstructured object's metadata for checkMeta.
 func metaOf(name, namespace string, labels, annotations map[string]string, owners []metav1.OwnerReference) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels, Annotations: annotations, OwnerReferences: owners}
+}
+
+// endpointsOf reads spec.endpoints of a rendered DNSEndpoint.
+func endpointsOf(u *unstructured.Unstructured) ([]render.Endpoint, error) {
+	var spec struct {
+		Endpoints []render.Endpoint `json:"endpoints"`
+	}
+	content, _, err := unstructured.NestedMap(u.Object, "spec")
+	if err != nil {
+		return nil, fmt.Errorf("DNSEndpoint %s: %w", u.GetName(), err)
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, &spec); err != nil {
+		return nil, fmt.Errorf("DNSEndpoint %s: spec: %w", u.GetName(), err)
+	}
+	return spec.Endpoints, nil
 }

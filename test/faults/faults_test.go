@@ -270,7 +270,7 @@ func testForeignObject(t *testing.T) {
 	create(t, u)
 	key := client.ObjectKeyFromObject(u)
 
-	got := waitCondition(t, key, "Ready", metav1.ConditionFalse, "NameConflict", statusTimeout)
+	got := labtest.WaitCondition(t, k8s, key, "Ready", "False/NameConflict", statusTimeout)
 	msg := conditionOf(got, "Ready").Message
 	if want := "ConfigMap " + ns + "/" + foreign.Name; !strings.Contains(msg, want) {
 		t.Errorf("Ready message %q does not name %s", msg, want)
@@ -282,7 +282,7 @@ func testForeignObject(t *testing.T) {
 		o.observe("Stalled=True NameConflict")
 	}
 	// The rest is applied and issued; then nothing is left that could raise an event.
-	waitCondition(t, key, "CertificatesReady", metav1.ConditionTrue, "CertificatesReady", convergeTimeout)
+	labtest.WaitCondition(t, k8s, key, "CertificatesReady", "True/CertificatesReady", convergeTimeout)
 	waitQuiet(t, rec, quietWindow, statusTimeout)
 	live := &corev1.ConfigMap{}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), live); err != nil {
@@ -299,7 +299,7 @@ func testForeignObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted := time.Now()
-	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", 3*time.Minute)
+	labtest.WaitCondition(t, k8s, key, "Ready", "True/Succeeded", 3*time.Minute)
 	t.Logf("Ready %s after the foreign ConfigMap was deleted (the controller requeues conflicts after a minute)",
 		time.Since(deleted).Round(time.Second))
 	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
@@ -383,7 +383,7 @@ func testMissingIssuer(t *testing.T) {
 	create(t, issuer)
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), issuer) })
 	created := time.Now()
-	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", convergeTimeout)
+	labtest.WaitCondition(t, k8s, key, "Ready", "True/Succeeded", convergeTimeout)
 	t.Logf("Ready %s after ClusterIssuer %s was created", time.Since(created).Round(time.Second), missing)
 	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
 	o.observe("once ClusterIssuer %s (the enterprise CA's key) exists: Ready=True by itself, every certificate issued with the planned SANs", missing)
@@ -660,7 +660,7 @@ func testInvalidSpec(t *testing.T) {
 	before := snapshot(t, u)
 
 	updateObj(t, key, &v1alpha1.UCDeployment{}, func(u *v1alpha1.UCDeployment) { u.Spec.OCS.Edge.AVAuthenticationPort = 443 })
-	got := waitCondition(t, key, "Stalled", metav1.ConditionTrue, "PlanHasErrors", statusTimeout)
+	got := labtest.WaitCondition(t, k8s, key, "Stalled", "True/PlanHasErrors", statusTimeout)
 	if c := conditionOf(got, "Ready"); c == nil || c.Status != metav1.ConditionFalse || c.Reason != "PlanHasErrors" {
 		t.Errorf("Ready = %+v, want False/PlanHasErrors", c)
 	}
@@ -680,7 +680,7 @@ func testInvalidSpec(t *testing.T) {
 	}
 
 	updateObj(t, key, &v1alpha1.UCDeployment{}, func(u *v1alpha1.UCDeployment) { u.Spec.OCS.Edge.AVAuthenticationPort = 5062 })
-	waitCondition(t, key, "Ready", metav1.ConditionTrue, "Succeeded", statusTimeout)
+	labtest.WaitCondition(t, k8s, key, "Ready", "True/Succeeded", statusTimeout)
 	labtest.Eventually(t, statusTimeout, "converged", func() error { return converged(ctx, ns, true) })
 	if diff := compareSnapshots(before, snapshot(t, u)); diff != "" {
 		t.Errorf("children changed when the spec was fixed: %s", diff)

@@ -307,28 +307,6 @@ func conditionOf(u *v1alpha1.UCDeployment, typ string) *metav1.Condition {
 	return meta.FindStatusCondition(u.Status.Conditions, typ)
 }
 
-// waitCondition waits until condition typ of the UCDeployment is status/reason for its current
-// generation and returns the UCDeployment.
-func waitCondition(t *testing.T, key client.ObjectKey, typ string, status metav1.ConditionStatus, reason string, timeout time.Duration) *v1alpha1.UCDeployment {
-	t.Helper()
-	var u *v1alpha1.UCDeployment
-	labtest.Eventually(t, timeout, fmt.Sprintf("%s %s=%s/%s", key, typ, status, reason), func() error {
-		var err error
-		if u, err = getUCD(context.Background(), key); err != nil {
-			return err
-		}
-		c := conditionOf(u, typ)
-		if c == nil {
-			return fmt.Errorf("no %s condition for generation %d (observed %d)", typ, u.Generation, u.Status.ObservedGeneration)
-		}
-		if c.Status != status || c.Reason != reason {
-			return fmt.Errorf("%s=%s/%s: %s", typ, c.Status, c.Reason, c.Message)
-		}
-		return nil
-	})
-	return u
-}
-
 // --- what converged means ---
 
 // converged checks every UCDeployment of ns against its plan: the status describes the current

@@ -577,7 +577,57 @@ type CertificatesSpec struct {
 	// (DOMAIN-CURRENT.md §4, R-K8S-01). ucdeploy never reads the password Secret.
 	// +optional
 	PKCS12 *PKCS12Spec `json:"pkcs12,omitempty"`
+	// VerifyServed makes the controller connect to the listeners that present each certificate
+	// and report, in condition CertificatesServed and status.servedCertificates, whether they serve
+	// its current revision. Absent: off. The manager connects only to addresses its
+	// --verify-served-networks allow.
+	// +optional
+	VerifyServed *ServedVerifySpec `json:"verifyServed,omitempty"`
 }
+
+// ServedVerifySpec configures the check of what the servers serve.
+type ServedVerifySpec struct {
+	// Interval between two passes over every listener.
+	// +optional
+	// +kubebuilder:default="15m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="must be a duration between 1m and 24h, such as 15m"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+	// Endpoints replace the planned listeners of their role: where NAT, a load balancer or a lab
+	// puts a certificate's listener on another address than the one the spec publishes.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	Endpoints []ServedEndpoint `json:"endpoints,omitempty"`
+}
+
+// ServedRole is a certificate role that a TLS listener presents (the Certificate is named
+// <deployment>-<role>). The OAuth token-signing certificate is presented by no listener.
+// +kubebuilder:validation:Enum=pool;director;edge-internal;av-auth;cwa-internal;exchange-internal;unified;access-edge;webconf-edge;edge-external;reverse-proxy;cwa;exchange;office-online
+type ServedRole string
+
+// ServedEndpoint is one listener to check for a role's certificate.
+type ServedEndpoint struct {
+	// Role is the certificate role the listener presents.
+	Role ServedRole `json:"role"`
+	// Address is the listener: an IP address and a port, IPv6 in brackets (131.107.155.10:443,
+	// [2001:db8::10]:5061). Host names are refused, as for spec.dns.verify: the manager's
+	// allow-list is of addresses.
+	Address ListenerAddress `json:"address"`
+	// ServerName is the name sent in the TLS handshake (SNI); default: the certificate's common
+	// name.
+	// +optional
+	ServerName FQDN `json:"serverName,omitempty"`
+}
+
+// ListenerAddress is an IP address and a TCP port, written as Nameserver is: one spelling per
+// address, no unspecified, broadcast or IPv4-mapped addresses, a port from 1 to 65535.
+// +kubebuilder:validation:MaxLength=47
+// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') && isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535",message="must be an IP address and a port from 1 to 65535 without leading zeros, IPv6 in brackets, such as 131.107.155.10:443 or [2001:db8::10]:5061 (not a host name)"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') || !isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) || !(ip((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))).isUnspecified() || (self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))) == '255.255.255.255')",message="must not be an unspecified address (0.0.0.0, ::), which reaches the manager's own pod, nor the broadcast address 255.255.255.255"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9.]+|[[][0-9a-fA-F.]*:[0-9a-fA-F:.]*[]]):[1-9][0-9]{0,4}$') || !isIP((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':')))) || ip.isCanonical((self.startsWith('[') ? self.substring(1, self.lastIndexOf(']')) : self.substring(0, self.lastIndexOf(':'))))",message="must be written canonically, IPv6 in lower case and compressed (RFC 5952)"
+type ListenerAddress string
 
 // WindowsVersion names a Windows Server release that imports the PFX files.
 // +kubebuilder:validation:Enum="2016";"2019";"2022";"2025"

@@ -28,13 +28,8 @@ type Hostile struct {
 // Serve starts the server and returns its host:port.
 func Serve(t testing.TB, h Hostile) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listen()
 	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		_ = pc.Close()
 		t.Fatal(err)
 	}
 	mux := dns.HandlerFunc(h.answer)
@@ -48,6 +43,24 @@ func Serve(t testing.TB, h Hostile) string {
 		}
 	})
 	return pc.LocalAddr().String()
+}
+
+// listen opens a UDP socket and a TCP listener on the same loopback port, trying a few ports:
+// the TCP port of a free UDP port may be taken.
+func listen() (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, fmt.Errorf("listening on UDP: %w", err)
+		}
+		var l net.Listener
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			return pc, l, nil
+		}
+		_ = pc.Close()
+	}
+	return nil, nil, fmt.Errorf("no loopback port free for both UDP and TCP: %w", err)
 }
 
 // answer writes the hostile answer to r.

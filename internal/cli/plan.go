@@ -87,7 +87,8 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	docs := make([]document, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
-		p := plan.Compute(d.Name, &d.Spec, opts...)
+		// Measured as the controller measures it: a DNS ConfigMap over 1 MiB is an Error.
+		p := plan.Compute(d.Name, &d.Spec, slices.Concat(opts, []plan.Option{plan.MeasuredBy(render.DataSizes(d))})...)
 		if p.HasErrors() {
 			status = ExitPlanErrors
 		}

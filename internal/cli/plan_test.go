@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -322,4 +324,48 @@ func TestParseNameAcceptsFlagsAfterTheName(t *testing.T) {
 			t.Errorf("%q parsed", args)
 		}
 	}
+}
+
+// TestPlanRefusesADNSConfigMapOver1MiB (issue 29, item 11): the Skype for Business 2019 sample
+// with 250 SIP domains (the schema's maximum) and 16 front ends, a valid deployment, plans a DNS
+// ConfigMap over 1 MiB, which the API server would refuse; `plan` says so first, as an Error
+// finding (exit 1), and the controller, planning with the same option, writes nothing.
+func TestPlanRefusesADNSConfigMapOver1MiB(t *testing.T) {
+	data, err := os.ReadFile("../../config/samples/sfb2019-enterprise.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domains := []string{"fabrikam.com"}
+	for i := range 249 {
+		domains = append(domains, fmt.Sprintf("d%03d.fabrikam.com", i))
+	}
+	var frontEnds strings.Builder
+	frontEnds.WriteString("    frontEnds:\n")
+	for i := range 16 {
+		fmt.Fprintf(&frontEnds, "      - {fqdn: fe%02d.fabrikam.com, ip: 10.7.0.%d}\n", i+1, 11+i)
+	}
+	text := strings.Replace(string(data), "  sipDomains: [fabrikam.com, northwind.com]\n", "  sipDomains: ["+strings.Join(domains, ", ")+"]\n", 1)
+	text = regexp.MustCompile(`    frontEnds:\n(      - .*\n)+`).ReplaceAllLiteralString(text, frontEnds.String())
+	file := filepath.Join(t.TempDir(), "large.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runPlan("-f", file, "-o", "json")
+	if code != ExitPlanErrors {
+		t.Fatalf("exit %d, stderr %s; want %d", code, errOut, ExitPlanErrors)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, f := range p.Findings {
+		if f.Code == plan.CodeDNSConfigMapTooLarge && f.Severity == plan.SeverityError {
+			found = append(found, f.Message)
+		}
+	}
+	if len(found) == 0 {
+		t.Fatalf("no DNSConfigMapTooLarge Error among %d findings", len(p.Findings))
+	}
+	t.Logf("%s", strings.Join(found, "\n"))
 }

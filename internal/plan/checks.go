@@ -47,6 +47,7 @@ const (
 	CodeWebFQDNEqualsPoolFQDN             = "WebFQDNEqualsPoolFQDN"
 	CodeDirectorWebFQDNConflict           = "DirectorWebFQDNConflict"
 	CodeOAuthKeySize                      = "OAuthKeySize"
+	CodeDNSConfigMapTooLarge              = "DNSConfigMapTooLarge"
 )
 
 // draft is the plan under construction, as the checks see it.

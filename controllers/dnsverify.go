@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,11 +44,36 @@ const (
 	maxListText = 1024
 )
 
+// PortRange is a range of ports, both ends included.
+type PortRange struct{ First, Last uint16 }
+
+// Contains reports whether port is in the range.
+func (r PortRange) Contains(port uint16) bool { return r.First <= port && port <= r.Last }
+
+// String returns "53" or "1024-65535".
+func (r PortRange) String() string {
+	if r.First == r.Last {
+		return fmt.Sprint(r.First)
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
+}
+
+var (
+	// DefaultDNSVerifyPorts are the ports a nameserver may have without --dns-verify-ports: 53.
+	DefaultDNSVerifyPorts = []PortRange{{53, 53}}
+	// AnyPort allows every port, for labs whose nameservers listen on ephemeral ports.
+	AnyPort = []PortRange{{1, 65535}}
+)
+
 // DNSVerifier runs the passes of spec.dns.verify for the reconciler and remembers their results.
 type DNSVerifier struct {
 	// Allowed are the networks whose addresses a UCDeployment may make the controller query
 	// (--dns-verify-nameservers); empty disables verification.
 	Allowed []netip.Prefix
+	// Ports are the ports those nameservers may listen on (--dns-verify-ports); nil means
+	// DefaultDNSVerifyPorts. Without them a deployment could make the controller send packets
+	// to any UDP port of an allowed host and read from its status whether something answers.
+	Ports []PortRange
 	// Client sends the queries; nil means UDP with dnsQueryTimeout.
 	Client *dns.Client
 
@@ -105,7 +131,7 @@ func (v *DNSVerifier) refusal(spec *v1alpha1.DNSVerifySpec, p plan.Plan) (string
 	// not the deployment author's to read.
 	if outside := v.outside(spec.ByView()); len(outside) > 0 {
 		return v1alpha1.ReasonVerificationDisabled,
-			"nameservers outside the manager's --dns-verify-nameservers are not queried: " + dnsverify.Summary(outside, ", ", maxListText)
+			"nameservers outside the manager's --dns-verify-nameservers or --dns-verify-ports are not queried: " + dnsverify.Summary(outside, ", ", maxListText)
 	}
 	return "", ""
 }
@@ -165,7 +191,7 @@ func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 			// ParseNameserver: an object stored before the CRD refused a spelling (0.0.0.0:53)
 			// is still not queried.
 			ap, err := v1alpha1.ParseNameserver(ns)
-			if err != nil || !v.allows(ap.Addr()) {
+			if err != nil || !v.allows(ap) {
 				out = append(out, ns)
 			}
 		}
@@ -173,14 +199,14 @@ func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 	return out
 }
 
-// allows reports whether an allowed network contains addr.
-func (v *DNSVerifier) allows(addr netip.Addr) bool {
-	for _, p := range v.Allowed {
-		if p.Contains(addr.Unmap()) {
-			return true
-		}
+// allows reports whether an allowed network contains ap's address and an allowed range its port.
+func (v *DNSVerifier) allows(ap netip.AddrPort) bool {
+	ports := v.Ports
+	if ports == nil {
+		ports = DefaultDNSVerifyPorts
 	}
-	return false
+	return slices.ContainsFunc(v.Allowed, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) }) &&
+		slices.ContainsFunc(ports, func(r PortRange) bool { return r.Contains(ap.Port()) })
 }
 
 // interval is spec.dns.verify.interval, DefaultDNSVerifyInterval when unset.

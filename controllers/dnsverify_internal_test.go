@@ -40,12 +40,25 @@ func TestVerificationDisabledWithoutTheFlag(t *testing.T) {
 func TestAllowListNamesTheNameserversOutsideIt(t *testing.T) {
 	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fd00::/8")}}
 	ucd := withVerify("10.0.0.53:53")
-	ucd.Spec.DNS.Verify.External = &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{"10.0.1.53:53", "[fd00::53]:53", "[2001:db8::53]:53"}}
+	// Port 22 of an allowed host is outside too: only port 53 is allowed by default (issue 29,
+	// item 4).
+	ucd.Spec.DNS.Verify.External = &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{"10.0.1.53:53", "[fd00::53]:53", "[2001:db8::53]:53", "10.0.0.54:22"}}
 	got := v.verifyDNS(context.Background(), ucd, plan.Plan{})
 	// The message names the nameservers, never the manager's allow-list.
-	want := "nameservers outside the manager's --dns-verify-nameservers are not queried: 10.0.1.53:53, [2001:db8::53]:53"
+	want := "nameservers outside the manager's --dns-verify-nameservers or --dns-verify-ports are not queried: 10.0.1.53:53, [2001:db8::53]:53, 10.0.0.54:22"
 	if got.reason != v1alpha1.ReasonVerificationDisabled || got.message != want {
 		t.Errorf("got %s %q\nwant %s %q", got.reason, got.message, v1alpha1.ReasonVerificationDisabled, want)
+	}
+}
+
+// TestAllowListPorts: --dns-verify-ports allows other ports than 53, and only those.
+func TestAllowListPorts(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}, Ports: []PortRange{{53, 53}, {5300, 5400}}}
+	for ns, want := range map[string]bool{"10.0.0.53:53": true, "10.0.0.53:5353": true, "10.0.0.53:5401": false, "10.0.0.53:22": false} {
+		ap := netip.MustParseAddrPort(ns)
+		if got := v.allows(ap); got != want {
+			t.Errorf("%s allowed: %v, want %v", ns, got, want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ type Options struct {
 	// DNSVerifyNameservers are the networks whose addresses UCDeployments may make the manager
 	// query for spec.dns.verify; empty disables verification.
 	DNSVerifyNameservers []netip.Prefix
+	// DNSVerifyPorts are the ports those nameservers may listen on; nil means
+	// controllers.DefaultDNSVerifyPorts (53).
+	DNSVerifyPorts []controllers.PortRange
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -82,6 +86,47 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"(slower; for diagnosing the raw write path)")
 	fs.Var(prefixList{&o.DNSVerifyNameservers}, "dns-verify-nameservers", "comma-separated networks (CIDRs) whose addresses spec.dns.verify may "+
 		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
+	fs.Var(portList{&o.DNSVerifyPorts}, "dns-verify-ports", "comma-separated ports and ranges those nameservers may listen on, such as 53,5353 or 5300-5399 (default: 53)")
+}
+
+// portList is a flag holding a comma-separated list of ports and port ranges.
+type portList struct{ ranges *[]controllers.PortRange }
+
+// String returns the ranges joined by commas.
+func (l portList) String() string {
+	if l.ranges == nil || *l.ranges == nil {
+		return "53"
+	}
+	s := make([]string, len(*l.ranges))
+	for i, r := range *l.ranges {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Set replaces the ranges by those in v: ports (53) and ranges (5300-5399) from 1 to 65535.
+func (l portList) Set(v string) error {
+	var out []controllers.PortRange
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		first, last, isRange := strings.Cut(s, "-")
+		if !isRange {
+			last = first
+		}
+		a, errA := strconv.ParseUint(first, 10, 16)
+		b, errB := strconv.ParseUint(last, 10, 16)
+		if errA != nil || errB != nil || a == 0 || b < a {
+			return fmt.Errorf("%q is not a port or a range of ports from 1 to 65535 (53, 5300-5399)", s)
+		}
+		out = append(out, controllers.PortRange{First: uint16(a), Last: uint16(b)})
+	}
+	if len(out) == 0 {
+		return fmt.Errorf("no port in %q", v)
+	}
+	*l.ranges = out
+	return nil
 }
 
 // prefixList is a flag holding a comma-separated list of networks in CIDR notation.
@@ -189,7 +234,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The allow-list is sorted so that messages list it in a stable order.
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
-		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers},
+		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts},
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,

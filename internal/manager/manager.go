@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ucdeploy/ucdeploy/controllers"
@@ -38,6 +39,10 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// MetricsSecure serves the metrics over HTTPS behind controller-runtime's authentication and
+	// authorization filter: a scraper needs a token that may get the /metrics URL
+	// (--metrics-secure, on by default; the zero Options, as labs use them, serve plain HTTP).
+	MetricsSecure bool
 	// ProbeAddr serves /healthz and /readyz ("0" disables).
 	ProbeAddr string
 	// PprofAddr serves Go's net/http/pprof profiles ("0", the default, disables).
@@ -71,6 +76,8 @@ type Options struct {
 // BindFlags registers the manager's flags on fs with their defaults.
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables)")
+	fs.BoolVar(&o.MetricsSecure, "metrics-secure", true, "serve the metrics over HTTPS, only to clients whose token may get /metrics "+
+		"(TokenReview and SubjectAccessReview); false serves plain HTTP to anyone who reaches the port")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "address of Go's /debug/pprof profiles, for performance work (0 disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
@@ -210,7 +217,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
@@ -302,4 +309,20 @@ func Run(args []string) error {
 	}
 	ctrl.Log.WithName("ucdeploy").Info("starting manager", "watchNamespace", o.WatchNamespace, "leaderElect", o.LeaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions returns the metrics server's options: with MetricsSecure, HTTPS (a self-signed
+// certificate of controller-runtime's) behind the authentication and authorization filter, which
+// asks the API server to review each scraper's token and its permission to get /metrics (the
+// ClusterRole's tokenreviews and subjectaccessreviews, below).
+func metricsOptions(o Options) metricsserver.Options {
+	opts := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if o.MetricsSecure {
+		opts.SecureServing = true
+		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return opts
 }

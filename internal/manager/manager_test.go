@@ -70,3 +70,25 @@ func TestDNSVerifyPortsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsSecureByDefault (issue 29, item 10): the manager's flags serve the metrics over HTTPS
+// behind controller-runtime's authentication and authorization filter unless
+// --metrics-secure=false.
+func TestMetricsSecureByDefault(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o Options
+	o.BindFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := metricsOptions(o); !m.SecureServing || m.FilterProvider == nil {
+		t.Errorf("default: secure %v, filter %v; want HTTPS behind the filter", m.SecureServing, m.FilterProvider != nil)
+	}
+	if err := fs.Parse([]string{"--metrics-secure=false"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := metricsOptions(o); m.SecureServing || m.FilterProvider != nil {
+		t.Errorf("--metrics-secure=false: secure %v, filter %v; want plain HTTP", m.SecureServing, m.FilterProvider != nil)
+	}
+}

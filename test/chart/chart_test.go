@@ -290,6 +290,7 @@ func TestValues(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	want := []string{
 		"--metrics-bind-address=:8080",
+		"--metrics-secure=true",
 		"--health-probe-bind-address=:8081",
 		"--watch-namespace=uc-lab",
 		"--allowed-cluster-issuers=public-ca,corp-ca",

@@ -146,8 +146,12 @@ func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err err
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	var docErrs []error
+	seen := map[[2]string]int{} // namespace and name -> the document that has them
 	for i, doc := range docs {
 		obj, docErr := s.decodeDocument(doc)
+		if docErr == nil && obj != nil {
+			docErr = duplicate(seen, obj, i+1)
+		}
 		if docErr != nil {
 			docErr.File, docErr.Document = filename, i+1
 			docErrs = append(docErrs, docErr)
@@ -169,6 +173,24 @@ func Decode(filename string, data []byte) (objs []v1alpha1.UCDeployment, err err
 		return nil, fmt.Errorf("%s: no UCDeployment found: the input has no YAML document", filename)
 	}
 	return objs, nil
+}
+
+// duplicate returns an error when an earlier document of the stream (in seen) has obj's namespace
+// and name, and records obj's otherwise: `kubectl apply` would apply the second over the first,
+// so only the last would survive.
+func duplicate(seen map[[2]string]int, obj *v1alpha1.UCDeployment, document int) *DocumentError {
+	key := [2]string{obj.Namespace, obj.Name}
+	first, dup := seen[key]
+	if !dup {
+		seen[key] = document
+		return nil
+	}
+	name := obj.Name
+	if obj.Namespace != "" {
+		name = obj.Namespace + "/" + obj.Name
+	}
+	return &DocumentError{Kind: kind.Kind, Name: obj.Name, Errs: field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"),
+		fmt.Sprintf("%s (document %d has the same namespace and name; kubectl apply would keep only the last)", name, first))}}
 }
 
 // recoverPanics is true unless FuzzDecode wants panics to surface with their stack.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,7 +167,7 @@ func TestDecodeValidInputs(t *testing.T) {
 			"    casArrayFQDN: null\n    legacyFQDN: ~\n"), []string{"contoso"}},
 		{"integral float for an integer", mutate(t, "    casArrayFQDN: outlook.contoso.com\n",
 			"    mxPreference: 20.0\n"), []string{"contoso"}},
-		{"1024 documents", strings.Repeat(exchangeOnlyYAML+"---\n", 1024), slices.Repeat([]string{"fabrikam"}, 1024)},
+		{"1024 documents", manyDocuments(t, 1024), manyNames(1024)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -763,6 +762,29 @@ func aliasBomb() string {
 		name := fmt.Sprintf("l%d", i)
 		fmt.Fprintf(&b, "%s: &%s [*%s, *%s, *%s, *%s]\n", name, name, prev, prev, prev, prev)
 		prev = name
+	}
+	return b.String()
+}
+
+// manyNames are the names of manyDocuments: fabrikam-0000, fabrikam-0001, ...
+func manyNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("fabrikam-%04d", i)
+	}
+	return names
+}
+
+// manyDocuments is a stream of n copies of exchangeOnlyYAML, named manyNames (one stream may not
+// hold two deployments of the same namespace and name).
+func manyDocuments(t testing.TB, n int) string {
+	t.Helper()
+	if !strings.Contains(exchangeOnlyYAML, "metadata: {name: fabrikam}\n") {
+		t.Fatal("exchangeOnlyYAML is not named fabrikam")
+	}
+	var b strings.Builder
+	for _, name := range manyNames(n) {
+		b.WriteString(strings.Replace(exchangeOnlyYAML, "metadata: {name: fabrikam}\n", "metadata: {name: "+name+"}\n", 1) + "---\n")
 	}
 	return b.String()
 }

@@ -19,10 +19,10 @@ func TestInputsRefusedRound3(t *testing.T) {
 			[]string{"spec.certificates.publicIssuerRef.name", objectName}},
 		"password Secret name with a slash": {withPKCS12(t, "{passwordSecretRef: {name: pfx/password, key: password}}"),
 			[]string{"spec.certificates.pkcs12.passwordSecretRef.name", objectName}},
-		"accountURI with a tab": {withCAA(t, `"https://acme.example/acct/1\t"`), []string{"spec.dns.caa.accountURI", uri}},
+		"accountURI with a tab":               {withCAA(t, `"https://acme.example/acct/1\t"`), []string{"spec.dns.caa.accountURI", uri}},
 		"accountURI with a control character": {withCAA(t, `"https://acme.example/acct/\u0001"`), []string{"spec.dns.caa.accountURI", uri}},
-		"accountURI with typographic quotes": {withCAA(t, `"https://acme.example/acct/“1”"`), []string{"spec.dns.caa.accountURI", uri}},
-		"accountURI with a no-break space": {withCAA(t, `"https://acme.example/acct/\u00a01"`), []string{"spec.dns.caa.accountURI", uri}},
+		"accountURI with typographic quotes":  {withCAA(t, `"https://acme.example/acct/“1”"`), []string{"spec.dns.caa.accountURI", uri}},
+		"accountURI with a no-break space":    {withCAA(t, `"https://acme.example/acct/\u00a01"`), []string{"spec.dns.caa.accountURI", uri}},
 		"JSON with a trailing comma": {`{"apiVersion": "uc.ucdeploy.io/v1alpha1", "kind": "UCDeployment", "metadata": {"name": "f",}, ` +
 			`"spec": {"exchange": {"externalFQDN": "mail.fabrikam.com", "smtpDomains": ["fabrikam.com"]}}}`,
 			[]string{"invalid JSON at byte 92", "invalid character '}'"}},

@@ -567,7 +567,8 @@ func invalidCases(t testing.TB) []invalidCase {
 		{name: "empty file", input: "", want: []string{"contoso.yaml: no UCDeployment found"}},
 		{name: "only comments and separators", input: "# nothing\n---\n---\n# still nothing\n", want: []string{"no UCDeployment found"}},
 		{name: "binary garbage", input: "\x00\x01\x02\xff\xfe\x7fELF\x02\x01", want: []string{"contoso.yaml document 1: invalid YAML"}},
-		{name: "UTF-16 byte order mark", input: "\xff\xfeapiVersion", want: []string{"contoso.yaml document 1: invalid YAML"}},
+		// A UTF-16 byte-order mark before UTF-8 text: read as UTF-16, it is no object.
+		{name: "UTF-16 byte order mark", input: "\xff\xfeapiVersion", want: []string{"contoso.yaml document 1: the document is a string, not a Kubernetes object"}},
 		{
 			name:  "huge input",
 			input: validYAML + "# " + strings.Repeat("x", MaxInputBytes) + "\n",

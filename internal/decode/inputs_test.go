@@ -3,6 +3,8 @@ package decode
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/unicode"
 )
 
 // TestInputsRefusedRound3 (issue 29, item 13): inputs that used to get through, each refused with a
@@ -63,4 +65,45 @@ func withPKCS12(t testing.TB, p string) string {
 func withCAA(t testing.TB, accountURI string) string {
 	t.Helper()
 	return mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n  dns:\n    caa: {issuer: letsencrypt.org, accountURI: "+accountURI+"}\n")
+}
+
+// TestAcceptsWhatKubectlAccepts (issue 29, item 14): UTF-16 with a byte-order mark (what Windows
+// PowerShell 5.1 writes with ">"), in either byte order, and a kind: List of UCDeployments (what
+// `kubectl get -o yaml` writes) decode like the UTF-8 documents they hold; a List item's problem
+// names the item.
+func TestAcceptsWhatKubectlAccepts(t *testing.T) {
+	for name, order := range map[string]unicode.Endianness{"UTF-16LE": unicode.LittleEndian, "UTF-16BE": unicode.BigEndian} {
+		input, err := unicode.UTF16(order, unicode.UseBOM).NewEncoder().String(validYAML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := Decode("in.yaml", []byte(input))
+		if err != nil || len(objs) != 1 || objs[0].Name != "contoso" {
+			t.Errorf("%s: %d objects, %v; want contoso", name, len(objs), err)
+		}
+	}
+	list := "apiVersion: v1\nkind: List\nitems:\n" + indentItem(exchangeOnlyYAML) +
+		indentItem(strings.Replace(exchangeOnlyYAML, "{name: fabrikam}", "{name: tailspin}", 1))
+	objs, err := Decode("in.yaml", []byte(list))
+	if err != nil || len(objs) != 2 || objs[0].Name != "fabrikam" || objs[1].Name != "tailspin" {
+		t.Errorf("kind: List: %d objects, %v; want fabrikam and tailspin", len(objs), err)
+	}
+	bad := "apiVersion: v1\nkind: List\nitems:\n" + indentItem(exchangeOnlyYAML) +
+		indentItem(strings.Replace(exchangeOnlyYAML, "{name: fabrikam}", "{name: Tailspin}", 1))
+	if _, err := Decode("in.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "in.yaml document 1 item 2 (UCDeployment Tailspin): metadata.name") {
+		t.Errorf("a bad List item: %v; want it named as document 1 item 2", err)
+	}
+}
+
+// indentItem turns a YAML document into an item of a YAML list under "items:".
+func indentItem(doc string) string {
+	lines := strings.Split(strings.TrimSuffix(doc, "\n"), "\n")
+	for i, l := range lines {
+		prefix := "    "
+		if i == 0 {
+			prefix = "  - "
+		}
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

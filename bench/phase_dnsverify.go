@@ -12,6 +12,7 @@ import (
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/bench/workload"
+	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
@@ -117,7 +118,9 @@ func (e *env) dnsVerification(ctx context.Context, n int) (_ *DNSVerification, e
 
 // allowLoopbackNameservers lets the manager query the loopback addresses named answers on
 // (--dns-verify-nameservers, as the lab's manager has it).
-func allowLoopbackNameservers(o *manager.Options) { o.DNSVerifyNameservers = lab.LoopbackNetworks }
+func allowLoopbackNameservers(o *manager.Options) {
+	o.DNSVerifyNameservers, o.DNSVerifyPorts = lab.LoopbackNetworks, controllers.AnyPort
+}
 
 // startNamed starts a named whose views serve the zones of the DNS ConfigMaps the controller
 // renders for ds, merged as the lab's named serves them (lab.ZonesOf), and returns it with the

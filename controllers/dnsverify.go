@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,31 @@ const (
 	dnsPassTimeout = 30 * time.Second
 	// shownMismatches is how many mismatches the condition's message names.
 	shownMismatches = 3
+	// maxListText bounds the bytes of a list of nameservers or mismatches in a condition
+	// message; the items left out are counted ("… and N more"). A message stays well under
+	// the API's 32 KiB, whatever the nameservers answer.
+	maxListText = 1024
+)
+
+// PortRange is a range of ports, both ends included.
+type PortRange struct{ First, Last uint16 }
+
+// Contains reports whether port is in the range.
+func (r PortRange) Contains(port uint16) bool { return r.First <= port && port <= r.Last }
+
+// String returns "53" or "1024-65535".
+func (r PortRange) String() string {
+	if r.First == r.Last {
+		return fmt.Sprint(r.First)
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
+}
+
+var (
+	// DefaultDNSVerifyPorts are the ports a nameserver may have without --dns-verify-ports: 53.
+	DefaultDNSVerifyPorts = []PortRange{{53, 53}}
+	// AnyPort allows every port, for labs whose nameservers listen on ephemeral ports.
+	AnyPort = []PortRange{{1, 65535}}
 )
 
 // DNSVerifier runs the passes of spec.dns.verify for the reconciler and remembers their results.
@@ -44,6 +70,10 @@ type DNSVerifier struct {
 	// Allowed are the networks whose addresses a UCDeployment may make the controller query
 	// (--dns-verify-nameservers); empty disables verification.
 	Allowed []netip.Prefix
+	// Ports are the ports those nameservers may listen on (--dns-verify-ports); nil means
+	// DefaultDNSVerifyPorts. Without them a deployment could make the controller send packets
+	// to any UDP port of an allowed host and read from its status whether something answers.
+	Ports []PortRange
 	// Client sends the queries; nil means UDP with dnsQueryTimeout.
 	Client *dns.Client
 
@@ -97,9 +127,11 @@ func (v *DNSVerifier) refusal(spec *v1alpha1.DNSVerifySpec, p plan.Plan) (string
 		return v1alpha1.ReasonVerificationDisabled,
 			"the manager runs without --dns-verify-nameservers, so it queries no nameserver; start it with the networks of spec.dns.verify's nameservers to verify"
 	}
+	// The message does not copy the allow-list: its networks are the manager's configuration,
+	// not the deployment author's to read.
 	if outside := v.outside(spec.ByView()); len(outside) > 0 {
-		return v1alpha1.ReasonVerificationDisabled, fmt.Sprintf(
-			"nameservers outside --dns-verify-nameservers (%s) are not queried: %s", prefixes(v.Allowed), strings.Join(outside, ", "))
+		return v1alpha1.ReasonVerificationDisabled,
+			"nameservers outside the manager's --dns-verify-nameservers or --dns-verify-ports are not queried: " + dnsverify.Summary(outside, ", ", maxListText)
 	}
 	return "", ""
 }
@@ -159,7 +191,7 @@ func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 			// ParseNameserver: an object stored before the CRD refused a spelling (0.0.0.0:53)
 			// is still not queried.
 			ap, err := v1alpha1.ParseNameserver(ns)
-			if err != nil || !v.allows(ap.Addr()) {
+			if err != nil || !v.allows(ap) {
 				out = append(out, ns)
 			}
 		}
@@ -167,14 +199,14 @@ func (v *DNSVerifier) outside(nameservers map[string][]string) []string {
 	return out
 }
 
-// allows reports whether an allowed network contains addr.
-func (v *DNSVerifier) allows(addr netip.Addr) bool {
-	for _, p := range v.Allowed {
-		if p.Contains(addr.Unmap()) {
-			return true
-		}
+// allows reports whether an allowed network contains ap's address and an allowed range its port.
+func (v *DNSVerifier) allows(ap netip.AddrPort) bool {
+	ports := v.Ports
+	if ports == nil {
+		ports = DefaultDNSVerifyPorts
 	}
-	return false
+	return slices.ContainsFunc(v.Allowed, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) }) &&
+		slices.ContainsFunc(ports, func(r PortRange) bool { return r.Contains(ap.Port()) })
 }
 
 // interval is spec.dns.verify.interval, DefaultDNSVerifyInterval when unset.
@@ -199,7 +231,9 @@ func passInputs(nameservers map[string][]string, records []plan.Record) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// verdict is the condition of a pass's result.
+// verdict is the condition of a pass's result. Its message names unreachable nameservers without
+// the transport's error (a timeout and a refused connection would tell a port scanner apart) and
+// lists at most maxListText bytes of nameservers and of mismatches.
 func verdict(res dnsverify.Result) (metav1.ConditionStatus, string, string) {
 	mismatched := 0
 	for _, n := range res.Counts {
@@ -207,11 +241,11 @@ func verdict(res dnsverify.Result) (metav1.ConditionStatus, string, string) {
 	}
 	switch {
 	case len(res.Unreachable) > 0:
-		var parts []string
-		for _, u := range res.Unreachable {
-			parts = append(parts, fmt.Sprintf("%s (%s view): %s", u.Nameserver, u.View, u.Error))
+		parts := make([]string, len(res.Unreachable))
+		for i, u := range res.Unreachable {
+			parts[i] = fmt.Sprintf("%s (%s view)", u.Nameserver, u.View)
 		}
-		msg := "nameservers do not answer: " + strings.Join(parts, "; ")
+		msg := "nameservers do not answer: " + dnsverify.Summary(parts, "; ", maxListText)
 		if mismatched > 0 {
 			msg += fmt.Sprintf("; the others answer %d planned record sets otherwise (status.dns.mismatches)", mismatched)
 		}
@@ -222,7 +256,10 @@ func verdict(res dnsverify.Result) (metav1.ConditionStatus, string, string) {
 			parts = append(parts, fmt.Sprintf("%s %s %s at %s: want %s, got %s", m.View, m.Name, m.Type, m.Nameserver, m.Want, m.Got))
 		}
 		return metav1.ConditionFalse, v1alpha1.ReasonRecordsMismatched, fmt.Sprintf(
-			"%d planned record sets answer otherwise (status.dns.mismatches), first: %s", mismatched, strings.Join(parts, "; "))
+			"%d planned record sets answer otherwise (status.dns.mismatches), first: %s", mismatched, dnsverify.Summary(parts, "; ", maxListText))
+	case res.Unchecked > 0:
+		return metav1.ConditionUnknown, v1alpha1.ReasonNameserverUnreachable, fmt.Sprintf(
+			"%d planned record sets were not asked for: a pass sends at most %d queries", res.Unchecked, dnsverify.MaxQueries)
 	}
 	return metav1.ConditionTrue, v1alpha1.ReasonRecordsVerified, fmt.Sprintf("%d planned record sets answer as planned at every nameserver", res.Checked)
 }
@@ -234,13 +271,4 @@ func apiMismatches(ms []dnsverify.Mismatch) []v1alpha1.DNSMismatch {
 		out = append(out, v1alpha1.DNSMismatch{View: v1alpha1.DNSView(m.View), Nameserver: m.Nameserver, Name: m.Name, Type: m.Type, Want: m.Want, Got: m.Got})
 	}
 	return out
-}
-
-// prefixes joins networks for a message.
-func prefixes(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ", ")
 }

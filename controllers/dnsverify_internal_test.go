@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -39,11 +40,25 @@ func TestVerificationDisabledWithoutTheFlag(t *testing.T) {
 func TestAllowListNamesTheNameserversOutsideIt(t *testing.T) {
 	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fd00::/8")}}
 	ucd := withVerify("10.0.0.53:53")
-	ucd.Spec.DNS.Verify.External = &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{"10.0.1.53:53", "[fd00::53]:53", "[2001:db8::53]:53"}}
+	// Port 22 of an allowed host is outside too: only port 53 is allowed by default (issue 29,
+	// item 4).
+	ucd.Spec.DNS.Verify.External = &v1alpha1.DNSViewVerify{Nameservers: []v1alpha1.Nameserver{"10.0.1.53:53", "[fd00::53]:53", "[2001:db8::53]:53", "10.0.0.54:22"}}
 	got := v.verifyDNS(context.Background(), ucd, plan.Plan{})
-	want := "nameservers outside --dns-verify-nameservers (10.0.0.0/24, fd00::/8) are not queried: 10.0.1.53:53, [2001:db8::53]:53"
+	// The message names the nameservers, never the manager's allow-list.
+	want := "nameservers outside the manager's --dns-verify-nameservers or --dns-verify-ports are not queried: 10.0.1.53:53, [2001:db8::53]:53, 10.0.0.54:22"
 	if got.reason != v1alpha1.ReasonVerificationDisabled || got.message != want {
 		t.Errorf("got %s %q\nwant %s %q", got.reason, got.message, v1alpha1.ReasonVerificationDisabled, want)
+	}
+}
+
+// TestAllowListPorts: --dns-verify-ports allows other ports than 53, and only those.
+func TestAllowListPorts(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}, Ports: []PortRange{{53, 53}, {5300, 5400}}}
+	for ns, want := range map[string]bool{"10.0.0.53:53": true, "10.0.0.53:5353": true, "10.0.0.53:5401": false, "10.0.0.53:22": false} {
+		ap := netip.MustParseAddrPort(ns)
+		if got := v.allows(ap); got != want {
+			t.Errorf("%s allowed: %v, want %v", ns, got, want)
+		}
 	}
 }
 
@@ -61,7 +76,7 @@ func TestVerdict(t *testing.T) {
 			"1 planned record sets answer otherwise (status.dns.mismatches), first: external sip.contoso.com A at 192.0.2.53:53: want 203.0.113.10, got (NXDOMAIN)"},
 		"unreachable wins": {dnsverify.Result{Counts: map[string]int{"external": 1}, Mismatches: []dnsverify.Mismatch{m},
 			Unreachable: []dnsverify.Unreachable{{View: "internal", Nameserver: "10.0.0.53:53", Error: "timeout"}}},
-			metav1.ConditionUnknown, v1alpha1.ReasonNameserverUnreachable, "nameservers do not answer: 10.0.0.53:53 (internal view): timeout; the others answer 1"},
+			metav1.ConditionUnknown, v1alpha1.ReasonNameserverUnreachable, "nameservers do not answer: 10.0.0.53:53 (internal view); the others answer 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, reason, msg := verdict(tc.res)
@@ -69,5 +84,28 @@ func TestVerdict(t *testing.T) {
 				t.Errorf("got %s %s %q\nwant %s %s %q…", status, reason, msg, tc.status, tc.reason, tc.messagePrefix)
 			}
 		})
+	}
+}
+
+// TestVerdictMessagesAreBounded (issue 29, item 1): however long the answers and however many
+// nameservers fail, the condition's message stays within a few KiB (the API refuses a condition
+// message over 32 KiB, which made every status write fail), with the rest counted.
+func TestVerdictMessagesAreBounded(t *testing.T) {
+	long := strings.Repeat("203.0.113.99, ", 5000)
+	res := dnsverify.Result{Counts: map[string]int{"external": 40}}
+	for i := range 20 {
+		res.Mismatches = append(res.Mismatches, dnsverify.Mismatch{View: "external", Nameserver: "192.0.2.53:53",
+			Name: fmt.Sprintf("host%02d.contoso.com", i), Type: "A", Want: long, Got: long})
+	}
+	_, _, msg := verdict(res)
+	if len(msg) > 2*maxListText || !strings.Contains(msg, "more") {
+		t.Errorf("mismatch message of %d bytes: %.300s…", len(msg), msg)
+	}
+	for i := range 200 {
+		res.Unreachable = append(res.Unreachable, dnsverify.Unreachable{View: "internal", Nameserver: fmt.Sprintf("10.0.%d.53:53", i), Error: "connection refused"})
+	}
+	_, _, msg = verdict(res)
+	if len(msg) > 2*maxListText || !strings.Contains(msg, "… and ") || strings.Contains(msg, "refused") {
+		t.Errorf("unreachable message of %d bytes, without transport errors and ending in … and N more: %.300s…", len(msg), msg)
 	}
 }

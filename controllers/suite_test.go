@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
 	"github.com/ucdeploy/ucdeploy/internal/lab/labtest"
 	"github.com/ucdeploy/ucdeploy/internal/manager"
@@ -58,7 +59,8 @@ func run(m *testing.M) int {
 		// The ClusterIssuers the tests name; TestRefusedClusterIssuer names another.
 		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"},
 		// The tests' named serves on loopback (internal/lab/named).
-		DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}
+		DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+		DNSVerifyPorts:       controllers.AnyPort}
 	var err error
 	testLab, err = lab.Start(context.Background(), lab.Options{
 		Manager: &lab.ManagerOptions{Options: opts, InProcess: true, ServeMetrics: true,

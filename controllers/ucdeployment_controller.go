@@ -132,9 +132,10 @@ func justCreated(in statusInput) bool {
 }
 
 // plan runs the planner. R-PKI-01 judges the public certificates' lifetime on the day they are
-// issued: today. An ACME public issuer adds the rules of its profile.
+// issued: today. An ACME public issuer adds the rules of its profile. The DNS ConfigMaps are
+// measured as they will be written, so that one over 1 MiB is an Error finding before any write.
 func (r *UCDeploymentReconciler) plan(ctx context.Context, ucd *v1alpha1.UCDeployment) plan.Plan {
-	opts := append([]plan.Option{plan.IssuedOn(time.Now())}, r.publicIssuerOptions(ctx, ucd)...)
+	opts := append([]plan.Option{plan.IssuedOn(time.Now()), plan.MeasuredBy(render.DataSizes(ucd))}, r.publicIssuerOptions(ctx, ucd)...)
 	start := time.Now()
 	p := plan.Compute(ucd.Name, &ucd.Spec, opts...)
 	metrics.ObservePlan(time.Since(start))

@@ -507,6 +507,7 @@ type IssuerRef struct {
 	// Name of the Issuer or ClusterIssuer.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (an RFC 1123 subdomain)"
 	Name string `json:"name"`
 	// Kind is Issuer or ClusterIssuer.
 	// +optional
@@ -663,6 +664,7 @@ type SecretKeyRef struct {
 	// Name of the Secret.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (an RFC 1123 subdomain)"
 	Name string `json:"name"`
 	// Key is the key of the Secret's data that holds the value.
 	// +kubebuilder:validation:MinLength=1
@@ -773,7 +775,7 @@ type CAASpec struct {
 	// AccountURI restricts issuance to one ACME account (RFC 8657 accounturi).
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && !self.contains(' ') && !self.contains(';') && !self.contains('\"')",message="must be an https:// URL without spaces, semicolons or quotes"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^https://[!-~]+$') && !self.contains(';') && !self.contains('\"')",message="must be an https:// URL without spaces, semicolons or quotes, in printable ASCII (no control characters, other whitespace or typographic quotes)"
 	AccountURI string `json:"accountURI,omitempty"`
 	// ValidationMethods restricts the ACME challenges the CA may use (RFC 8657 validationmethods).
 	// +optional

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
@@ -64,7 +65,7 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
 			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute,
-				DNSVerifyNameservers: lab.LoopbackNetworks}},
+				DNSVerifyNameservers: lab.LoopbackNetworks, DNSVerifyPorts: controllers.AnyPort}},
 		Log: say,
 	})
 	if err != nil {

@@ -43,29 +43,27 @@ func outDirFiles(d document, ip install.Deployment) (map[string]string, error) {
 	return files, nil
 }
 
-// writeOutDir writes the files of every deployment under dir/<deployment> and returns the paths
+// writeDocFiles writes the files of one deployment under dir/<deployment> and returns the paths
 // written. Deployment names are Kubernetes names (lower-case DNS labels and dots), and zone and
 // role names come from the plan, so no path leaves dir.
-func writeOutDir(dir string, docs []document, plans []install.Deployment) ([]string, error) {
+func writeDocFiles(dir string, d document, ip install.Deployment) ([]string, error) {
+	files, err := outDirFiles(d, ip)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
 	var written []string
-	for i, d := range docs {
-		files, err := outDirFiles(d, plans[i])
-		if err != nil {
-			return written, fmt.Errorf("%s: %w", d.Name, err)
+	for rel, text := range files {
+		path := filepath.Join(dir, d.Name, rel)
+		if !strings.HasPrefix(path, filepath.Clean(dir)+string(filepath.Separator)) {
+			return written, fmt.Errorf("%s: %s would leave %s", d.Name, rel, dir)
 		}
-		for rel, text := range files {
-			path := filepath.Join(dir, d.Name, rel)
-			if !strings.HasPrefix(path, filepath.Clean(dir)+string(filepath.Separator)) {
-				return written, fmt.Errorf("%s: %s would leave %s", d.Name, rel, dir)
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return written, err
-			}
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				return written, err
-			}
-			written = append(written, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return written, err
 		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return written, err
+		}
+		written = append(written, path)
 	}
 	return written, nil
 }

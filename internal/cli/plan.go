@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,38 +76,45 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
+	// One document at a time: planned, printed and dropped, so that memory holds one plan
+	// whatever the number of documents (the input itself is at most maxInput).
+	out := bufio.NewWriter(stdout)
+	dw := docWriter{w: out, format: *output, view: selected, count: len(deployments)}
 	status := ExitOK
-	docs := make([]document, len(deployments))
-	installs := make([]install.Deployment, len(deployments))
+	var written []string // --out-dir: the files written
 	for i := range deployments {
 		d := &deployments[i]
-		p := plan.Compute(d.Name, &d.Spec, opts...)
-		if p.HasErrors() {
+		doc, err := planDocument(d, opts, selected, *output, *role)
+		if err != nil {
+			_ = out.Flush()
+			fmt.Fprintf(stderr, "%s: %s: %v\n", c.Name(), d.Name, err)
+			return ExitInvalidArgs
+		}
+		if doc.HasErrors() {
 			status = ExitPlanErrors
 		}
-		if selected != "" {
-			p.DNSRecords = p.RecordsFor(selected)
-		}
-		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
-		installs[i] = install.Plan(d.Name, &d.Spec, p)
-		if *output == "install" {
-			text, err := installOutput(d, p, *role)
+		if *outDir != "" {
+			paths, err := writeDocFiles(*outDir, doc, install.Plan(d.Name, &d.Spec, doc.Plan))
+			written = append(written, paths...)
 			if err != nil {
-				fmt.Fprintf(stderr, "%s: %s: %v\n", c.Name(), d.Name, err)
+				fmt.Fprintf(stderr, "%s: --out-dir: %v\n", c.Name(), err)
 				return ExitInvalidArgs
 			}
-			docs[i].install = text
+			continue
+		}
+		if err := dw.write(doc); err != nil {
+			fmt.Fprintf(stderr, "%s: writing output: %v\n", c.Name(), err)
+			return ExitInvalidArgs
 		}
 	}
 	if *outDir != "" {
-		written, err := writeOutDir(*outDir, docs, installs)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: --out-dir: %v\n", c.Name(), err)
-			return ExitInvalidArgs
-		}
 		slices.Sort(written)
-		fmt.Fprintln(stdout, strings.Join(written, "\n"))
-	} else if err := writeAll(stdout, *output, selected, docs); err != nil {
+		fmt.Fprintln(out, strings.Join(written, "\n"))
+	} else if err := dw.close(); err != nil {
+		fmt.Fprintf(stderr, "%s: writing output: %v\n", c.Name(), err)
+		return ExitInvalidArgs
+	}
+	if err := out.Flush(); err != nil {
 		fmt.Fprintf(stderr, "%s: writing output: %v\n", c.Name(), err)
 		return ExitInvalidArgs
 	}
@@ -114,6 +122,25 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: the plan has Error findings; a controller would apply nothing until they are fixed\n", c.Name())
 	}
 	return status
+}
+
+// planDocument plans one deployment as the controller would, measuring its DNS ConfigMaps (one
+// over 1 MiB is an Error), keeps the records of view when one is selected, and for -o install
+// adds the install text.
+func planDocument(d *v1alpha1.UCDeployment, opts []plan.Option, view plan.View, format, role string) (document, error) {
+	p := plan.Compute(d.Name, &d.Spec, slices.Concat(opts, []plan.Option{plan.MeasuredBy(render.DataSizes(d))})...)
+	if view != "" {
+		p.DNSRecords = p.RecordsFor(view)
+	}
+	doc := document{Name: d.Name, Namespace: d.Namespace, Plan: p}
+	if format == "install" {
+		text, err := installOutput(d, p, role)
+		if err != nil {
+			return document{}, err
+		}
+		doc.install = text
+	}
+	return doc, nil
 }
 
 // planOptions are the planner's options of --at (default now) and --public-issuer.
@@ -235,27 +262,54 @@ func installOutput(d *v1alpha1.UCDeployment, p plan.Plan, role string) (string, 
 	return install.Script(c), nil
 }
 
-// writeAll prints the plans: -o json one JSON object for one document and one JSON array for
-// several, every other format one section per document.
-func writeAll(w io.Writer, format string, view plan.View, docs []document) error {
-	if format == "json" {
-		var v any = docs
-		if len(docs) == 1 {
-			v = docs[0]
-		}
-		b, err := json.MarshalIndent(v, "", "  ")
+// docWriter prints the plans one at a time: -o json one JSON object for one document and one
+// JSON array for several (as json.MarshalIndent would print the whole array), every other format
+// one section per document.
+type docWriter struct {
+	w      io.Writer
+	format string
+	view   plan.View
+	count  int // documents in all
+	done   int // documents written
+}
+
+// write prints the next document.
+func (dw *docWriter) write(d document) error {
+	defer func() { dw.done++ }()
+	if dw.format != "json" {
+		return write(dw.w, dw.format, dw.view, d, dw.done)
+	}
+	if dw.count == 1 {
+		b, err := json.MarshalIndent(d, "", "  ")
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(append(b, '\n'))
+		_, err = dw.w.Write(append(b, '\n'))
 		return err
 	}
-	for i := range docs {
-		if err := write(w, format, view, docs[i], i); err != nil {
-			return err
-		}
+	b, err := json.MarshalIndent(d, "  ", "  ")
+	if err != nil {
+		return err
 	}
-	return nil
+	sep := ",\n  "
+	if dw.done == 0 {
+		sep = "[\n  "
+	}
+	_, err = io.WriteString(dw.w, sep+string(b))
+	return err
+}
+
+// close ends a JSON array.
+func (dw *docWriter) close() error {
+	if dw.format != "json" || dw.count == 1 {
+		return nil
+	}
+	end := "\n]\n"
+	if dw.done == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(dw.w, end)
+	return err
 }
 
 // write prints one deployment's plan; index > 0 separates it from the previous one.

@@ -75,15 +75,16 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "the UCDeployment YAML whose records to verify (several documents allowed; - reads stdin)")
 	nameservers := nameserverFlags{}
 	fs.Var(nameservers, "nameserver", "VIEW=HOST:PORT, repeatable: a nameserver of the internal or external view (default: the deployment's spec.dns.verify)")
-	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for each answer")
+	timeout := fs.Duration("timeout", 2*time.Minute, "how long the whole run may take; nameservers not done by then do not answer (timeout)")
+	queryTimeout := fs.Duration("query-timeout", 2*time.Second, "how long to wait for each answer")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy verify -f FILE [--nameserver internal=HOST:PORT] [--nameserver external=HOST:PORT] [--timeout 2s]")
+		fmt.Fprintln(stderr, "usage: ucdeploy verify -f FILE [--nameserver internal=HOST:PORT] [--nameserver external=HOST:PORT] [--timeout 2m] [--query-timeout 2s]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return ExitInvalidArgs
 	}
-	if *file == "" || fs.NArg() > 0 || *timeout <= 0 {
+	if *file == "" || fs.NArg() > 0 || *timeout <= 0 || *queryTimeout <= 0 {
 		fs.Usage()
 		return ExitInvalidArgs
 	}
@@ -91,7 +92,11 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		var deployments []v1alpha1.UCDeployment
 		if deployments, err = decode.Decode(*file, data); err == nil {
-			return verifyAll(deployments, nameservers, &dns.Client{Timeout: *timeout}, stdout, stderr)
+			// One deadline for the whole run; each pass has dnsverify's bounds (answers,
+			// mismatches, queries), as in the manager.
+			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+			defer cancel()
+			return verifyAll(ctx, deployments, nameservers, &dns.Client{Timeout: *queryTimeout}, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "ucdeploy verify: %v\n", err)
@@ -99,7 +104,7 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // verifyAll verifies each deployment and prints its report.
-func verifyAll(deployments []v1alpha1.UCDeployment, flags nameserverFlags, c *dns.Client, stdout, stderr io.Writer) int {
+func verifyAll(ctx context.Context, deployments []v1alpha1.UCDeployment, flags nameserverFlags, c *dns.Client, stdout, stderr io.Writer) int {
 	status := ExitOK
 	for i := range deployments {
 		d := &deployments[i]
@@ -112,7 +117,7 @@ func verifyAll(deployments []v1alpha1.UCDeployment, flags nameserverFlags, c *dn
 			return ExitInvalidArgs
 		}
 		p := plan.Compute(d.Name, &d.Spec, plan.IssuedOn(time.Now()))
-		res := dnsverify.Verify(context.Background(), c, p.DNSRecords, nss)
+		res := dnsverify.Verify(ctx, c, p.DNSRecords, nss)
 		if err := writeVerification(stdout, d.Name, p, res); err != nil {
 			fmt.Fprintf(stderr, "ucdeploy verify: writing output: %v\n", err)
 			return ExitInvalidArgs
@@ -152,6 +157,9 @@ func writeVerification(w io.Writer, name string, p plan.Plan, res dnsverify.Resu
 		}
 		if n := len(res.Unreachable); n > 0 {
 			parts = append(parts, plural(n, "nameserver does not answer", "nameservers do not answer"))
+		}
+		if res.Unchecked > 0 {
+			parts = append(parts, fmt.Sprintf("%d record sets not asked (a pass sends at most %d queries)", res.Unchecked, dnsverify.MaxQueries))
 		}
 		verdict = fmt.Sprintf("%s: NOT verified: %s", name, strings.Join(parts, ", "))
 	}

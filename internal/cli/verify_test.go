@@ -8,8 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucdeploy/ucdeploy/internal/decode"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify/dnstest"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named/namedtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -60,10 +62,25 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = silent.Close() }()
-	code, out, _ = runVerify("-f", verifySample, "--timeout", "200ms", "--nameserver", internal, "--nameserver", "external="+silent.LocalAddr().String())
+	code, out, _ = runVerify("-f", verifySample, "--query-timeout", "200ms", "--nameserver", internal, "--nameserver", "external="+silent.LocalAddr().String())
 	if code != ExitNotVerified || !strings.Contains(out, silent.LocalAddr().String()+"  does not answer: timeout") ||
 		!strings.Contains(out, "NOT verified: 1 nameserver does not answer") {
 		t.Errorf("silent external nameserver: exit %d, stdout:\n%s\nwant 1, the nameserver named", code, out)
+	}
+}
+
+// TestVerifyTimeoutBoundsTheRun (issue 29, item 6): a nameserver answering every question just
+// within --query-timeout holds `ucdeploy verify` only until --timeout; it is then reported as not
+// answering.
+func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
+	slow := dnstest.Serve(t, dnstest.Hostile{Records: 1, Delay: 200 * time.Millisecond})
+	start := time.Now()
+	code, out, errOut := runVerify("-f", verifySample, "--timeout", "500ms", "--query-timeout", "1s", "--nameserver", "external="+slow)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %s with --timeout 500ms", took)
+	}
+	if code != ExitNotVerified || !strings.Contains(out, slow+"  does not answer: timeout") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr %s; want 1 and the slow nameserver not answering", code, out, errOut)
 	}
 }
 

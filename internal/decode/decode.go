@@ -10,14 +10,17 @@ package decode
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/unicode"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 )
@@ -40,6 +43,9 @@ type DocumentError struct {
 	// Document is the position of the document in the file, from 1; documents are separated
 	// by "---" lines.
 	Document int
+	// Item is the position, from 1, of the object in the document's kind: List; 0 when the
+	// document is the object itself.
+	Item int
 	// APIVersion, Kind and Name are the document's apiVersion, kind and metadata.name, when it
 	// has them.
 	APIVersion, Kind, Name string
@@ -55,6 +61,9 @@ type DocumentError struct {
 func (e *DocumentError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s document %d", e.File, e.Document)
+	if e.Item > 0 {
+		fmt.Fprintf(&b, " item %d", e.Item)
+	}
 	if label := strings.TrimSpace(e.Kind + " " + e.Name); label != "" {
 		fmt.Fprintf(&b, " (%s)", label)
 	}
@@ -183,23 +192,32 @@ func decodeStream(filename string, data []byte, skipOthers bool) (objs []v1alpha
 		return nil, nil, fmt.Errorf("loading the UCDeployment CustomResourceDefinition: %w", err)
 	}
 
+	data, err = fromUTF16(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filename, err)
+	}
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	var docErrs []error
-	for i, doc := range docs {
-		obj, docErr := s.decodeDocument(doc)
+	seen := map[[2]string]int{} // namespace and name -> the document that has them
+	units := expandLists(docs)
+	for i, u := range units {
+		obj, docErr := s.decodeDocument(u.data)
 		if docErr != nil && skipOthers && otherGroup(docErr) {
-			skipped = append(skipped, Skipped{Document: i + 1, APIVersion: docErr.APIVersion, Kind: docErr.Kind, Name: docErr.Name})
+			skipped = append(skipped, Skipped{Document: u.document, APIVersion: docErr.APIVersion, Kind: docErr.Kind, Name: docErr.Name})
 			continue
 		}
+		if docErr == nil && obj != nil {
+			docErr = duplicate(seen, obj, u.document)
+		}
 		if docErr != nil {
-			docErr.File, docErr.Document = filename, i+1
+			docErr.File, docErr.Document, docErr.Item = filename, u.document, u.item
 			docErrs = append(docErrs, docErr)
 			if len(docErrs) == maxInvalidDocuments && i+1 < len(docs) {
 				docErrs = append(docErrs, fmt.Errorf("%s: stopped after %d invalid documents; %d documents were not checked",
-					filename, maxInvalidDocuments, len(docs)-i-1))
+					filename, maxInvalidDocuments, len(units)-i-1))
 				break
 			}
 			continue
@@ -231,6 +249,79 @@ func skippedList(skipped []Skipped) string {
 		names = append(names, fmt.Sprintf("and %d more", len(skipped)-shown))
 	}
 	return strings.Join(names, ", ")
+}
+
+// duplicate returns an error when an earlier document of the stream (in seen) has obj's namespace
+// and name, and records obj's otherwise: `kubectl apply` would apply the second over the first,
+// so only the last would survive.
+func duplicate(seen map[[2]string]int, obj *v1alpha1.UCDeployment, document int) *DocumentError {
+	key := [2]string{obj.Namespace, obj.Name}
+	first, dup := seen[key]
+	if !dup {
+		seen[key] = document
+		return nil
+	}
+	name := obj.Name
+	if obj.Namespace != "" {
+		name = obj.Namespace + "/" + obj.Name
+	}
+	return &DocumentError{Kind: kind.Kind, Name: obj.Name, Errs: field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"),
+		fmt.Sprintf("%s (document %d has the same namespace and name; kubectl apply would keep only the last)", name, first))}}
+}
+
+// unit is one object to decode: a document of the stream, or an item of a document that is a
+// kind: List.
+type unit struct {
+	data           []byte
+	document, item int // from 1; item 0 for a document that is not a List
+}
+
+// expandLists returns the documents, each kind: List (apiVersion v1, as `kubectl get -o yaml`
+// writes several objects) replaced by its items, as kubectl apply reads it.
+func expandLists(docs [][]byte) []unit {
+	var out []unit
+	for i, doc := range docs {
+		items, ok := listItems(doc)
+		if !ok {
+			out = append(out, unit{data: doc, document: i + 1})
+			continue
+		}
+		for j, item := range items {
+			out = append(out, unit{data: item, document: i + 1, item: j + 1})
+		}
+	}
+	return out
+}
+
+// listItems returns the items of a document that is a v1 List, each as JSON; false for any
+// other document, which is decoded as an object (and any problem reported there).
+func listItems(doc []byte) ([][]byte, bool) {
+	var list struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	if err := yaml.Unmarshal(doc, &list); err != nil || list.APIVersion != "v1" || list.Kind != "List" {
+		return nil, false
+	}
+	items := make([][]byte, len(list.Items))
+	for i, item := range list.Items {
+		items[i] = item
+	}
+	return items, true
+}
+
+// fromUTF16 converts input that starts with a UTF-16 byte-order mark (what Windows PowerShell
+// 5.1 writes with ">") to UTF-8, as kubectl does; other input is returned as it is.
+func fromUTF16(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte{0xFE, 0xFF}) && !bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		return data, nil
+	}
+	out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading UTF-16 input (it starts with a byte-order mark): %w", err)
+	}
+	return out, nil
 }
 
 // recoverPanics is true unless FuzzDecode wants panics to surface with their stack.

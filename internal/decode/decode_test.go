@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -169,7 +168,7 @@ func TestDecodeValidInputs(t *testing.T) {
 			"    casArrayFQDN: null\n    legacyFQDN: ~\n"), []string{"contoso"}},
 		{"integral float for an integer", mutate(t, "    casArrayFQDN: outlook.contoso.com\n",
 			"    mxPreference: 20.0\n"), []string{"contoso"}},
-		{"1024 documents", strings.Repeat(exchangeOnlyYAML+"---\n", 1024), slices.Repeat([]string{"fabrikam"}, 1024)},
+		{"1024 documents", manyDocuments(t, 1024), manyNames(1024)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -569,7 +568,8 @@ func invalidCases(t testing.TB) []invalidCase {
 		{name: "empty file", input: "", want: []string{"contoso.yaml: no UCDeployment found"}},
 		{name: "only comments and separators", input: "# nothing\n---\n---\n# still nothing\n", want: []string{"no UCDeployment found"}},
 		{name: "binary garbage", input: "\x00\x01\x02\xff\xfe\x7fELF\x02\x01", want: []string{"contoso.yaml document 1: invalid YAML"}},
-		{name: "UTF-16 byte order mark", input: "\xff\xfeapiVersion", want: []string{"contoso.yaml document 1: invalid YAML"}},
+		// A UTF-16 byte-order mark before UTF-8 text: read as UTF-16, it is no object.
+		{name: "UTF-16 byte order mark", input: "\xff\xfeapiVersion", want: []string{"contoso.yaml document 1: the document is a string, not a Kubernetes object"}},
 		{
 			name:  "huge input",
 			input: validYAML + "# " + strings.Repeat("x", MaxInputBytes) + "\n",
@@ -801,4 +801,27 @@ spec:
 	if strings.Contains(err.Error(), `banana: unknown field; did you mean`) {
 		t.Errorf("a guess for banana: %v", err)
 	}
+}
+
+// manyNames are the names of manyDocuments: fabrikam-0000, fabrikam-0001, ...
+func manyNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("fabrikam-%04d", i)
+	}
+	return names
+}
+
+// manyDocuments is a stream of n copies of exchangeOnlyYAML, named manyNames (one stream may not
+// hold two deployments of the same namespace and name).
+func manyDocuments(t testing.TB, n int) string {
+	t.Helper()
+	if !strings.Contains(exchangeOnlyYAML, "metadata: {name: fabrikam}\n") {
+		t.Fatal("exchangeOnlyYAML is not named fabrikam")
+	}
+	var b strings.Builder
+	for _, name := range manyNames(n) {
+		b.WriteString(strings.Replace(exchangeOnlyYAML, "metadata: {name: fabrikam}\n", "metadata: {name: "+name+"}\n", 1) + "---\n")
+	}
+	return b.String()
 }

@@ -3,6 +3,8 @@ package decode
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -82,6 +84,9 @@ func (s *crdSchema) decodeDocument(doc []byte) (obj *v1alpha1.UCDeployment, docE
 // the last occurrence won. It reports empty documents, and returns a nil object when the
 // document cannot be decoded at all.
 func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, empty bool) {
+	if err := checkJSON(doc); err != nil {
+		return nil, field.ErrorList{err}, false
+	}
 	jsonDoc, strictErr := yaml.YAMLToJSONStrict(doc)
 	if strictErr != nil {
 		var err error
@@ -112,6 +117,27 @@ func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, em
 		errs = append(errs, documentProblem("%s", oneLine(strictErr.Error())))
 	}
 	return content, errs, false
+}
+
+// checkJSON reads a document that starts with "{" as JSON, as kubectl does (its YAML-or-JSON
+// decoder sniffs the first character): YAML would accept what JSON refuses, such as a trailing
+// comma. It returns nil for valid JSON and for any other document.
+func checkJSON(doc []byte) *field.Error {
+	trimmed := bytes.TrimLeft(doc, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil
+	}
+	var v json.RawMessage
+	err := json.Unmarshal(trimmed, &v)
+	var syntax *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &syntax):
+		offset := int(syntax.Offset) + len(doc) - len(trimmed)
+		return documentProblem("invalid JSON at byte %d of the document: %v (a document starting with { is read as JSON, as kubectl reads it)", offset, err)
+	}
+	return documentProblem("invalid JSON: %v (a document starting with { is read as JSON, as kubectl reads it)", err)
 }
 
 // nonObjectKind names the kind of the JSON value that starts with first, or returns "" for an

@@ -25,17 +25,34 @@ package dnsverify
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
-// MaxMismatches bounds Result.Mismatches; Result.Counts still counts them all.
-const MaxMismatches = 20
+// Bounds of one pass, whatever the nameservers answer (a hostile nameserver inside the allow-list
+// must not grow the manager or its status).
+const (
+	// MaxMismatches bounds Result.Mismatches; Result.Counts still counts them all. A pass keeps
+	// at most twice as many at any time.
+	MaxMismatches = 20
+	// MaxText bounds the bytes of a Mismatch's Want and Got: a longer list of records is cut
+	// and ends with "… and N more".
+	MaxText = 256
+	// MaxAnswerRecords bounds the records of an answer that are compared: an answer with more
+	// is a mismatch whose got says how many it held. An answer itself is at most a DNS message,
+	// 64 KiB.
+	MaxAnswerRecords = 64
+	// MaxQueries bounds the queries of a pass; the record sets not asked for once it is spent
+	// are counted in Result.Unchecked.
+	MaxQueries = 4096
+)
 
 // maxChain bounds the CNAME links followed for a planned A record.
 const maxChain = 8
@@ -80,45 +97,131 @@ type Result struct {
 	// Queries counts the queries sent, answered or not: one per record set and nameserver, and
 	// more where a CNAME chain was followed or a truncated answer was asked again over TCP.
 	Queries int
+	// Unchecked counts the record sets (per nameserver) not asked for because the pass had
+	// sent MaxQueries queries.
+	Unchecked int
 }
 
 // Verified reports whether every record answered as planned on every nameserver.
-func (r Result) Verified() bool { return len(r.Mismatches) == 0 && len(r.Unreachable) == 0 }
+func (r Result) Verified() bool {
+	return len(r.Mismatches) == 0 && len(r.Unreachable) == 0 && r.Unchecked == 0
+}
 
 // Verify queries, for every view with nameservers, each planned record set of the view at each
 // of its nameservers (host:port) and compares the answers with the plan. Views without
-// nameservers are not checked.
+// nameservers are not checked. The pass sends at most MaxQueries queries and ends at ctx's
+// deadline: the nameservers not done by then are unreachable ("timeout").
 func Verify(ctx context.Context, c *dns.Client, records []plan.Record, nameservers map[string][]string) Result {
+	return verify(ctx, c, records, nameservers, MaxQueries)
+}
+
+// verify is Verify with a budget of queries.
+func verify(ctx context.Context, c *dns.Client, records []plan.Record, nameservers map[string][]string, budget int) Result {
 	res := Result{Counts: map[string]int{}}
-	var all []Mismatch
+	var kept mismatches
 	for _, view := range sortedKeys(nameservers) {
 		sets := recordSets(records, view)
 		res.Counts[view] = 0
 		for _, ns := range nameservers[view] {
-			q := &querier{ctx: ctx, client: c, addr: ns}
+			q := &querier{ctx: ctx, client: c, addr: ns, budget: &budget}
 			for _, s := range sets {
 				got, err := q.answer(s)
+				if errors.Is(err, errBudget) {
+					res.Unchecked++
+					continue
+				}
 				if err != nil {
 					res.Unreachable = append(res.Unreachable, Unreachable{View: view, Nameserver: ns, Error: why(err)})
 					break
 				}
 				res.Checked++
 				if got != s.want {
-					all = append(all, Mismatch{View: view, Nameserver: ns, Name: s.name, Type: s.typ, Want: s.want, Got: got})
+					kept.add(Mismatch{View: view, Nameserver: ns, Name: s.name, Type: s.typ, Want: Shorten(s.want), Got: Shorten(got)})
 					res.Counts[view]++
 				}
 			}
 			res.Queries += q.sent
 		}
 	}
-	slices.SortFunc(all, func(a, b Mismatch) int {
-		return cmp.Or(cmp.Compare(a.View, b.View), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Nameserver, b.Nameserver))
-	})
-	res.Mismatches = all[:min(len(all), MaxMismatches)]
+	res.Mismatches = kept.first()
 	slices.SortFunc(res.Unreachable, func(a, b Unreachable) int {
 		return cmp.Or(cmp.Compare(a.View, b.View), cmp.Compare(a.Nameserver, b.Nameserver))
 	})
 	return res
+}
+
+// mismatches keeps the first MaxMismatches mismatches, in order, of those added, holding at most
+// twice as many at any time.
+type mismatches struct{ ms []Mismatch }
+
+// add adds m.
+func (k *mismatches) add(m Mismatch) {
+	k.ms = append(k.ms, m)
+	if len(k.ms) >= 2*MaxMismatches {
+		k.ms = k.first()
+	}
+}
+
+// first returns the first MaxMismatches, sorted by view, name, type and nameserver.
+func (k *mismatches) first() []Mismatch {
+	slices.SortFunc(k.ms, func(a, b Mismatch) int {
+		return cmp.Or(cmp.Compare(a.View, b.View), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Nameserver, b.Nameserver))
+	})
+	return k.ms[:min(len(k.ms), MaxMismatches):min(len(k.ms), MaxMismatches)]
+}
+
+// Shorten bounds an RDATA list (records joined by ", ") to MaxText bytes (Summary).
+func Shorten(list string) string {
+	if len(list) <= MaxText {
+		return list
+	}
+	return Summary(strings.Split(list, ", "), ", ", MaxText)
+}
+
+// Summary joins items with sep in at most limit bytes (limit of at least 32): the items that do
+// not fit are replaced by "… and N more", and a first item longer than the limit is cut and ends
+// with "…".
+func Summary(items []string, sep string, limit int) string {
+	var b strings.Builder
+	for i, item := range items {
+		if i > 0 {
+			item = sep + item
+		}
+		room := limit - b.Len()
+		if i < len(items)-1 {
+			room -= len(more(sep, len(items)-i))
+		}
+		if len(item) <= room {
+			b.WriteString(item)
+			continue
+		}
+		if i == 0 {
+			b.WriteString(cut(item, room-len("…")) + "…")
+			i++
+		}
+		if i < len(items) {
+			b.WriteString(more(sep, len(items)-i))
+		}
+		break
+	}
+	return b.String()
+}
+
+// more is the text replacing the n items left out.
+func more(sep string, n int) string { return fmt.Sprintf("%s… and %d more", sep, n) }
+
+// cut returns the longest prefix of s of at most n bytes that does not split a UTF-8 sequence.
+func cut(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // recordSet is the planned records of one name and type in one view.

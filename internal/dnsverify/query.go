@@ -16,20 +16,41 @@ type querier struct {
 	ctx    context.Context
 	client *dns.Client
 	addr   string
-	sent   int // queries sent so far, answered or not
+	sent   int  // queries sent so far, answered or not
+	budget *int // queries the pass may still send, shared by its queriers
+}
+
+// errBudget: the pass has sent MaxQueries queries; nothing was asked.
+var errBudget = errors.New("the pass's query budget is spent")
+
+// spend takes one query from the pass's budget; false when it is spent.
+func (q *querier) spend() bool {
+	if *q.budget <= 0 {
+		return false
+	}
+	*q.budget--
+	q.sent++
+	return true
 }
 
 // exchange asks for name/qtype, over TCP again when the UDP answer is truncated. An error means
 // the nameserver did not answer.
 func (q *querier) exchange(name string, qtype uint16) (*dns.Msg, error) {
 	m := new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype)
-	q.sent++
+	if !q.spend() {
+		return nil, errBudget
+	}
 	r, _, err := q.client.ExchangeContext(q.ctx, m, q.addr)
 	if err == nil && r.Truncated && q.client.Net != "tcp" {
+		if !q.spend() {
+			return nil, errBudget
+		}
 		tcp := *q.client
 		tcp.Net = "tcp"
-		q.sent++
 		r, _, err = tcp.ExchangeContext(q.ctx, m, q.addr)
+	}
+	if errors.Is(err, errBudget) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s at %s: %w", name, dns.TypeToString[qtype], q.addr, err)
@@ -46,6 +67,9 @@ func (q *querier) answer(s recordSet) (string, error) {
 	r, err := q.exchange(s.name, qtype)
 	if err != nil || r.Rcode != dns.RcodeSuccess {
 		return rcodeText(r), err
+	}
+	if text, over := oversized(r); over {
+		return text, nil
 	}
 	got := matching(r, s.name, qtype)
 	if len(got) > 0 || qtype != dns.TypeA {
@@ -76,6 +100,9 @@ func (q *querier) followA(r *dns.Msg, name string) (string, error) {
 			if r, err = q.exchange(cur, dns.TypeA); err != nil || r.Rcode != dns.RcodeSuccess {
 				return "via CNAME " + strings.Join(chain, " → ") + ": " + rcodeText(r), err
 			}
+			if text, over := oversized(r); over {
+				return "via CNAME " + strings.Join(chain, " → ") + ": " + text, nil
+			}
 			if got := matching(r, cur, dns.TypeA); len(got) > 0 {
 				return joined(got), nil
 			}
@@ -88,6 +115,15 @@ func (q *querier) followA(r *dns.Msg, name string) (string, error) {
 		cur = target
 	}
 	return fmt.Sprintf("(CNAME chain longer than %d: %s)", maxChain, strings.Join(chain, " → ")), nil
+}
+
+// oversized describes an answer holding more than MaxAnswerRecords records, which is not
+// compared record by record.
+func oversized(r *dns.Msg) (string, bool) {
+	if n := len(r.Answer); n > MaxAnswerRecords {
+		return fmt.Sprintf("(an answer of %d records, more than the %d compared)", n, MaxAnswerRecords), true
+	}
+	return "", false
 }
 
 // matching returns the RDATA of the answer records of r owned by name with type qtype.

@@ -57,10 +57,13 @@ type ManagerOptions struct {
 	Args, Env []string
 }
 
-// DefaultManagerOptions are the options the ucdeploy binary has when given no flags.
+// DefaultManagerOptions are the options the ucdeploy binary has when given no flags, except that
+// the metrics are served over plain HTTP: the lab, its tests and the benchmark scrape them on
+// loopback without a token (a production manager serves them over HTTPS, --metrics-secure).
 func DefaultManagerOptions() manager.Options {
 	var o manager.Options
 	o.BindFlags(flag.NewFlagSet("ucdeploy", flag.ContinueOnError))
+	o.MetricsSecure = false
 	return o
 }
 

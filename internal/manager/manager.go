@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ucdeploy/ucdeploy/controllers"
@@ -37,6 +39,10 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// MetricsSecure serves the metrics over HTTPS behind controller-runtime's authentication and
+	// authorization filter: a scraper needs a token that may get the /metrics URL
+	// (--metrics-secure, on by default; the zero Options, as labs use them, serve plain HTTP).
+	MetricsSecure bool
 	// ProbeAddr serves /healthz and /readyz ("0" disables).
 	ProbeAddr string
 	// PprofAddr serves Go's net/http/pprof profiles ("0", the default, disables).
@@ -62,11 +68,16 @@ type Options struct {
 	// DNSVerifyNameservers are the networks whose addresses UCDeployments may make the manager
 	// query for spec.dns.verify; empty disables verification.
 	DNSVerifyNameservers []netip.Prefix
+	// DNSVerifyPorts are the ports those nameservers may listen on; nil means
+	// controllers.DefaultDNSVerifyPorts (53).
+	DNSVerifyPorts []controllers.PortRange
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables)")
+	fs.BoolVar(&o.MetricsSecure, "metrics-secure", true, "serve the metrics over HTTPS, only to clients whose token may get /metrics "+
+		"(TokenReview and SubjectAccessReview); false serves plain HTTP to anyone who reaches the port")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "address of Go's /debug/pprof profiles, for performance work (0 disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
@@ -82,6 +93,47 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"(slower; for diagnosing the raw write path)")
 	fs.Var(prefixList{&o.DNSVerifyNameservers}, "dns-verify-nameservers", "comma-separated networks (CIDRs) whose addresses spec.dns.verify may "+
 		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
+	fs.Var(portList{&o.DNSVerifyPorts}, "dns-verify-ports", "comma-separated ports and ranges those nameservers may listen on, such as 53,5353 or 5300-5399 (default: 53)")
+}
+
+// portList is a flag holding a comma-separated list of ports and port ranges.
+type portList struct{ ranges *[]controllers.PortRange }
+
+// String returns the ranges joined by commas.
+func (l portList) String() string {
+	if l.ranges == nil || *l.ranges == nil {
+		return "53"
+	}
+	s := make([]string, len(*l.ranges))
+	for i, r := range *l.ranges {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Set replaces the ranges by those in v: ports (53) and ranges (5300-5399) from 1 to 65535.
+func (l portList) Set(v string) error {
+	var out []controllers.PortRange
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		first, last, isRange := strings.Cut(s, "-")
+		if !isRange {
+			last = first
+		}
+		a, errA := strconv.ParseUint(first, 10, 16)
+		b, errB := strconv.ParseUint(last, 10, 16)
+		if errA != nil || errB != nil || a == 0 || b < a {
+			return fmt.Errorf("%q is not a port or a range of ports from 1 to 65535 (53, 5300-5399)", s)
+		}
+		out = append(out, controllers.PortRange{First: uint16(a), Last: uint16(b)})
+	}
+	if len(out) == 0 {
+		return fmt.Errorf("no port in %q", v)
+	}
+	*l.ranges = out
+	return nil
 }
 
 // prefixList is a flag holding a comma-separated list of networks in CIDR notation.
@@ -165,7 +217,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
@@ -189,7 +241,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The allow-list is sorted so that messages list it in a stable order.
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
-		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers},
+		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts},
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,
@@ -257,4 +309,20 @@ func Run(args []string) error {
 	}
 	ctrl.Log.WithName("ucdeploy").Info("starting manager", "watchNamespace", o.WatchNamespace, "leaderElect", o.LeaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions returns the metrics server's options: with MetricsSecure, HTTPS (a self-signed
+// certificate of controller-runtime's) behind the authentication and authorization filter, which
+// asks the API server to review each scraper's token and its permission to get /metrics (the
+// ClusterRole's tokenreviews and subjectaccessreviews, below).
+func metricsOptions(o Options) metricsserver.Options {
+	opts := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if o.MetricsSecure {
+		opts.SecureServing = true
+		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return opts
 }

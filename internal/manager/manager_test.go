@@ -47,3 +47,48 @@ func TestDNSVerifyNameserversFlag(t *testing.T) {
 		t.Errorf("an empty value must mean off: %v, %v", o.DNSVerifyNameservers, err)
 	}
 }
+
+// TestDNSVerifyPortsFlag (issue 29, item 4): 53 by default; ports and ranges parse and print
+// back; port 0, reversed ranges and words are refused at start-up.
+func TestDNSVerifyPortsFlag(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o Options
+	o.BindFlags(fs)
+	if got := fs.Lookup("dns-verify-ports").Value.String(); got != "53" || o.DNSVerifyPorts != nil {
+		t.Errorf("default %q, %v; want 53", got, o.DNSVerifyPorts)
+	}
+	if err := fs.Parse([]string{"--dns-verify-ports=53, 5300-5399"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.Lookup("dns-verify-ports").Value.String(); got != "53,5300-5399" {
+		t.Errorf("String() = %q", got)
+	}
+	for _, bad := range []string{"0", "5399-5300", "dns", "70000", ""} {
+		if err := fs.Parse([]string{"--dns-verify-ports=" + bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestMetricsSecureByDefault (issue 29, item 10): the manager's flags serve the metrics over HTTPS
+// behind controller-runtime's authentication and authorization filter unless
+// --metrics-secure=false.
+func TestMetricsSecureByDefault(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o Options
+	o.BindFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := metricsOptions(o); !m.SecureServing || m.FilterProvider == nil {
+		t.Errorf("default: secure %v, filter %v; want HTTPS behind the filter", m.SecureServing, m.FilterProvider != nil)
+	}
+	if err := fs.Parse([]string{"--metrics-secure=false"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := metricsOptions(o); m.SecureServing || m.FilterProvider != nil {
+		t.Errorf("--metrics-secure=false: secure %v, filter %v; want plain HTTP", m.SecureServing, m.FilterProvider != nil)
+	}
+}

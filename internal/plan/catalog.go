@@ -548,7 +548,27 @@ var catalog = []CatalogEntry{
 			"a Warning.",
 		Fix: "Use the classic profile (`spec.acme.profile` of the cert-manager issuer).",
 	},
+	{
+		Code:       CodeDNSConfigMapTooLarge,
+		Severities: []Severity{SeverityError},
+		Rules:      []string{ruleConfigMapSize},
+		Sources:    []string{sourceKubernetesConfigMap},
+		Meaning: "The DNS ConfigMap of a view (zone files, records.json and the PowerShell script of every record) would " +
+			"hold more than 1 MiB of data, which the API server refuses for any ConfigMap. Many SIP domains times many " +
+			"front ends get there: 250 SIP domains and 16 front ends plan about 1.9 MB. The controller applies nothing " +
+			"while the plan has this Error, instead of retrying a write that cannot succeed.",
+		Fix: "Split the deployment: put some SIP domains (and the pools that serve them) in a second UCDeployment, so " +
+			"that each plans fewer records.",
+	},
 }
+
+// sourceKubernetesConfigMap is the source of ruleConfigMapSize, which DOMAIN.md does not cover:
+// a Kubernetes limit, not a product rule.
+const sourceKubernetesConfigMap = "https://kubernetes.io/docs/concepts/configuration/configmap/"
+
+// kubernetesRules are the rules the catalog may cite besides DOMAIN.md's and RFCs: limits of
+// Kubernetes itself, each with its source.
+var kubernetesRules = map[string]string{ruleConfigMapSize: sourceKubernetesConfigMap}
 
 // Catalog returns every finding code the planner emits, in the order of the Code* constants.
 // The slice is a copy; changing it does not change the catalog.

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -242,6 +243,10 @@ func TestCatalogCitesDomainReference(t *testing.T) {
 		for _, r := range e.Rules {
 			switch {
 			case rfc.MatchString(r):
+			case kubernetesRules[r] != "":
+				if !slices.Contains(e.Sources, kubernetesRules[r]) {
+					t.Errorf("%s: rule %s: the sources lack its source %s", e.Code, r, kubernetesRules[r])
+				}
 			case strings.HasPrefix(r, "§"):
 				if !strings.Contains(doc, "\n## "+strings.TrimPrefix(r, "§")+".") {
 					t.Errorf("%s: rule %s: DOMAIN.md has no section %s", e.Code, r, r)
@@ -252,7 +257,7 @@ func TestCatalogCitesDomainReference(t *testing.T) {
 			}
 		}
 		for _, s := range e.Sources {
-			if rfc.MatchString(s) {
+			if rfc.MatchString(s) || slices.Contains(slices.Collect(maps.Values(kubernetesRules)), s) {
 				continue
 			}
 			if !strings.Contains(doc, "| "+s+" |") && !strings.Contains(doc, "/ "+s+" |") && !strings.Contains(doc, "| "+s+" /") {

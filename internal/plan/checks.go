@@ -59,6 +59,7 @@ const (
 	CodeAdditionalNamesNotPublished       = "AdditionalNamesNotPublished"
 	CodeOfficeOnlineWithoutExternalURL    = "OfficeOnlineWithoutExternalURL"
 	CodeACMELifetimeWithoutAgent          = "ACMELifetimeWithoutAgent"
+	CodeDNSConfigMapTooLarge              = "DNSConfigMapTooLarge"
 )
 
 // draft is the plan under construction, as the checks see it.

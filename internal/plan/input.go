@@ -37,6 +37,7 @@ type input struct {
 	acme        bool      // the public issuer is an ACME CA (PublicACME)
 	acmeProfile string    // its profile
 	caa         *v1alpha1.CAASpec
+	sizer       ConfigMapSizer // measures the DNS ConfigMaps (MeasuredBy); nil when not given
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {

@@ -49,6 +49,7 @@ func Compute(name string, spec *v1alpha1.UCDeploymentSpec, opts ...Option) Plan 
 	for _, c := range checks {
 		p.Findings = append(p.Findings, c(d)...)
 	}
+	p.Findings = append(p.Findings, checkConfigMapSizes(in, p)...)
 	sort.SliceStable(p.Findings, func(i, j int) bool { return findingLess(p.Findings[i], p.Findings[j]) })
 	return p
 }

@@ -44,6 +44,20 @@ func ConfigMaps(ucd *v1alpha1.UCDeployment, p plan.Plan) []*corev1.ConfigMap {
 	return out
 }
 
+// DataSizes returns the plan.ConfigMapSizer of ucd: the bytes of data (keys and values, as the
+// API server counts them against its 1 MiB limit) of each DNS ConfigMap that ConfigMaps renders.
+func DataSizes(ucd *v1alpha1.UCDeployment) plan.ConfigMapSizer {
+	return func(p plan.Plan) map[plan.View]int {
+		sizes := make(map[plan.View]int, len(plan.Views))
+		for _, view := range plan.Views {
+			for k, v := range configMap(ucd, p, view).Data {
+				sizes[view] += len(k) + len(v)
+			}
+		}
+		return sizes
+	}
+}
+
 // configMap returns the ConfigMap of one view.
 func configMap(ucd *v1alpha1.UCDeployment, p plan.Plan, view plan.View) *corev1.ConfigMap {
 	records := p.RecordsFor(view)

@@ -280,6 +280,7 @@ func TestValues(t *testing.T) {
 		"--set", "maxConcurrentReconciles=8",
 		"--set", "allowedClusterIssuers={public-ca,corp-ca}",
 		"--set", "dnsVerifyNameservers={10.0.0.0/24,fd00::/8}",
+		"--set", "dnsVerifyPorts={53,5300-5399}",
 		"--set", "image.repository=registry.example.com/ucdeploy,image.tag=v1.2.3,image.pullPolicy=IfNotPresent",
 		"--set", "resources.limits.memory=512Mi",
 		"--set", "extraArgs={--sync-period=1h}",
@@ -289,10 +290,12 @@ func TestValues(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	want := []string{
 		"--metrics-bind-address=:8080",
+		"--metrics-secure=true",
 		"--health-probe-bind-address=:8081",
 		"--watch-namespace=uc-lab",
 		"--allowed-cluster-issuers=public-ca,corp-ca",
 		"--dns-verify-nameservers=10.0.0.0/24,fd00::/8",
+		"--dns-verify-ports=53,5300-5399",
 		"--max-concurrent-reconciles=8",
 		"--sync-period=1h",
 	}

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/cli"
 	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
 	"github.com/ucdeploy/ucdeploy/internal/lab"
@@ -51,7 +52,8 @@ func TestRealIssuance(t *testing.T) {
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
 			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: time.Hour,
 				// The lab's BIND serves on loopback (internal/lab/named).
-				DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}},
+				DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+				DNSVerifyPorts:       controllers.AnyPort}},
 		Log: func(f string, a ...any) { fmt.Printf("lab: "+f+"\n", a...) },
 	})
 	if err != nil {

@@ -40,7 +40,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			"Exit status: 0 no Error findings, 1 a plan has Error findings (it is still printed), 2 bad input or flags.")
 	files := c.StringArrayP("filename", "f", nil, "a UCDeployment YAML or JSON file, a directory of them, or - for stdin; repeatable. Documents of other kinds are skipped")
 	output := c.StringP("output", "o", "table", "output format: "+strings.Join(formats, "|"))
-	view := c.String("view", "", "only this DNS view: internal|external (default both)")
+	view := c.String("view", "", "only this view's DNS records and listeners: internal|external (default both)")
 	role := c.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	at := c.String("at", "", "judge the plan as if the certificates were issued then: YYYY-MM-DD or RFC 3339 (default now)")
 	outDir := c.String("out-dir", "", "write the outputs as files under DIR/<deployment>/ (plan.json, one zone file per zone and view, the DNS and certificate request scripts, the install scripts) instead of printing one format")
@@ -85,7 +85,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			status = ExitPlanErrors
 		}
 		if selected != "" {
-			p.DNSRecords = p.RecordsFor(selected)
+			p = p.OnlyView(selected)
 		}
 		docs[i] = document{Name: d.Name, Namespace: d.Namespace, Plan: p}
 		installs[i] = install.Plan(d.Name, &d.Spec, p)

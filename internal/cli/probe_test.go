@@ -273,3 +273,30 @@ func TestProbeBadArguments(t *testing.T) {
 		t.Errorf("no -f: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestProbeConcurrency: 16 silent listeners with a 300ms timeout take two rounds of 8
+// handshakes: at least 600ms (the bound holds), far less than 16 in a row (4.8s).
+func TestProbeConcurrency(t *testing.T) {
+	lab := newProbeLab(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go acceptAll(ln, func(net.Conn) { time.Sleep(2 * time.Second) })
+	var args []string
+	for range 16 {
+		args = append(args, "--endpoint", "exchange="+ln.Addr().String())
+	}
+	start := time.Now()
+	var out, errb bytes.Buffer
+	code := Probe(append([]string{"-f", lab.spec, "--timeout", "300ms", "-o", "json"}, args...), strings.NewReader(""), &out, &errb)
+	took := time.Since(start)
+	if code != ExitFindings || strings.Count(out.String(), `"state": "Unreachable"`) != 16 {
+		t.Fatalf("exit %d, stderr %q; want 16 unreachable listeners", code, errb.String())
+	}
+	if took < 600*time.Millisecond || took > 3*time.Second {
+		t.Errorf("16 listeners, 8 at a time, 300ms each took %v; want 600ms to 3s", took)
+	}
+	t.Logf("16 silent listeners: %v", took)
+}

@@ -23,13 +23,18 @@ func writeProbe(w io.Writer, format string, results []probeResult) error {
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	tabRow(tw, "CERTIFICATE", "VIEW", "ENDPOINT", "PROTOCOL", "SERVER NAME", "STATE", "CHAIN", "NAMES", "DAYS LEFT", "LIFETIME", "KEY", "USAGES")
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	tabRow(tw, probeColumns...)
 	for _, r := range results {
 		tabRow(tw, probeRow(r)...)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	// A tabwriter writing to a strings.Builder cannot fail.
+	_ = tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " \n")); err != nil {
+			return err
+		}
 	}
 	for _, r := range results {
 		if note := probeNote(r); note != "" {
@@ -40,13 +45,20 @@ func writeProbe(w io.Writer, format string, results []probeResult) error {
 	return err
 }
 
+// probeColumns are the table's columns.
+var probeColumns = []string{"CERTIFICATE", "VIEW", "ENDPOINT", "PROTOCOL", "SERVER NAME", "STATE", "CHAIN", "NAMES", "DAYS LEFT", "LIFETIME", "KEY", "USAGES"}
+
 // endpointText is the listener's IP:port, "-" for the address when it has none.
 func endpointText(r probeResult) string {
 	return net.JoinHostPort(orDash(r.Address), strconv.Itoa(int(r.Port)))
 }
 
-// tabRow writes one tab-separated row.
+// tabRow writes one tab-separated row, padded to the table's width so that a short row (a
+// skipped listener) does not end tabwriter's column block; writeProbe trims the padding.
 func tabRow(w io.Writer, cells ...string) {
+	for len(cells) < len(probeColumns) {
+		cells = append(cells, "")
+	}
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 

@@ -244,6 +244,19 @@ func TestProbeTable(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+	// One column block: the rows after the short Skipped row stay aligned, with no padding left.
+	states := map[int]bool{}
+	for line := range strings.Lines(out) {
+		if strings.HasSuffix(strings.TrimSuffix(line, "\n"), " ") {
+			t.Errorf("trailing blanks: %q", line)
+		}
+		if i := strings.Index(line, "ECDSA 256"); i >= 0 {
+			states[i] = true
+		}
+	}
+	if len(states) != 1 {
+		t.Errorf("the KEY column moves between rows:\n%s", out)
+	}
 }
 
 // TestProbeBadArguments: exit 2 and a message naming the flag and the value.

@@ -70,7 +70,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.fail(stderr, "%v", err)
 	}
-	deployments, err := readDeployments(*files, stdin, stderr)
+	deployments, err := readDeployments(c.Name(), *files, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
@@ -148,9 +148,9 @@ func parseAt(at string) (time.Time, error) {
 }
 
 // readDeployments reads and decodes every UCDeployment of the -f values in order, skipping
-// documents of other kinds with a note on stderr (kubectl apply -f applies them; plan has nothing
-// to say about them).
-func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1alpha1.UCDeployment, error) {
+// documents of other kinds with a note on stderr that starts with command (kubectl apply -f
+// applies them; plan and probe have nothing to say about them).
+func readDeployments(command string, values []string, stdin io.Reader, stderr io.Writer) ([]v1alpha1.UCDeployment, error) {
 	files, err := expandFilenames(values)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1al
 			return nil, err
 		}
 		for _, s := range skipped {
-			fmt.Fprintf(stderr, "%s plan: %s: skipping %s: not a UCDeployment\n", Program, f, s)
+			fmt.Fprintf(stderr, "%s: %s: skipping %s: not a UCDeployment\n", command, f, s)
 		}
 		all = append(all, objs...)
 	}

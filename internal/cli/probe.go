@@ -140,7 +140,7 @@ func Probe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.fail(stderr, "%v", err)
 	}
-	deployments, err := readDeployments(*files, stdin, stderr)
+	deployments, err := readDeployments(c.Name(), *files, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs

@@ -2,7 +2,8 @@
 // cert-manager Certificates and DNS records for Microsoft unified communications on premises:
 // OCS 2007 R2, Lync Server 2010/2013 and Skype for Business Server 2015/2019/SE next to Exchange
 // 2007 to Exchange Server SE. `ucdeploy plan -f FILE` runs the controller's planner offline,
-// `ucdeploy verify -f FILE` asks DNS servers for the planned records, `ucdeploy status` prints live
+// `ucdeploy verify -f FILE` asks DNS servers for the planned records, `ucdeploy probe -f FILE`
+// judges the certificates the planned listeners serve, `ucdeploy status` prints live
 // deployments, `ucdeploy export NAME --out DIR` writes a deployment's PFX files and install
 // scripts, and `ucdeploy manager` runs the controller manager (the container image runs
 // cmd/manager, the manager alone). With no command it lists the commands. Installed as
@@ -110,6 +111,8 @@ func newRoot(plugin bool, stdin io.Reader, stdout, stderr io.Writer) *cobra.Comm
 			func(args []string) int { return cli.Plan(args, stdin, stdout, stderr) }),
 		passThrough("verify -f FILE", "Ask DNS servers whether they publish the planned records",
 			func(args []string) int { return cli.Verify(args, stdin, stdout, stderr) }),
+		passThrough("probe -f FILE", "Connect to the planned listeners and judge the certificates they serve (exit 1 on findings)",
+			func(args []string) int { return cli.Probe(args, stdin, stdout, stderr) }),
 		passThrough("status [NAME]", "Show a live UCDeployment: conditions, certificates, records, findings",
 			func(args []string) int { return cli.Status(args, stdout, stderr) }),
 		passThrough("export NAME --out DIR", "Write a live deployment's PFX files and install scripts",

@@ -41,7 +41,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			"Exit status: 0 no Error findings, 1 a plan has Error findings (it is still printed), 2 bad input or flags.")
 	files := c.StringArrayP("filename", "f", nil, "a UCDeployment YAML or JSON file, a directory of them, or - for stdin; repeatable. Documents of other kinds are skipped")
 	output := c.StringP("output", "o", "table", "output format: "+strings.Join(formats, "|"))
-	view := c.String("view", "", "only this DNS view: internal|external (default both)")
+	view := c.String("view", "", "only this view's DNS records and listeners: internal|external (default both)")
 	role := c.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	at := c.String("at", "", "judge the plan as if the certificates were issued then: YYYY-MM-DD or RFC 3339 (default now)")
 	outDir := c.String("out-dir", "", "write the outputs as files under DIR/<deployment>/ (plan.json, one zone file per zone and view, the DNS and certificate request scripts, the install scripts) instead of printing one format")
@@ -71,7 +71,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.fail(stderr, "%v", err)
 	}
-	deployments, err := readDeployments(*files, stdin, stderr)
+	deployments, err := readDeployments(c.Name(), *files, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Name(), err)
 		return ExitInvalidArgs
@@ -130,7 +130,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func planDocument(d *v1alpha1.UCDeployment, opts []plan.Option, view plan.View, format, role string) (document, error) {
 	p := plan.Compute(d.Name, &d.Spec, slices.Concat(opts, []plan.Option{plan.MeasuredBy(render.DataSizes(d))})...)
 	if view != "" {
-		p.DNSRecords = p.RecordsFor(view)
+		p = p.OnlyView(view)
 	}
 	doc := document{Name: d.Name, Namespace: d.Namespace, Plan: p}
 	if format == "install" {
@@ -175,9 +175,9 @@ func parseAt(at string) (time.Time, error) {
 }
 
 // readDeployments reads and decodes every UCDeployment of the -f values in order, skipping
-// documents of other kinds with a note on stderr (kubectl apply -f applies them; plan has nothing
-// to say about them).
-func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1alpha1.UCDeployment, error) {
+// documents of other kinds with a note on stderr that starts with command (kubectl apply -f
+// applies them; plan and probe have nothing to say about them).
+func readDeployments(command string, values []string, stdin io.Reader, stderr io.Writer) ([]v1alpha1.UCDeployment, error) {
 	files, err := expandFilenames(values)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func readDeployments(values []string, stdin io.Reader, stderr io.Writer) ([]v1al
 			return nil, err
 		}
 		for _, s := range skipped {
-			fmt.Fprintf(stderr, "%s plan: %s: skipping %s: not a UCDeployment\n", Program, f, s)
+			fmt.Fprintf(stderr, "%s: %s: skipping %s: not a UCDeployment\n", command, f, s)
 		}
 		all = append(all, objs...)
 	}

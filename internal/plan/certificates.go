@@ -67,6 +67,7 @@ type group struct {
 	names      nameList
 	usages     []string
 	services   []string // binding names in the product's own words, sorted
+	parts      []string // the roles merged into a unified certificate, in merge order
 	ocs        bool     // carries OCS/Lync/SfB names: wildcards are limited (V2, V3, V4)
 	edge       bool     // carries the Lync/SfB Edge names: no wildcard but XMPP's (V4)
 }
@@ -211,6 +212,7 @@ func publicGroups(in *input) []*group {
 		unified.ocs = unified.ocs || g.ocs
 		unified.edge = unified.edge || g.edge
 		unified.addServices(g.services...)
+		unified.parts = append(unified.parts, g.role)
 		if len(g.usages) > len(unified.usages) {
 			unified.usages = g.usages
 		}
@@ -297,5 +299,6 @@ func certificateFor(deployment string, in *input, g *group) Certificate {
 		KeyAlgorithm: in.keyAlgorithm(),
 		KeySize:      in.keySize(),
 		Duration:     metav1.Duration{Duration: in.lifetime(g.issuer)},
+		Listeners:    listenersOf(in, g),
 	}
 }

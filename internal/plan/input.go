@@ -203,7 +203,7 @@ func (in *input) lifetime(issuer string) time.Duration {
 	if issuer != IssuerPublic || in.issued.IsZero() {
 		return defaultDuration
 	}
-	limit, _ := maxValidityDays(in.issued)
+	limit, _ := MaxValidityDays(in.issued)
 	return min(defaultDuration, time.Duration(limit)*24*time.Hour)
 }
 

@@ -4,6 +4,8 @@
 package plan
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
@@ -92,6 +94,27 @@ type Certificate struct {
 	// issue day (R-PKI-01), so that a deployment that never names a duration keeps issuing as the
 	// limit falls to 100 and 47 days.
 	Duration metav1.Duration `json:"duration"`
+	// Listeners are the TLS endpoints that present the certificate, sorted by view (internal
+	// first), address, port, protocol and server name. A unified certificate is presented by the
+	// listeners of every role it merges.
+	Listeners []Listener `json:"listeners,omitempty"`
+}
+
+// Listener is one TLS endpoint that presents a planned certificate: what a client connects to
+// and the name it asks for.
+type Listener struct {
+	// View is the DNS view whose clients connect: ViewInternal or ViewExternal.
+	View View `json:"view"`
+	// Address is the IP from the spec; empty when the spec names none.
+	Address string `json:"address,omitempty"`
+	// Port is the TCP port.
+	Port int32 `json:"port"`
+	// Protocol is ProtocolTLS, or ProtocolSMTPStartTLS for Exchange's SMTP in hybrid.
+	Protocol string `json:"protocol"`
+	// ServerName is the name a client asks for (SNI) and expects on the certificate.
+	ServerName string `json:"serverName"`
+	// Rule is the DOMAIN.md section or rule the port comes from.
+	Rule string `json:"rule"`
 }
 
 // Record is one DNS resource record.
@@ -145,4 +168,19 @@ func (p Plan) RecordsFor(view View) []Record {
 		}
 	}
 	return out
+}
+
+// OnlyView returns p with the DNS records and listeners of one view; the certificates stay.
+func (p Plan) OnlyView(view View) Plan {
+	p.DNSRecords = p.RecordsFor(view)
+	certs := make([]Certificate, len(p.Certificates))
+	for i, c := range p.Certificates {
+		c.Listeners = slices.DeleteFunc(slices.Clone(c.Listeners), func(l Listener) bool { return l.View != view })
+		if len(c.Listeners) == 0 {
+			c.Listeners = nil
+		}
+		certs[i] = c
+	}
+	p.Certificates = certs
+	return p
 }

@@ -20,8 +20,9 @@ var validitySchedule = []validityLimit{
 	{time.Date(2026, time.March, 15, 0, 0, 0, 0, time.UTC), 200},
 }
 
-// maxValidityDays is the longest validity, in days, of a public certificate issued on day.
-func maxValidityDays(day time.Time) (days int, since time.Time) {
+// MaxValidityDays is the longest validity, in days, of a public certificate issued on day
+// (R-PKI-01), and the day that limit took effect (zero for the 398 days before SC-081).
+func MaxValidityDays(day time.Time) (days int, since time.Time) {
 	for _, l := range validitySchedule {
 		if !day.Before(l.from) {
 			return l.days, l.from
@@ -30,9 +31,9 @@ func maxValidityDays(day time.Time) (days int, since time.Time) {
 	return 398, time.Time{}
 }
 
-// validityDays counts a lifetime in days as the Baseline Requirements do: a day is 86,400
+// ValidityDays counts a lifetime in days as the Baseline Requirements do: a day is 86,400
 // seconds and a fraction counts as a whole day.
-func validityDays(d time.Duration) int {
+func ValidityDays(d time.Duration) int {
 	const day = 24 * time.Hour
 	return int((d + day - 1) / day)
 }
@@ -44,8 +45,8 @@ func checkPublicValidity(d *draft) []Finding {
 	if d.in.issued.IsZero() {
 		return nil
 	}
-	limit, since := maxValidityDays(d.in.issued)
-	days := validityDays(d.in.lifetime(IssuerPublic))
+	limit, since := MaxValidityDays(d.in.issued)
+	days := ValidityDays(d.in.lifetime(IssuerPublic))
 	if len(publicOnly(d.groups)) == 0 || days <= limit {
 		return nil
 	}

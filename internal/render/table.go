@@ -10,7 +10,7 @@ import (
 )
 
 // Table returns a human-readable summary of p in aligned columns: the certificates (name, role,
-// issuer, common name and one row per DNS name), the DNS records of the internal and then the
+// issuer, common name and one row per DNS name), the listeners that present them, the DNS records of the internal and then the
 // external view, and the findings, each section in plan order.
 func Table(p plan.Plan) string {
 	var b strings.Builder
@@ -33,6 +33,8 @@ func Table(p plan.Plan) string {
 			row(tw, "", "", "", "", n)
 		}
 	}
+
+	listeners(tw, p.Certificates)
 
 	for _, view := range plan.Views {
 		records := p.RecordsFor(view)
@@ -58,6 +60,31 @@ func Table(p plan.Plan) string {
 		}
 	}
 	return trimLines(b.String())
+}
+
+// listeners writes the LISTENERS section, when any certificate has listeners: one row per
+// listener, the certificate named on its first; "-" for an address the spec does not give.
+func listeners(w io.Writer, certs []plan.Certificate) {
+	n := 0
+	for _, c := range certs {
+		n += len(c.Listeners)
+	}
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nLISTENERS (%d)\n", n)
+	row(w, "CERTIFICATE", "VIEW", "ADDRESS", "PORT", "PROTOCOL", "SERVER NAME", "RULE")
+	for _, c := range certs {
+		name := c.Name
+		for _, l := range c.Listeners {
+			addr := l.Address
+			if addr == "" {
+				addr = "-"
+			}
+			row(w, name, string(l.View), addr, fmt.Sprint(l.Port), l.Protocol, l.ServerName, l.Rule)
+			name = ""
+		}
+	}
 }
 
 // A finding's message is printed indented under its heading and wrapped to fit 100 columns.

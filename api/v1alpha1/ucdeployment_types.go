@@ -631,9 +631,11 @@ type DNSSpec struct {
 	TTL int32 `json:"ttl,omitempty"`
 
 	// Zones are the DNS zones the DNS servers host, in both views. Each record goes into the most
-	// specific listed zone that contains its name; a record under none of them goes into its
-	// parent domain and is reported (RecordOutsideZones). By default the zones are the SIP and
-	// SMTP domains plus the parent domain of every internal host (pool, front ends, Director,
+	// specific listed zone that contains its name; a record under none of them goes, in the
+	// external view, into its domain and, in the internal view, into a pin-point zone of its own
+	// name (so that no internal zone hides a whole domain's public names), and is reported
+	// (RecordOutsideZones; PinPointZones for the default zones). By default the zones are the SIP
+	// and SMTP domains plus the parent domain of every internal host (pool, front ends, Director,
 	// edge internal interface, CWA and Exchange servers, CAS array).
 	// +optional
 	// +listType=set

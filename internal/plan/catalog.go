@@ -300,8 +300,21 @@ var catalog = []CatalogEntry{
 		Rules:      []string{"S-SFB-ADVDNS"},
 		Sources:    []string{"S-SFB-ADVDNS"},
 		Meaning: "`dns.zones` lists the zones your DNS servers host, and some records fall under none of them. They are " +
-			"planned in their parent domains, which the servers may not host.",
+			"planned in their domains, which the servers may not host; in the internal view a name under none of them " +
+			"is a pin-point zone of its own, so that no internal zone hides a whole domain's public names.",
 		Fix: "Add the zones (or pin-point zones for single names) to `dns.zones`, or rename the hosts into a hosted zone.",
+	},
+	{
+		Code:       CodePinPointZones,
+		Severities: []Severity{SeverityInfo},
+		Rules:      []string{"S-SFB-ADVDNS"},
+		Sources:    []string{"S-SFB-ADVDNS"},
+		Meaning: "Without `dns.zones`, some internal names fall under none of the default zones (the SIP and SMTP domains, " +
+			"the servers' domains), for example a simple URL in a domain of its own. The internal view holds each as a " +
+			"pin-point zone of its own name, so that an internal zone for the whole domain does not hide the domain's " +
+			"public names from internal users.",
+		Fix: "Create the pin-point zones on the internal DNS servers (the zone files and the PowerShell script name them), " +
+			"or list the zones the servers host in `dns.zones`.",
 	},
 	{
 		Code:       CodeExchangeServerNames,

@@ -37,6 +37,7 @@ const (
 	CodeLegacyNamespaceExternalOnly       = "LegacyNamespaceExternalOnly"
 	CodeNameUnreachableInside             = "NameUnreachableInside"
 	CodeRecordOutsideZones                = "RecordOutsideZones"
+	CodePinPointZones                     = "PinPointZones"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
@@ -108,6 +109,7 @@ var checks = []check{
 	checkLegacyNamespace,
 	checkUnreachableInside,
 	checkRecordsOutsideZones,
+	checkPinPointZones,
 	checkXMPP,
 	checkSimpleURLs,
 	checkWebFQDN,

@@ -446,8 +446,9 @@ func TestItem17ShortLivedWithoutAgent(t *testing.T) {
 }
 
 // TestItem09InternalZones: with spec.dns.zones listing only contoso.com, the service records of
-// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com, never in a
-// pseudo-zone such as _tcp.fabrikam.com or _tls.fabrikam.com, which no DNS server loads; an SMTP
+// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com outside (in a
+// pin-point zone of their own name inside), never in a pseudo-zone such as _tcp.fabrikam.com or
+// _tls.fabrikam.com, which no DNS server loads; an SMTP
 // domain whose zone the internal view holds gets its internal autodiscover record.
 func TestItem09InternalZones(t *testing.T) {
 	s := sfbSpec(v1alpha1.SfB2019)
@@ -458,7 +459,7 @@ func TestItem09InternalZones(t *testing.T) {
 	}
 	var found bool
 	for _, r := range p.DNSRecords {
-		if strings.HasPrefix(r.Zone, "_") {
+		if strings.HasPrefix(r.Zone, "_") && r.Zone != r.Name {
 			t.Errorf("record %s in the pseudo-zone %s", r.Name, r.Zone)
 		}
 		if r.Name == "_sipfederationtls._tcp.fabrikam.com" {
@@ -473,4 +474,52 @@ func TestItem09InternalZones(t *testing.T) {
 	if !hasRecord(Compute("c", s), ViewInternal, "autodiscover.fabrikam.com", "CNAME", "mail.contoso.com.") {
 		t.Error("fabrikam.com, an internal zone, has no internal autodiscover record")
 	}
+}
+
+// TestItem09ForeignSimpleURLDomain (issue 26 item 9, DOMAIN.md §3.4 pin-point zones,
+// S-SFB-ADVDNS): a Dialin simple URL in a domain of its own (conf-contoso.net, which holds nothing
+// else of the deployment) does not make conf-contoso.net an internal zone, which would hide
+// www.conf-contoso.net and every other public name of the domain from internal users: inside it
+// is a pin-point zone of its own name, outside it stays in conf-contoso.net, and the plan says so
+// (PinPointZones, Info). With dns.zones listed, RecordOutsideZones reports it instead.
+func TestItem09ForeignSimpleURLDomain(t *testing.T) {
+	const dialin = "dialin.conf-contoso.net"
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: dialin}
+	p := Compute("c", s)
+	zones := map[View]string{}
+	for _, r := range p.DNSRecords {
+		if r.Name == dialin {
+			zones[r.View] = r.Zone
+		}
+		if r.View == ViewInternal && r.Zone == "conf-contoso.net" {
+			t.Errorf("the internal view holds conf-contoso.net (%s %s), hiding its public names", r.Name, r.Type)
+		}
+	}
+	if zones[ViewInternal] != dialin || zones[ViewExternal] != "conf-contoso.net" {
+		t.Errorf("%s is in zone %q inside and %q outside, want the pin-point zone %[1]s and conf-contoso.net", dialin, zones[ViewInternal], zones[ViewExternal])
+	}
+	f := findingsOf(p, CodePinPointZones)
+	if len(f) != 1 || f[0].Severity != SeverityInfo || !strings.Contains(f[0].Message, dialin) {
+		t.Errorf("want one Info PinPointZones naming %s, got %+v", dialin, f)
+	}
+	s.DNS.Zones = []v1alpha1.FQDN{"contoso.com", "fabrikam.com"}
+	p = Compute("c", s)
+	if len(findingsOf(p, CodePinPointZones)) != 0 || !finds(p, SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones") {
+		t.Errorf("with dns.zones listed, want RecordOutsideZones and no PinPointZones: %v", codes(p, SeverityWarning))
+	}
+	if !hasRecord(p, ViewInternal, dialin, "A", "10.0.0.10") {
+		t.Errorf("the internal %s record is gone", dialin)
+	}
+}
+
+// findingsOf returns p's findings of code.
+func findingsOf(p Plan, code string) []Finding {
+	var out []Finding
+	for _, f := range p.Findings {
+		if f.Code == code {
+			out = append(out, f)
+		}
+	}
+	return out
 }

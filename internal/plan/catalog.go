@@ -305,6 +305,15 @@ var catalog = []CatalogEntry{
 		Fix: "Add the zones (or pin-point zones for single names) to `dns.zones`, or rename the hosts into a hosted zone.",
 	},
 	{
+		Code:       CodeCAAAccountMismatch,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-PKI-11"},
+		Sources:    []string{"S-CABF-SC098", "S-LE-CAA"},
+		Meaning: "`dns.caa.accountURI` names another ACME account than the one the public issuer registered " +
+			"(its `status.acme.uri`). From 2027-03-15 CAs honour `accounturi` (SC-098) and refuse to issue to any other account.",
+		Fix: "Remove `dns.caa.accountURI`: the CAA records then carry the issuer's own account. Or set it to that account.",
+	},
+	{
 		Code:       CodePinPointZones,
 		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"S-SFB-ADVDNS"},

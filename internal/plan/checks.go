@@ -38,6 +38,7 @@ const (
 	CodeNameUnreachableInside             = "NameUnreachableInside"
 	CodeRecordOutsideZones                = "RecordOutsideZones"
 	CodePinPointZones                     = "PinPointZones"
+	CodeCAAAccountMismatch                = "CAAAccountMismatch"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
@@ -110,6 +111,7 @@ var checks = []check{
 	checkUnreachableInside,
 	checkRecordsOutsideZones,
 	checkPinPointZones,
+	checkCAAAccount,
 	checkXMPP,
 	checkSimpleURLs,
 	checkWebFQDN,

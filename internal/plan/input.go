@@ -36,7 +36,11 @@ type input struct {
 	issued      time.Time // the issue date (IssuedOn); zero when not given
 	acme        bool      // the public issuer is an ACME CA (PublicACME)
 	acmeProfile string    // its profile
-	caa         *v1alpha1.CAASpec
+	// acmeAccountURI is the public issuer's ACME account (ACMEAccount); empty when not given.
+	acmeAccountURI string
+	// acmeDNS01Only says every solver of the public issuer is DNS-01 (ACMEAccount).
+	acmeDNS01Only bool
+	caa           *v1alpha1.CAASpec
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {

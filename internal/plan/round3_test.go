@@ -523,3 +523,55 @@ func findingsOf(p Plan, code string) []Finding {
 	}
 	return out
 }
+
+// TestItem16CAAAccountURI (issue 26 item 16, R-PKI-11): with the public ACME issuer's account
+// (ACMEAccount, from its status.acme.uri), the CAA records carry accounturi= and, when every
+// solver is DNS-01, validationmethods=dns-01; what spec.dns.caa sets wins, and an account there
+// that differs from the issuer's is a Warning (CAAAccountMismatch). A URI a CAA value cannot hold
+// is left out.
+func TestItem16CAAAccountURI(t *testing.T) {
+	const account = "https://acme-v02.api.letsencrypt.org/acme/acct/123456"
+	issue := func(value string) string { return `0 issue "` + value + `"` }
+	for _, tc := range []struct {
+		name     string
+		caa      v1alpha1.CAASpec
+		opts     []Option
+		want     string
+		mismatch bool
+	}{
+		{"no account given", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, nil, issue("letsencrypt.org"), false},
+		{"the issuer's account, DNS-01 only", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account, true)},
+			issue("letsencrypt.org; accounturi=" + account + "; validationmethods=dns-01"), false},
+		{"the issuer's account, other solvers too", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account, false)},
+			issue("letsencrypt.org; accounturi=" + account), false},
+		{"the spec's methods win", v1alpha1.CAASpec{Issuer: "letsencrypt.org", ValidationMethods: []v1alpha1.ACMEChallenge{"http-01"}},
+			[]Option{ACMEAccount(account, true)}, issue("letsencrypt.org; accounturi=" + account + "; validationmethods=http-01"), false},
+		{"the spec's account wins, and differs", v1alpha1.CAASpec{Issuer: "letsencrypt.org", AccountURI: "https://acme.example/acct/9"},
+			[]Option{ACMEAccount(account, false)}, issue("letsencrypt.org; accounturi=https://acme.example/acct/9"), true},
+		{"a URI a CAA value cannot hold", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(`https://acme.example/a"; issue "evil.example`, false)},
+			issue("letsencrypt.org"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sfbSpec(v1alpha1.SfB2019)
+			s.DNS.CAA = &tc.caa
+			p := Compute("c", s, tc.opts...)
+			if !hasRecord(p, ViewExternal, "contoso.com", "CAA", tc.want) {
+				t.Errorf("no CAA record %s; records: %+v", tc.want, recordsOfType(p, "CAA"))
+			}
+			if got := finds(p, SeverityWarning, CodeCAAAccountMismatch, "spec.dns.caa.accountURI"); got != tc.mismatch {
+				t.Errorf("CAAAccountMismatch %v, want %v", got, tc.mismatch)
+			}
+		})
+	}
+}
+
+// recordsOfType returns p's records of type typ.
+func recordsOfType(p Plan, typ string) []Record {
+	var out []Record
+	for _, r := range p.DNSRecords {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -120,11 +120,27 @@ func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v
 		return nil
 	}
 	acme := iss.GetSpec().ACME
-	opts := []plan.Option{plan.PublicACME(acme.Profile)}
+	opts := []plan.Option{plan.PublicACME(acme.Profile), plan.ACMESolvers(dns01Only(acme.Solvers), followsCNAME(acme.Solvers))}
 	if st := iss.GetStatus().ACME; st != nil && st.URI != "" {
-		opts = append(opts, plan.ACMEAccount(st.URI, dns01Only(acme.Solvers)))
+		opts = append(opts, plan.ACMEAccount(st.URI))
 	}
 	return opts
+}
+
+// followsCNAME says whether an ACME issuer has DNS-01 solvers and each follows CNAMEs
+// (cnameStrategy: Follow), as spec.dns.acmeChallengeDelegation needs (R-PKI-13).
+func followsCNAME(solvers []cmacme.ACMEChallengeSolver) bool {
+	var dns01 int
+	for _, s := range solvers {
+		if s.DNS01 == nil {
+			continue
+		}
+		dns01++
+		if s.DNS01.CNAMEStrategy != cmacme.FollowStrategy {
+			return false
+		}
+	}
+	return dns01 > 0
 }
 
 // dns01Only says whether every solver of an ACME issuer is DNS-01, so that the CA may be told to

@@ -622,6 +622,7 @@ type SecretKeyRef struct {
 }
 
 // DNSSpec says how DNS records are produced.
+// +kubebuilder:validation:XValidation:rule="!has(self.acmeChallengeDelegation) || !has(self.zones) || !self.zones.exists(z, z == self.acmeChallengeDelegation)",message="dns.acmeChallengeDelegation must be a zone a DNS-01 solver can update, not one of dns.zones (the zones your DNS servers host)"
 type DNSSpec struct {
 	// TTL of every record, in seconds.
 	// +optional
@@ -652,6 +653,14 @@ type DNSSpec struct {
 	// issue for the zones holding public certificate names (DOMAIN-CURRENT.md R-PKI-05).
 	// +optional
 	CAA *CAASpec `json:"caa,omitempty"`
+
+	// ACMEChallengeDelegation is a zone that a DNS-01 solver can update, for names whose own
+	// zones it cannot (Active Directory-integrated DNS takes no unsigned RFC 2136 updates;
+	// DOMAIN-CURRENT.md §3.5, R-PKI-13). The external view then publishes, for every name of a
+	// public certificate, _acme-challenge.<name> CNAME <name>.<this zone>; point the public ACME
+	// issuer's DNS-01 solver at this zone with cnameStrategy: Follow.
+	// +optional
+	ACMEChallengeDelegation FQDN `json:"acmeChallengeDelegation,omitempty"`
 
 	// Verify makes the controller ask the DNS servers of each listed view for every planned record
 	// of that view, once per interval, and report the answer in the condition DNSRecordsVerified

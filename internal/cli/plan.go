@@ -146,15 +146,17 @@ func (f issuerFlags) options() ([]plan.Option, error) {
 	default:
 		return nil, fmt.Errorf("--acme-solver %q: want dns-01 or http-01", *f.solver)
 	}
-	if *f.accountURI == "" && *f.solver == "" {
-		return opts, nil
+	if *f.solver != "" {
+		// Offline the solver's cnameStrategy is unknown: assume it follows CNAMEs.
+		opts = append(opts, plan.ACMESolvers(*f.solver == "dns-01", true))
 	}
 	if *f.accountURI != "" {
 		if err := plan.CheckACMEAccountURI(*f.accountURI); err != nil {
 			return nil, fmt.Errorf("--acme-account-uri: %w", err)
 		}
+		opts = append(opts, plan.ACMEAccount(*f.accountURI))
 	}
-	return append(opts, plan.ACMEAccount(*f.accountURI, *f.solver == "dns-01")), nil
+	return opts, nil
 }
 
 // planOptions are the planner's options of --at (default now) and the issuer flags.

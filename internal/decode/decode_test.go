@@ -619,6 +619,19 @@ func invalidCases(t testing.TB) []invalidCase {
 			},
 		},
 		{
+			// TestItem18ACMEChallengeDelegation's API part (R-PKI-13): the delegation zone is one
+			// the DNS-01 solver can update, so never a zone the DNS servers host.
+			name: "acmeChallengeDelegation among dns.zones",
+			input: mutate(t, "    internalIssuerRef: {name: corp-ca}\n",
+				"    internalIssuerRef: {name: corp-ca}\n  dns:\n    zones: [contoso.com, acme.contoso.com]\n    acmeChallengeDelegation: acme.contoso.com\n"),
+			want: []string{`spec.dns: Invalid value: dns.acmeChallengeDelegation must be a zone a DNS-01 solver can update, not one of dns.zones`},
+		},
+		{
+			name:  "acmeChallengeDelegation not an FQDN",
+			input: mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n  dns:\n    acmeChallengeDelegation: _acme-challenge.contoso.com\n"),
+			want:  []string{`spec.dns.acmeChallengeDelegation: Invalid value: "_acme-challenge.contoso.com": ` + fqdnMessage},
+		},
+		{
 			name:  "YAML aliases expanding beyond the limit",
 			input: aliasBomb(),
 			want:  []string{"contoso.yaml document 1:"},

@@ -11,17 +11,27 @@ import (
 const dns01 = "dns-01"
 
 // ACMEAccount says which ACME account the public issuer uses, the (Cluster)Issuer's
-// status.acme.uri, and whether every solver of the issuer is DNS-01 (R-PKI-11, sharpening
-// R-PKI-05). The CAA records then carry accounturi=<uri>, and validationmethods=dns-01 when
-// dns01Only, unless spec.dns.caa sets them. A URI that a CAA value cannot hold (see
-// CheckACMEAccountURI) is left out. The controller reads the issuer; the CLI takes
-// --acme-account-uri and --acme-solver.
-func ACMEAccount(uri string, dns01Only bool) Option {
+// status.acme.uri (R-PKI-11, sharpening R-PKI-05): the CAA records then carry accounturi=<uri>
+// unless spec.dns.caa sets it. A URI that a CAA value cannot hold (see CheckACMEAccountURI) is
+// left out. The controller reads the issuer; the CLI takes --acme-account-uri.
+func ACMEAccount(uri string) Option {
 	return func(in *input) {
 		if CheckACMEAccountURI(uri) == nil {
 			in.acmeAccountURI = uri
 		}
+	}
+}
+
+// ACMESolvers describes the public ACME issuer's solvers: dns01Only when every solver is DNS-01
+// (the CAA records then carry validationmethods=dns-01 unless spec.dns.caa sets them, R-PKI-11),
+// followsCNAME when it has DNS-01 solvers and each follows CNAMEs (cnameStrategy: Follow), which
+// spec.dns.acmeChallengeDelegation needs (R-PKI-13). The controller reads the issuer; the CLI's
+// --acme-solver dns-01 gives dns01Only and assumes the solver follows CNAMEs.
+func ACMESolvers(dns01Only, followsCNAME bool) Option {
+	return func(in *input) {
+		in.acmeSolversKnown = true
 		in.acmeDNS01Only = dns01Only
+		in.acmeFollowsCNAME = followsCNAME
 	}
 }
 

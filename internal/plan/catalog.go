@@ -314,6 +314,18 @@ var catalog = []CatalogEntry{
 		Fix: "Remove `dns.caa.accountURI`: the CAA records then carry the issuer's own account. Or set it to that account.",
 	},
 	{
+		Code:       CodeACMEChallengeDelegation,
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-13"},
+		Sources:    []string{"S-CM"},
+		Meaning: "`dns.acmeChallengeDelegation` makes the external view point `_acme-challenge.<name>` at " +
+			"`<name>.<zone>` for every public name. Error: a target would be longer than a domain name may be. " +
+			"Warning: no certificate is public, so there is nothing to delegate; or the public ACME issuer has no DNS-01 " +
+			"solver with `cnameStrategy: Follow`, so cert-manager writes the challenges into the names' own zones.",
+		Fix: "Choose a shorter delegation zone; give the issuer's DNS-01 solver `cnameStrategy: Follow` and the delegation " +
+			"zone's credentials; or remove `dns.acmeChallengeDelegation` when no certificate is public.",
+	},
+	{
 		Code:       CodePinPointZones,
 		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"S-SFB-ADVDNS"},

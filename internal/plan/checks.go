@@ -39,6 +39,7 @@ const (
 	CodeRecordOutsideZones                = "RecordOutsideZones"
 	CodePinPointZones                     = "PinPointZones"
 	CodeCAAAccountMismatch                = "CAAAccountMismatch"
+	CodeACMEChallengeDelegation           = "ACMEChallengeDelegation"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
@@ -112,6 +113,7 @@ var checks = []check{
 	checkRecordsOutsideZones,
 	checkPinPointZones,
 	checkCAAAccount,
+	checkACMEChallengeDelegation,
 	checkXMPP,
 	checkSimpleURLs,
 	checkWebFQDN,

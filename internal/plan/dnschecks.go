@@ -92,7 +92,7 @@ func checkRecordTargets(d *draft) []Finding {
 	missing := map[string][]string{} // address field -> targets without an address
 	for _, r := range d.dns.records {
 		t, ok := targetOf(r)
-		if !ok || owners[hostKey(r.View, t)] || microsoftOnline(t) {
+		if !ok || owners[hostKey(r.View, t)] || microsoftOnline(t) || d.in.inDelegationZone(t) {
 			continue
 		}
 		path, known := d.dns.unaddressed[hostKey(r.View, t)]

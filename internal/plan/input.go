@@ -38,21 +38,26 @@ type input struct {
 	acmeProfile string    // its profile
 	// acmeAccountURI is the public issuer's ACME account (ACMEAccount); empty when not given.
 	acmeAccountURI string
-	// acmeDNS01Only says every solver of the public issuer is DNS-01 (ACMEAccount).
-	acmeDNS01Only bool
-	caa           *v1alpha1.CAASpec
+	// acmeSolversKnown says ACMESolvers was given; acmeDNS01Only and acmeFollowsCNAME are its.
+	acmeSolversKnown bool
+	acmeDNS01Only    bool
+	acmeFollowsCNAME bool
+	caa              *v1alpha1.CAASpec
+	// acmeDelegation is spec.dns.acmeChallengeDelegation, lower-cased; empty when not set.
+	acmeDelegation string
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
 	in := &input{
-		name:       name,
-		sipDomains: lowerAll(spec.SIPDomains),
-		ocs:        spec.OCS,
-		exchange:   spec.Exchange,
-		certs:      spec.Certificates,
-		ttl:        spec.DNS.TTL,
-		zones:      lowerAll(spec.DNS.Zones),
-		caa:        spec.DNS.CAA,
+		name:           name,
+		sipDomains:     lowerAll(spec.SIPDomains),
+		ocs:            spec.OCS,
+		exchange:       spec.Exchange,
+		certs:          spec.Certificates,
+		ttl:            spec.DNS.TTL,
+		zones:          lowerAll(spec.DNS.Zones),
+		caa:            spec.DNS.CAA,
+		acmeDelegation: lower(spec.DNS.ACMEChallengeDelegation),
 	}
 	if in.ttl <= 0 {
 		in.ttl = defaultTTL

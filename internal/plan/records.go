@@ -110,6 +110,7 @@ func dnsRecords(in *input, groups []*group) *recordSet {
 		exchangeRecords(in, s)
 	}
 	caaRecords(in, groups, s)
+	acmeChallengeRecords(in, groups, s)
 	s.outsideZones, s.pinPoint = assignZones(in, s.records)
 	s.records = dropLoneInternalAutodiscover(s.records)
 	slices.SortFunc(s.records, func(a, b Record) int {
@@ -308,9 +309,14 @@ func (zones zoneSet) zoneOf(name string) (zone string, hosted bool) {
 	}
 }
 
-// unhostedZone is the zone of a name under no hosted zone: the domain below its leading
-// underscore labels when it has them, otherwise its parent.
+// unhostedZone is the zone of a name under no hosted zone: for _acme-challenge.<name> the zone of
+// <name>; otherwise the domain below its leading underscore labels when it has them, or else its
+// parent.
 func unhostedZone(name string) string {
+	if rest, ok := strings.CutPrefix(name, acmeChallengePrefix); ok {
+		// A challenge name lives in the zone of the name it validates (R-PKI-13).
+		return unhostedZone(rest)
+	}
 	n := name
 	for strings.HasPrefix(n, "_") && strings.Count(n, ".") >= 2 {
 		n = n[strings.IndexByte(n, '.')+1:]

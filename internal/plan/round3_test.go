@@ -540,15 +540,15 @@ func TestItem16CAAAccountURI(t *testing.T) {
 		mismatch bool
 	}{
 		{"no account given", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, nil, issue("letsencrypt.org"), false},
-		{"the issuer's account, DNS-01 only", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account, true)},
+		{"the issuer's account, DNS-01 only", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account), ACMESolvers(true, true)},
 			issue("letsencrypt.org; accounturi=" + account + "; validationmethods=dns-01"), false},
-		{"the issuer's account, other solvers too", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account, false)},
+		{"the issuer's account, other solvers too", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account), ACMESolvers(false, false)},
 			issue("letsencrypt.org; accounturi=" + account), false},
 		{"the spec's methods win", v1alpha1.CAASpec{Issuer: "letsencrypt.org", ValidationMethods: []v1alpha1.ACMEChallenge{"http-01"}},
-			[]Option{ACMEAccount(account, true)}, issue("letsencrypt.org; accounturi=" + account + "; validationmethods=http-01"), false},
+			[]Option{ACMEAccount(account), ACMESolvers(true, true)}, issue("letsencrypt.org; accounturi=" + account + "; validationmethods=http-01"), false},
 		{"the spec's account wins, and differs", v1alpha1.CAASpec{Issuer: "letsencrypt.org", AccountURI: "https://acme.example/acct/9"},
-			[]Option{ACMEAccount(account, false)}, issue("letsencrypt.org; accounturi=https://acme.example/acct/9"), true},
-		{"a URI a CAA value cannot hold", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(`https://acme.example/a"; issue "evil.example`, false)},
+			[]Option{ACMEAccount(account), ACMESolvers(false, false)}, issue("letsencrypt.org; accounturi=https://acme.example/acct/9"), true},
+		{"a URI a CAA value cannot hold", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(`https://acme.example/a"; issue "evil.example`)},
 			issue("letsencrypt.org"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -571,6 +571,98 @@ func recordsOfType(p Plan, typ string) []Record {
 	for _, r := range p.DNSRecords {
 		if r.Type == typ {
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestItem18ACMEChallengeDelegation (issue 26 item 18, R-PKI-13, DOMAIN-CURRENT.md §3.5): with
+// spec.dns.acmeChallengeDelegation the external view publishes _acme-challenge.<name> CNAME
+// <name>.<zone>. for every name of a public certificate (a wildcard as its base name), in the
+// zone of that name, and nothing inside; without it, no challenge record. A target longer than a
+// domain name is an Error; a delegation without a public certificate a Warning.
+func TestItem18ACMEChallengeDelegation(t *testing.T) {
+	const zone = "acme.contoso-dns.net"
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "dialin.conf-contoso.net"}
+	s.DNS.ACMEChallengeDelegation = zone
+	p := Compute("c", s)
+	public := publicNames(p)
+	if !public["sip.fabrikam.com"] || !public["dialin.conf-contoso.net"] {
+		t.Fatalf("the design's public names are not what the test expects: %v", public)
+	}
+	zoneOf := map[string]string{}
+	for _, r := range p.DNSRecords {
+		if r.View == ViewExternal {
+			zoneOf[r.Name] = r.Zone
+		}
+	}
+	var challenges int
+	for _, r := range p.DNSRecords {
+		n, ok := strings.CutPrefix(r.Name, "_acme-challenge.")
+		if !ok {
+			continue
+		}
+		challenges++
+		switch {
+		case r.View != ViewExternal:
+			t.Errorf("%s is in the %s view", r.Name, r.View)
+		case !public[n]:
+			t.Errorf("%s: %s is on no public certificate", r.Name, n)
+		case r.Type != "CNAME" || r.Data != n+"."+zone+".":
+			t.Errorf("%s %s %s, want CNAME %s.%s.", r.Name, r.Type, r.Data, n, zone)
+		case zoneOf[n] != "" && r.Zone != zoneOf[n]:
+			t.Errorf("%s is in zone %s, %s in %s", r.Name, r.Zone, n, zoneOf[n])
+		}
+	}
+	if challenges != len(public) {
+		t.Errorf("%d challenge records for %d public names", challenges, len(public))
+	}
+	if finds(p, SeverityError, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("an Error for a valid delegation: %v", codes(p, SeverityError))
+	}
+
+	if finds(p, SeverityWarning, CodeRecordTargetWithoutAddress, "spec.dns.acmeChallengeDelegation") {
+		t.Error("the challenge CNAMEs' targets are reported without an address; the solver writes TXT records there")
+	}
+	for follows, want := range map[bool]bool{true: false, false: true} {
+		p := Compute("c", s, ACMESolvers(true, follows))
+		if got := finds(p, SeverityWarning, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation"); got != want {
+			t.Errorf("a DNS-01 solver that follows CNAMEs %v: Warning %v, want %v", follows, got, want)
+		}
+	}
+	s.DNS.ACMEChallengeDelegation = v1alpha1.FQDN(strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 50) + ".net")
+	if p := Compute("c", s); !finds(p, SeverityError, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("no Error for targets longer than 253 characters: %v", codes(p, SeverityError))
+	}
+	s.DNS.ACMEChallengeDelegation = ""
+	for _, r := range Compute("c", s).DNSRecords {
+		if strings.HasPrefix(r.Name, "_acme-challenge.") {
+			t.Errorf("%s without acmeChallengeDelegation", r.Name)
+		}
+	}
+	// Internal certificates only: no Edge, reverse proxy, Director web or Office Online outside.
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Edge, s.OCS.ReverseProxy, s.OCS.Director, s.OCS.OfficeOnlineServer = nil, nil, nil, nil
+	s.Certificates.PublicIssuerRef = nil
+	s.DNS.ACMEChallengeDelegation = zone
+	p = Compute("c", s)
+	if len(publicNames(p)) != 0 {
+		t.Fatalf("the internal-only design has public names: %v", publicNames(p))
+	}
+	if !finds(p, SeverityWarning, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("no Warning for a delegation without public certificates: %v", codes(p, SeverityWarning))
+	}
+}
+
+// publicNames are the names of p's public certificates, wildcards as their base names.
+func publicNames(p Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range p.Certificates {
+		if c.Issuer == IssuerPublic {
+			for _, n := range c.DNSNames {
+				out[strings.TrimPrefix(n, "*.")] = true
+			}
 		}
 	}
 	return out

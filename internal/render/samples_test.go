@@ -110,13 +110,42 @@ func TestItem09PinPointZonesLoadInBIND(t *testing.T) {
 			}
 			delete(want, view)
 		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no ConfigMap for the views %v", want)
+	}
+	checkZones(t, sfb, p)
+}
+
+// checkZones loads every zone file of the ConfigMaps of ucd's plan p with named-checkzone.
+func checkZones(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan) {
+	t.Helper()
+	for _, cm := range render.ConfigMaps(ucd, p) {
 		for key, text := range cm.Data {
 			if z, ok := strings.CutSuffix(key, ".zone"); ok {
 				t.Run(cm.Name+"/"+key, func(t *testing.T) { zonetest.CheckZone(t, z, text) })
 			}
 		}
 	}
-	if len(want) != 0 {
-		t.Errorf("no ConfigMap for the views %v", want)
+}
+
+// TestItem18ChallengeCNAMEsLoadInBIND (issue 26 item 18, R-PKI-13): with
+// spec.dns.acmeChallengeDelegation on every sample, the external zone files hold the
+// _acme-challenge CNAMEs and every zone still loads in named-checkzone.
+func TestItem18ChallengeCNAMEsLoadInBIND(t *testing.T) {
+	var cnames int
+	for _, ucd := range sampleDeployments(t) {
+		ucd = ucd.DeepCopy()
+		ucd.Spec.DNS.ACMEChallengeDelegation = "acme.ucdeploy-dns.net"
+		p := plan.Compute(ucd.Name, &ucd.Spec)
+		for _, r := range p.DNSRecords {
+			if strings.HasPrefix(r.Name, "_acme-challenge.") && r.Type == "CNAME" && strings.HasSuffix(r.Data, ".acme.ucdeploy-dns.net.") {
+				cnames++
+			}
+		}
+		checkZones(t, ucd, p)
+	}
+	if cnames == 0 {
+		t.Fatal("no sample got an _acme-challenge CNAME: the zones checked hold none")
 	}
 }

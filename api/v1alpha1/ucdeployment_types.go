@@ -316,6 +316,14 @@ type EdgeSpec struct {
 	// AccessIP is the public address of the Access Edge service.
 	// +optional
 	AccessIP IPv4Address `json:"accessIP,omitempty"`
+	// AccessPort is the external port clients reach the Access Edge on (SIP over TLS): 443, or
+	// 5061 in a single-IP Edge of Lync Server 2010 and later, where the Access, Web Conferencing
+	// (webConferencingPort 444) and A/V (443) Edge share one address. The _sip._tls records point
+	// at it. Federation always uses 5061.
+	// +optional
+	// +kubebuilder:default=443
+	// +kubebuilder:validation:XValidation:rule="self == 443 || self == 5061",message="spec.ocs.edge.accessPort must be 443, or 5061 in a single-IP Edge"
+	AccessPort Port `json:"accessPort,omitempty"`
 	// WebConferencingFQDN is the external FQDN of the Web Conferencing Edge service.
 	// +optional
 	WebConferencingFQDN FQDN `json:"webConferencingFQDN,omitempty"`

@@ -632,6 +632,12 @@ func invalidCases(t testing.TB) []invalidCase {
 			want:  []string{`spec.dns.acmeChallengeDelegation: Invalid value: "_acme-challenge.contoso.com": ` + fqdnMessage},
 		},
 		{
+			// TestItem11SingleIPEdge's API part (V30): the Access Edge's client port.
+			name:  "accessPort neither 443 nor 5061",
+			input: mutate(t, "      avIP: 131.107.155.30\n", "      avIP: 131.107.155.30\n      accessPort: 444\n"),
+			want:  []string{`spec.ocs.edge.accessPort: Invalid value: 444: spec.ocs.edge.accessPort must be 443, or 5061 in a single-IP Edge`},
+		},
+		{
 			name:  "YAML aliases expanding beyond the limit",
 			input: aliasBomb(),
 			want:  []string{"contoso.yaml document 1:"},

@@ -326,6 +326,17 @@ var catalog = []CatalogEntry{
 			"zone's credentials; or remove `dns.acmeChallengeDelegation` when no certificate is public.",
 	},
 	{
+		Code:       CodeSingleIPEdge,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"V30"},
+		Sources:    []string{"S-SFB-EDGE"},
+		Meaning: "From Lync Server 2010 on, the Access, Web Conferencing and A/V Edge share one public address and listen " +
+			"on different ports (Access 5061, Web Conferencing 444, A/V 443). Supported, but Microsoft does not recommend " +
+			"it: firewalls on users' and partners' networks may block the ports other than 443.",
+		Fix: "Give each Edge service its own public address (`accessIP`, `webConferencingIP`, `avIP`) on port 443, " +
+			"or keep the single-IP Edge knowing that some networks cannot reach it.",
+	},
+	{
 		Code:       CodePinPointZones,
 		Severities: []Severity{SeverityInfo},
 		Rules:      []string{"S-SFB-ADVDNS"},

@@ -40,6 +40,7 @@ const (
 	CodePinPointZones                     = "PinPointZones"
 	CodeCAAAccountMismatch                = "CAAAccountMismatch"
 	CodeACMEChallengeDelegation           = "ACMEChallengeDelegation"
+	CodeSingleIPEdge                      = "SingleIPEdge"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
@@ -114,6 +115,7 @@ var checks = []check{
 	checkPinPointZones,
 	checkCAAAccount,
 	checkACMEChallengeDelegation,
+	checkSingleIPEdge,
 	checkXMPP,
 	checkSimpleURLs,
 	checkWebFQDN,

@@ -11,6 +11,7 @@ import (
 // spec that did not pass through the API server (a Go caller, a fuzzer) plans the same way.
 const (
 	defaultWebConferencingPort         = 443
+	defaultAccessPort                  = 443
 	defaultWebConferencingInternalPort = 8057 // S-OCS-WCEINT
 	defaultAVAuthenticationPort        = 5062 // SEED, S-SFB-EDGE
 	defaultMXPreference                = 10
@@ -125,6 +126,11 @@ func (in *input) internalWebFQDN() string {
 
 func (in *input) federation() bool {
 	return in.edge != nil && (in.edge.Federation == nil || *in.edge.Federation)
+}
+
+// accessPort is the Access Edge's client port: 443, or 5061 in a single-IP Edge (V30).
+func (in *input) accessPort() int32 {
+	return orDefault(int32(in.edge.AccessPort), defaultAccessPort)
 }
 
 func (in *input) webConferencingPort() int32 {

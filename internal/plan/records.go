@@ -183,7 +183,7 @@ func edgeExternalRecords(in *input, s *recordSet) {
 	s.addA(ViewExternal, lower(e.AccessFQDN), "spec.ocs.edge.accessFQDN", accessIP, accessIPPath, "S-OCS-EDGEDNS")
 	for i, d := range in.sipDomains {
 		domainPath := fmt.Sprintf("spec.sipDomains[%d]", i)
-		s.addSRV(ViewExternal, "_sip._tls."+d, domainPath, 443, "sip."+d, "S-OCS-EDGEDNS")
+		s.addSRV(ViewExternal, "_sip._tls."+d, domainPath, in.accessPort(), "sip."+d, "S-OCS-EDGEDNS")
 		if in.federation() {
 			s.addSRV(ViewExternal, "_sipfederationtls._tcp."+d, domainPath, 5061, "sip."+d, "S-OCS-EDGEDNS")
 		}

@@ -667,3 +667,56 @@ func publicNames(p Plan) map[string]bool {
 	}
 	return out
 }
+
+// TestItem11SingleIPEdge (issue 26 item 11, V30, DOMAIN.md §3.5): a Skype for Business 2019 Edge
+// whose three services share one address, Access on 5061 (spec.ocs.edge.accessPort), Web
+// Conferencing on 444 and A/V on 443, plans without Errors: _sip._tls points at 5061, the plan
+// warns that it is not recommended (SingleIPEdge), and no finding gives the OCS-era advice (the
+// seed's design). With the Access Edge left on 443 the ports collide and the Error suggests the
+// single-IP ports; OCS 2007 R2 keeps its own advice and gets no V30 Warning.
+func TestItem11SingleIPEdge(t *testing.T) {
+	const ip = "131.107.155.10"
+	s := sfbSpec(v1alpha1.SfB2019)
+	e := s.OCS.Edge
+	e.WebConferencingIP, e.AVIP, e.AccessPort, e.WebConferencingPort = ip, ip, 5061, 444
+	p := Compute("c", s)
+	if p.HasErrors() {
+		t.Fatalf("errors: %v", codes(p, SeverityError))
+	}
+	if !finds(p, SeverityWarning, CodeSingleIPEdge, "spec.ocs.edge.avIP") {
+		t.Errorf("no SingleIPEdge Warning: %v", codes(p, SeverityWarning))
+	}
+	for _, d := range []string{"contoso.com", "fabrikam.com"} {
+		if !hasRecord(p, ViewExternal, "_sip._tls."+d, "SRV", "0 0 5061 sip."+d+".") {
+			t.Errorf("_sip._tls.%s does not point at 5061: %+v", d, recordsOfType(p, "SRV"))
+		}
+	}
+	for _, f := range p.Findings {
+		if strings.Contains(f.Message, "seed") || f.Code == CodeEdgeNamesDifferOnSharedAddress {
+			t.Errorf("OCS-era advice for Skype for Business 2019: %s %s", f.Code, f.Message)
+		}
+	}
+
+	e.AccessPort = 443
+	p = Compute("c", s)
+	conflict := findingsOf(p, CodeEdgePortConflict)
+	if len(conflict) == 0 || !strings.Contains(conflict[0].Message, "accessPort 5061, webConferencingPort 444") {
+		t.Errorf("A/V and Access on 443 of one address: want the port conflict with the single-IP ports, got %+v", conflict)
+	}
+
+	s = sfbSpec(v1alpha1.OCS2007R2)
+	e = s.OCS.Edge
+	e.AVIP = e.AccessIP
+	p = Compute("c", s)
+	if len(findingsOf(p, CodeSingleIPEdge)) != 0 {
+		t.Error("a V30 Warning for OCS 2007 R2")
+	}
+	for _, f := range findingsOf(p, CodeEdgePortConflict) {
+		if strings.Contains(f.Message, "single-IP") {
+			t.Errorf("single-IP advice for OCS 2007 R2: %s", f.Message)
+		}
+	}
+	if len(findingsOf(p, CodeEdgePortConflict)) == 0 {
+		t.Error("OCS 2007 R2 with the A/V Edge on the Access Edge's address: no port conflict")
+	}
+}

@@ -589,3 +589,55 @@ func TestACMEPublicIssuer(t *testing.T) {
 		return fmt.Errorf("findings %+v", got.Status.Findings)
 	})
 }
+
+// TestItem16CAAAccountFromIssuer (issue 26 item 16, R-PKI-11): the controller reads the public
+// ACME issuer's account URI (status.acme.uri, written by cert-manager once the account is
+// registered) and its solvers, and the external view's CAA records carry accounturi= and, the
+// only solver being DNS-01, validationmethods=dns-01.
+func TestItem16CAAAccountFromIssuer(t *testing.T) {
+	ctx := context.Background()
+	const account = "https://acme.invalid/acme/acct/4711"
+	ns := namespace(t)
+	// A namespaced Issuer: the test manager's allow-list does not apply to it.
+	issuer := &cmapi.Issuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme-dns01-account", Namespace: ns},
+		Spec: cmapi.IssuerSpec{IssuerConfig: cmapi.IssuerConfig{ACME: &cmacme.ACMEIssuer{
+			Server:     "https://acme.invalid/directory",
+			PrivateKey: cmmeta.SecretKeySelector{LocalObjectReference: cmmeta.LocalObjectReference{Name: "acme-account"}},
+			Solvers: []cmacme.ACMEChallengeSolver{{DNS01: &cmacme.ACMEChallengeSolverDNS01{
+				RFC2136: &cmacme.ACMEIssuerDNS01ProviderRFC2136{Nameserver: "192.0.2.53"},
+			}}},
+			DisableAccountKeyGeneration: true,
+		}}},
+	}
+	if err := k8s.Create(ctx, issuer); err != nil {
+		t.Fatal(err)
+	}
+	issuer.Status.ACME = &cmacme.ACMEIssuerStatus{URI: account}
+	if err := k8s.Status().Update(ctx, issuer); err != nil {
+		t.Fatal(err)
+	}
+	s := sample(t, "adatum-hybrid")
+	if s.Spec.DNS.CAA == nil {
+		t.Fatal("the sample adatum-hybrid has no spec.dns.caa")
+	}
+	s.Spec.DNS.CAA.AccountURI, s.Spec.DNS.CAA.ValidationMethods = "", nil
+	s.Spec.Certificates.PublicIssuerRef = &v1alpha1.IssuerRef{Name: issuer.Name, Kind: "Issuer"}
+	ucd := create(t, s, ns)
+	want := "accounturi=" + account + "; validationmethods=dns-01"
+	eventually(t, 30*time.Second, "the issuer's account in the CAA records", func() error {
+		cm := &corev1.ConfigMap{}
+		key := client.ObjectKey{Namespace: ucd.Namespace, Name: render.ConfigMapName(ucd.Name, plan.ViewExternal)}
+		if err := k8s.Get(ctx, key, cm); err != nil {
+			got := &v1alpha1.UCDeployment{}
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(ucd), got)
+			return fmt.Errorf("%w; status %+v", err, got.Status)
+		}
+		for k, v := range cm.Data {
+			if strings.HasSuffix(k, ".zone") && strings.Contains(v, want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no zone of %s has %q", key, want)
+	})
+}

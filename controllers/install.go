@@ -49,8 +49,8 @@ func (r *UCDeploymentReconciler) announceRenewals(ucd *v1alpha1.UCDeployment, p 
 			servers = strings.Join(c.Servers(), ", ")
 		}
 		r.Recorder.Eventf(ucd, nil, corev1.EventTypeNormal, v1alpha1.ReasonRenewed, "Renew",
-			"certificate %s renewed (revision %d): run %s from ConfigMap %s on %s",
-			cs.Name, *cs.Revision, install.ScriptName(cs.Role), render.InstallConfigMapName(ucd.Name), servers)
+			"certificate %s renewed (revision %d): run %s -Revision %d from ConfigMap %s on %s",
+			cs.Name, *cs.Revision, install.ScriptName(cs.Role), *cs.Revision, render.InstallConfigMapName(ucd.Name), servers)
 	}
 }
 

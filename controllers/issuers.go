@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	cmacme "github.com/cert-manager/cert-manager/pkg/apis/acme/v1"
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -106,7 +107,9 @@ func (r *UCDeploymentReconciler) getIssuer(ctx context.Context, ns string, ref *
 
 // publicIssuerOptions tells the planner what kind of CA the public issuer is: an ACME issuer
 // brings the rules only ACME CAs impose (DOMAIN-CURRENT.md R-PKI-02, R-PKI-06, R-PKI-07), with
-// the profile it requests. An issuer that cannot be read adds nothing; issuerProblems reports it.
+// the profile it requests, and, once cert-manager has registered its account, the account URI
+// and whether it solves only DNS-01 for the CAA records (R-PKI-11). An issuer that cannot be read
+// adds nothing; issuerProblems reports it.
 func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v1alpha1.UCDeployment) []plan.Option {
 	ref := ucd.Spec.Certificates.PublicIssuerRef
 	if ref == nil {
@@ -116,7 +119,39 @@ func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v
 	if err != nil || iss.GetSpec().ACME == nil {
 		return nil
 	}
-	return []plan.Option{plan.PublicACME(iss.GetSpec().ACME.Profile)}
+	acme := iss.GetSpec().ACME
+	opts := []plan.Option{plan.PublicACME(acme.Profile), plan.ACMESolvers(dns01Only(acme.Solvers), followsCNAME(acme.Solvers))}
+	if st := iss.GetStatus().ACME; st != nil && st.URI != "" {
+		opts = append(opts, plan.ACMEAccount(st.URI))
+	}
+	return opts
+}
+
+// followsCNAME says whether an ACME issuer has DNS-01 solvers and each follows CNAMEs
+// (cnameStrategy: Follow), as spec.dns.acmeChallengeDelegation needs (R-PKI-13).
+func followsCNAME(solvers []cmacme.ACMEChallengeSolver) bool {
+	var dns01 int
+	for _, s := range solvers {
+		if s.DNS01 == nil {
+			continue
+		}
+		dns01++
+		if s.DNS01.CNAMEStrategy != cmacme.FollowStrategy {
+			return false
+		}
+	}
+	return dns01 > 0
+}
+
+// dns01Only says whether every solver of an ACME issuer is DNS-01, so that the CA may be told to
+// validate with nothing else (CAA validationmethods=dns-01, R-PKI-11).
+func dns01Only(solvers []cmacme.ACMEChallengeSolver) bool {
+	for _, s := range solvers {
+		if s.DNS01 == nil {
+			return false
+		}
+	}
+	return len(solvers) > 0
 }
 
 // issuerIndex is the UCDeployment field index of the issuers a deployment names, as

@@ -316,6 +316,14 @@ type EdgeSpec struct {
 	// AccessIP is the public address of the Access Edge service.
 	// +optional
 	AccessIP IPv4Address `json:"accessIP,omitempty"`
+	// AccessPort is the external port clients reach the Access Edge on (SIP over TLS): 443, or
+	// 5061 in a single-IP Edge of Lync Server 2010 and later, where the Access, Web Conferencing
+	// (webConferencingPort 444) and A/V (443) Edge share one address. The _sip._tls records point
+	// at it. Federation always uses 5061.
+	// +optional
+	// +kubebuilder:default=443
+	// +kubebuilder:validation:XValidation:rule="self == 443 || self == 5061",message="spec.ocs.edge.accessPort must be 443, or 5061 in a single-IP Edge"
+	AccessPort Port `json:"accessPort,omitempty"`
 	// WebConferencingFQDN is the external FQDN of the Web Conferencing Edge service.
 	// +optional
 	WebConferencingFQDN FQDN `json:"webConferencingFQDN,omitempty"`
@@ -674,6 +682,7 @@ type SecretKeyRef struct {
 }
 
 // DNSSpec says how DNS records are produced.
+// +kubebuilder:validation:XValidation:rule="!has(self.acmeChallengeDelegation) || !has(self.zones) || !self.zones.exists(z, z == self.acmeChallengeDelegation)",message="dns.acmeChallengeDelegation must be a zone a DNS-01 solver can update, not one of dns.zones (the zones your DNS servers host)"
 type DNSSpec struct {
 	// TTL of every record, in seconds.
 	// +optional
@@ -683,9 +692,11 @@ type DNSSpec struct {
 	TTL int32 `json:"ttl,omitempty"`
 
 	// Zones are the DNS zones the DNS servers host, in both views. Each record goes into the most
-	// specific listed zone that contains its name; a record under none of them goes into its
-	// parent domain and is reported (RecordOutsideZones). By default the zones are the SIP and
-	// SMTP domains plus the parent domain of every internal host (pool, front ends, Director,
+	// specific listed zone that contains its name; a record under none of them goes, in the
+	// external view, into its domain and, in the internal view, into a pin-point zone of its own
+	// name (so that no internal zone hides a whole domain's public names), and is reported
+	// (RecordOutsideZones; PinPointZones for the default zones). By default the zones are the SIP
+	// and SMTP domains plus the parent domain of every internal host (pool, front ends, Director,
 	// edge internal interface, CWA and Exchange servers, CAS array).
 	// +optional
 	// +listType=set
@@ -702,6 +713,14 @@ type DNSSpec struct {
 	// issue for the zones holding public certificate names (DOMAIN-CURRENT.md R-PKI-05).
 	// +optional
 	CAA *CAASpec `json:"caa,omitempty"`
+
+	// ACMEChallengeDelegation is a zone that a DNS-01 solver can update, for names whose own
+	// zones it cannot (Active Directory-integrated DNS takes no unsigned RFC 2136 updates;
+	// DOMAIN-CURRENT.md §3.5, R-PKI-13). The external view then publishes, for every name of a
+	// public certificate, _acme-challenge.<name> CNAME <name>.<this zone>; point the public ACME
+	// issuer's DNS-01 solver at this zone with cnameStrategy: Follow.
+	// +optional
+	ACMEChallengeDelegation FQDN `json:"acmeChallengeDelegation,omitempty"`
 
 	// Verify makes the controller ask the DNS servers of each listed view for every planned record
 	// of that view, once per interval, and report the answer in the condition DNSRecordsVerified

@@ -107,7 +107,8 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		return fmt.Errorf("reading UCDeployment %s: %w", key, err)
 	}
 	// The same pure plan the controller applies: the certificates and their scripts.
-	ip := install.Plan(ucd.Name, &ucd.Spec, plan.Compute(ucd.Name, &ucd.Spec))
+	// The scripts default -Revision to the revision in the status (R-K8S-06).
+	ip := install.Plan(ucd.Name, &ucd.Spec, plan.Compute(ucd.Name, &ucd.Spec)).WithRevisions(ucd.Status.Certificates)
 	certs := ip.Certificates
 	if role != "" {
 		c, ok := ip.Find(role)

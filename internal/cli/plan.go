@@ -45,7 +45,8 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	role := c.String("role", "", "-o install: print the import-and-bind script of this certificate role (default: install.json)")
 	at := c.String("at", "", "judge the plan as if the certificates were issued then: YYYY-MM-DD or RFC 3339 (default now)")
 	outDir := c.String("out-dir", "", "write the outputs as files under DIR/<deployment>/ (plan.json, one zone file per zone and view, the DNS and certificate request scripts, the install scripts) instead of printing one format")
-	publicIssuer := c.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
+	var issuer issuerFlags
+	issuer.bind(c)
 	if code, stop := c.parse(args, stdout, stderr); stop {
 		return code
 	}
@@ -67,7 +68,7 @@ func Plan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *outDir != "" && (c.Changed("output") || *role != "") {
 		return c.fail(stderr, "--out-dir writes every output; it does not go with -o or --role")
 	}
-	opts, err := planOptions(*at, *publicIssuer)
+	opts, err := planOptions(*at, issuer)
 	if err != nil {
 		return c.fail(stderr, "%v", err)
 	}
@@ -143,8 +144,50 @@ func planDocument(d *v1alpha1.UCDeployment, opts []plan.Option, view plan.View, 
 	return doc, nil
 }
 
-// planOptions are the planner's options of --at (default now) and --public-issuer.
-func planOptions(at, publicIssuer string) ([]plan.Option, error) {
+// issuerFlags describe the public issuer as the controller reads it from the (Cluster)Issuer.
+type issuerFlags struct {
+	kind       *string // --public-issuer: acme or acme:PROFILE
+	accountURI *string // --acme-account-uri: its status.acme.uri
+	solver     *string // --acme-solver: dns-01 when every solver is DNS-01
+}
+
+// bind defines the flags on c.
+func (f *issuerFlags) bind(c *command) {
+	f.kind = c.String("public-issuer", "", "the public issuer's kind: acme or acme:PROFILE ("+strings.Join(plan.ACMEProfiles, "|")+"), for the rules only ACME CAs impose (default: not ACME)")
+	f.accountURI = c.String("acme-account-uri", "", "the public ACME issuer's account URI (its status.acme.uri), published as CAA accounturi= unless spec.dns.caa.accountURI is set (R-PKI-11)")
+	f.solver = c.String("acme-solver", "", "dns-01 when every solver of the public ACME issuer is DNS-01: the CAA records then carry validationmethods=dns-01 unless spec.dns.caa sets them (R-PKI-11)")
+}
+
+// options returns the planner's options of the issuer flags.
+func (f issuerFlags) options() ([]plan.Option, error) {
+	var opts []plan.Option
+	if *f.kind != "" {
+		o, err := acmeOption(*f.kind)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	switch *f.solver {
+	case "", "dns-01", "http-01":
+	default:
+		return nil, fmt.Errorf("--acme-solver %q: want dns-01 or http-01", *f.solver)
+	}
+	if *f.solver != "" {
+		// Offline the solver's cnameStrategy is unknown: assume it follows CNAMEs.
+		opts = append(opts, plan.ACMESolvers(*f.solver == "dns-01", true))
+	}
+	if *f.accountURI != "" {
+		if err := plan.CheckACMEAccountURI(*f.accountURI); err != nil {
+			return nil, fmt.Errorf("--acme-account-uri: %w", err)
+		}
+		opts = append(opts, plan.ACMEAccount(*f.accountURI))
+	}
+	return opts, nil
+}
+
+// planOptions are the planner's options of --at (default now) and the issuer flags.
+func planOptions(at string, issuer issuerFlags) ([]plan.Option, error) {
 	issued := time.Now()
 	if at != "" {
 		var err error
@@ -152,15 +195,11 @@ func planOptions(at, publicIssuer string) ([]plan.Option, error) {
 			return nil, err
 		}
 	}
-	opts := []plan.Option{plan.IssuedOn(issued)}
-	if publicIssuer != "" {
-		o, err := acmeOption(publicIssuer)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, o)
+	opts, err := issuer.options()
+	if err != nil {
+		return nil, err
 	}
-	return opts, nil
+	return append([]plan.Option{plan.IssuedOn(issued)}, opts...), nil
 }
 
 // parseAt reads --at: a day (2027-03-15) or an RFC 3339 time (2027-03-15T09:00:00+01:00).

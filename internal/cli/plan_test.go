@@ -602,3 +602,23 @@ func TestPlanStreamsDocuments(t *testing.T) {
 		t.Errorf("the heap reached %d MB while printing: the plans are held, not streamed", out.maxHeap>>20)
 	}
 }
+
+// TestItem16ACMEAccountFlags (issue 26 item 16, R-PKI-11): --acme-account-uri puts the account in
+// the CAA records of the sample with spec.dns.caa, --acme-solver dns-01 the validation method; a
+// URI a CAA value cannot hold and an unknown solver are invalid input.
+func TestItem16ACMEAccountFlags(t *testing.T) {
+	const account = "https://acme-v02.api.letsencrypt.org/acme/acct/42"
+	s := "../../config/samples/exchange-se-hybrid.yaml"
+	code, out, errOut := runPlan("-f", s, "-o", "zone", "--view", "external", "--acme-account-uri", account)
+	if want := `"letsencrypt.org; accounturi=` + account + `; validationmethods=dns-01"`; code != ExitOK || !strings.Contains(out, want) {
+		t.Errorf("exit %d, stderr %s; want %s in\n%s", code, errOut, want, out)
+	}
+	if _, out, _ := runPlan("-f", s, "-o", "zone", "--view", "external"); strings.Contains(out, "accounturi") {
+		t.Error("accounturi without --acme-account-uri")
+	}
+	for _, bad := range [][]string{{"--acme-account-uri", "http://acme.example/acct/1"}, {"--acme-account-uri", "https://a.example/x;y"}, {"--acme-solver", "tls-alpn"}} {
+		if code, _, errOut := runPlan(append([]string{"-f", s}, bad...)...); code != ExitInvalidArgs || !strings.Contains(errOut, bad[0]) {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}

@@ -619,6 +619,25 @@ func invalidCases(t testing.TB) []invalidCase {
 			},
 		},
 		{
+			// TestItem18ACMEChallengeDelegation's API part (R-PKI-13): the delegation zone is one
+			// the DNS-01 solver can update, so never a zone the DNS servers host.
+			name: "acmeChallengeDelegation among dns.zones",
+			input: mutate(t, "    internalIssuerRef: {name: corp-ca}\n",
+				"    internalIssuerRef: {name: corp-ca}\n  dns:\n    zones: [contoso.com, acme.contoso.com]\n    acmeChallengeDelegation: acme.contoso.com\n"),
+			want: []string{`spec.dns: Invalid value: dns.acmeChallengeDelegation must be a zone a DNS-01 solver can update, not one of dns.zones`},
+		},
+		{
+			name:  "acmeChallengeDelegation not an FQDN",
+			input: mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n  dns:\n    acmeChallengeDelegation: _acme-challenge.contoso.com\n"),
+			want:  []string{`spec.dns.acmeChallengeDelegation: Invalid value: "_acme-challenge.contoso.com": ` + fqdnMessage},
+		},
+		{
+			// TestItem11SingleIPEdge's API part (V30): the Access Edge's client port.
+			name:  "accessPort neither 443 nor 5061",
+			input: mutate(t, "      avIP: 131.107.155.30\n", "      avIP: 131.107.155.30\n      accessPort: 444\n"),
+			want:  []string{`spec.ocs.edge.accessPort: Invalid value: 444: spec.ocs.edge.accessPort must be 443, or 5061 in a single-IP Edge`},
+		},
+		{
 			name:  "YAML aliases expanding beyond the limit",
 			input: aliasBomb(),
 			want:  []string{"contoso.yaml document 1:"},

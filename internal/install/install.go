@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -69,6 +70,37 @@ type Certificate struct {
 	Script string `json:"script"`
 	// Targets are where the certificate is installed: one -Target value of the script each.
 	Targets []Target `json:"targets"`
+	// FriendlyNamePrefix is <deployment>-<role>: the script names the imported certificate
+	// <FriendlyNamePrefix>-r<revision> (R-K8S-06, FriendlyName).
+	FriendlyNamePrefix string `json:"friendlyNamePrefix"`
+	// Revision is cert-manager's revision of the certificate the PFX holds, when the writer of the
+	// script knows it (`ucdeploy export` reads it from the UCDeployment's status); the script's
+	// -Revision then defaults to it. Nil in the install ConfigMap: a script there serves every
+	// revision, and -Revision is mandatory.
+	Revision *int32 `json:"revision,omitempty"`
+}
+
+// friendlyNameMax is the longest friendly name Import-ExchangeCertificate -FriendlyName takes
+// (DOMAIN-CURRENT.md §4.2); ucdeploy keeps every product within it.
+const friendlyNameMax = 64
+
+// revisionSuffixMax is the longest "-r<revision>" suffix: "-r" and the ten digits of MaxInt32.
+const revisionSuffixMax = 12
+
+// FriendlyName returns the friendly name the install script gives a certificate of role in
+// deployment, without its "-r<revision>" suffix (R-K8S-06): cert-manager's PKCS#12 alias is
+// "1", and Skype for Business and Office Online Server select certificates by friendly name. A
+// long deployment name is cut so that the whole name with any revision fits in 64 characters;
+// the role and the revision are never cut.
+func FriendlyName(deployment, role string) string {
+	room := friendlyNameMax - revisionSuffixMax - len(role) - 1
+	if room < 1 {
+		room = 1
+	}
+	if len(deployment) > room {
+		deployment = strings.TrimRight(deployment[:room], "-.")
+	}
+	return deployment + "-" + role
 }
 
 // Target is one place a certificate is installed: a product on a set of servers.
@@ -105,6 +137,7 @@ func Plan(deployment string, spec *v1alpha1.UCDeploymentSpec, p plan.Plan) Deplo
 		ic := Certificate{
 			Name: c.Name, Role: c.Role, CommonName: c.CommonName, SecretName: c.SecretName,
 			PFX: PFXName(c.Name), Script: ScriptName(c.Role), Targets: []Target{},
+			FriendlyNamePrefix: FriendlyName(deployment, c.Role),
 		}
 		for _, t := range targets[c.Role] {
 			if t.present(spec) {
@@ -136,6 +169,21 @@ func (d Deployment) JSON() string {
 		panic(fmt.Errorf("install: encode install.json: %w", err))
 	}
 	return b.String()
+}
+
+// WithRevisions returns d with each certificate's Revision from statuses (matched by name), for a
+// script written for the PFX of that revision.
+func (d Deployment) WithRevisions(statuses []v1alpha1.CertificateStatus) Deployment {
+	out := d
+	out.Certificates = slices.Clone(d.Certificates)
+	for i, c := range out.Certificates {
+		j := slices.IndexFunc(statuses, func(s v1alpha1.CertificateStatus) bool { return s.Name == c.Name })
+		if j >= 0 && statuses[j].Revision != nil {
+			r := *statuses[j].Revision
+			out.Certificates[i].Revision = &r
+		}
+	}
+	return out
 }
 
 // Servers lists every server of c's targets, in target order without repeats.

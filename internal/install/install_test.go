@@ -286,3 +286,84 @@ func TestItem12RollAVAndOAuth(t *testing.T) {
 		t.Fatalf("the samples bind no A/V or no OAuth certificate: %v", seen)
 	}
 }
+
+// TestItem19FriendlyNamePerCertificate (issue 26 item 19, R-K8S-06): cert-manager's PKCS#12 alias
+// is "1", so every script names the imported certificate <deployment>-<role>-r<revision> in the
+// machine store, on every target, and the Office Online Server farm selects it by that name. The
+// install ConfigMap's script asks for -Revision; the one `ucdeploy export` writes defaults to the
+// revision of the status (WithRevisions). Names are unique within a deployment.
+func TestItem19FriendlyNamePerCertificate(t *testing.T) {
+	var oos int
+	for _, d := range corpus(t) {
+		ip := install.Plan(d.name, d.spec, d.plan)
+		names := map[string]string{}
+		for _, c := range ip.Certificates {
+			s := install.Script(c)
+			if c.FriendlyNamePrefix != d.name+"-"+c.Role {
+				t.Errorf("%s/%s: friendly name prefix %q, want %q", d.name, c.Script, c.FriendlyNamePrefix, d.name+"-"+c.Role)
+			}
+			if other, dup := names[c.FriendlyNamePrefix]; dup {
+				t.Errorf("%s: %s and %s get the same friendly name %s", d.name, other, c.Name, c.FriendlyNamePrefix)
+			}
+			names[c.FriendlyNamePrefix] = c.Name
+			for _, want := range []string{
+				"[Parameter(Mandatory = $true)]\n    [ValidateRange(1, 2147483647)]\n    [int]$Revision,",
+				"$friendlyName = '" + d.name + "-" + c.Role + "-r' + $Revision",
+			} {
+				if !strings.Contains(s, want) {
+					t.Errorf("%s/%s lacks %q", d.name, c.Script, want)
+				}
+			}
+			if n := strings.Count(s, "$stored.FriendlyName = $friendlyName"); n != len(c.Targets) {
+				t.Errorf("%s/%s names the certificate on %d of %d targets", d.name, c.Script, n, len(c.Targets))
+			}
+			for _, tg := range c.Targets {
+				if tg.Product == install.OfficeOnlineServer {
+					oos++
+					if !strings.Contains(s, "Set-OfficeWebAppsFarm -CertificateName $friendlyName") {
+						t.Errorf("%s/%s: the farm does not select the certificate by its friendly name", d.name, c.Script)
+					}
+				}
+			}
+		}
+	}
+	if oos == 0 {
+		t.Fatal("no sample has Office Online Server: the farm step is not covered")
+	}
+}
+
+// TestItem19RevisionFromStatus: the exported script defaults -Revision to the revision in the
+// status, and a certificate without one in the status keeps the mandatory parameter.
+func TestItem19RevisionFromStatus(t *testing.T) {
+	d := corpus(t)[0]
+	ip := install.Plan(d.name, d.spec, d.plan)
+	if len(ip.Certificates) < 2 {
+		t.Fatalf("%s plans %d certificates, want two or more", d.name, len(ip.Certificates))
+	}
+	seven := int32(7)
+	got := ip.WithRevisions([]v1alpha1.CertificateStatus{{Name: ip.Certificates[0].Name, Revision: &seven}})
+	if s := install.Script(got.Certificates[0]); !strings.Contains(s, "[int]$Revision = 7,") || strings.Contains(s, "[int]$Revision,") {
+		t.Errorf("revision 7 in the status, the script's parameter is not defaulted to it:\n%s", s)
+	}
+	if s := install.Script(got.Certificates[1]); !strings.Contains(s, "[int]$Revision,") {
+		t.Errorf("no revision in the status, the script's -Revision is not mandatory")
+	}
+	if ip.Certificates[0].Revision != nil {
+		t.Error("WithRevisions changed the deployment it was called on")
+	}
+}
+
+// TestItem19FriendlyNameFits: a long deployment name is cut so that the friendly name with any
+// revision fits in the 64 characters of Import-ExchangeCertificate -FriendlyName; the role stays.
+func TestItem19FriendlyNameFits(t *testing.T) {
+	long := strings.Repeat("a", 62) + "-b"
+	for _, role := range []string{plan.RolePool, plan.RoleExchangeInternal, plan.RoleOfficeOnline} {
+		got := install.FriendlyName(long, role)
+		if len(got)+len("-r2147483647") > 64 || !strings.HasSuffix(got, "-"+role) {
+			t.Errorf("FriendlyName(%d chars, %s) = %q (%d chars)", len(long), role, got, len(got))
+		}
+	}
+	if got := install.FriendlyName("contoso", plan.RolePool); got != "contoso-"+plan.RolePool {
+		t.Errorf("a short name is changed: %q", got)
+	}
+}

@@ -274,13 +274,11 @@ func indent(lines []string) []string {
 	return out
 }
 
-// officeOnlineBind gives the imported certificate a friendly name of its own (duplicates break
-// the farm) and points the farm at it (S-OOS-DEPLOY; Set-OfficeWebAppsFarm -CertificateName for a
+// officeOnlineBind points the farm at the certificate by the friendly name nameCertificate gave
+// it, unique per deployment, role and revision (duplicates break the farm, R-K8S-06) (S-OOS-DEPLOY; Set-OfficeWebAppsFarm -CertificateName for a
 // renewal is [UNCERTAIN], DOMAIN-CURRENT.md §5). The farm binds it: never bind it in IIS by hand.
 func officeOnlineBind(Target, []string) []string {
 	return []string{
-		`$friendlyName = "ucdeploy $($cert.Thumbprint)"`,
-		`if ($cert.FriendlyName -ne $friendlyName) { $cert.FriendlyName = $friendlyName }`,
 		`if ((Get-OfficeWebAppsFarm).CertificateName -eq $friendlyName) {`,
 		`    Write-Host "The Office Online Server farm already uses $friendlyName"`,
 		`} else {`,
@@ -334,6 +332,7 @@ func Script(c Certificate) string {
 	for i, t := range c.Targets {
 		names[i] = pwsh.Quote(t.Name)
 	}
+	w.revisionParam(c)
 	line(1, "# Where this server uses the certificate (install.json lists the servers of each).")
 	switch len(c.Targets) {
 	case 0:
@@ -357,7 +356,10 @@ func Script(c Certificate) string {
 	line(0, "# earlier run already imported it.")
 	line(0, "$leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password")
 	line(0, "$thumbprint = $leaf.Thumbprint")
-	line(0, "Write-Host \"$PfxPath holds "+c.Name+" with thumbprint $thumbprint\"")
+	line(0, "# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and")
+	line(0, "# revision the certificate is (Skype for Business and Office Online Server select certificates by it).")
+	line(0, "$friendlyName = "+pwsh.Quote(c.FriendlyNamePrefix+"-r")+" + $Revision")
+	line(0, "Write-Host \"$PfxPath holds "+c.Name+" revision $Revision with thumbprint $thumbprint\"")
 	line(0, "")
 	w.targets(c)
 	return w.b.String()
@@ -399,12 +401,44 @@ func (w *scriptWriter) targets(c Certificate) {
 		}
 		w.line(2, "# The thumbprint of the imported certificate is the one to bind.")
 		w.line(2, "Write-Host \"Imported: $($cert.Thumbprint) ($($cert.Subject))\"")
+		for _, s := range nameCertificate {
+			w.line(2, s)
+		}
 		for _, s := range st.bind(t, manualFor(c.Role, t.Name)) {
 			w.line(2, s)
 		}
 		w.line(1, "}")
 	}
 	w.line(0, "}")
+}
+
+// revisionParam writes the -Revision parameter (R-K8S-06). The revision is known where the PFX
+// is: the script `ucdeploy export` writes next to it defaults to the revision it exported; the
+// install ConfigMap's script serves every revision and asks for it (the Renewed event and
+// `ucdeploy status` say it). The PFX itself does not hold it, and cert-manager annotates the
+// Secret with no revision (only its CertificateRequests), so the script cannot read it.
+func (w *scriptWriter) revisionParam(c Certificate) {
+	w.line(1, "# cert-manager's revision of the certificate in the PFX (status.revision of Certificate "+c.Name+"):")
+	w.line(1, "# the imported certificate is named "+c.FriendlyNamePrefix+"-r<Revision> (R-K8S-06).")
+	if c.Revision == nil {
+		w.line(1, "[Parameter(Mandatory = $true)]")
+		w.line(1, "[ValidateRange(1, 2147483647)]")
+		w.line(1, "[int]$Revision,")
+		return
+	}
+	w.line(1, "[ValidateRange(1, 2147483647)]")
+	w.line(1, fmt.Sprintf("[int]$Revision = %d,", *c.Revision))
+}
+
+// nameCertificate gives the imported certificate its friendly name in the machine store, where
+// every product of the table keeps it (Exchange's certificates too), so that one step serves every
+// product (R-K8S-06). Setting FriendlyName on a Cert: provider item writes it to the store.
+var nameCertificate = []string{
+	`$stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"`,
+	`if ($stored.FriendlyName -ne $friendlyName) {`,
+	`    $stored.FriendlyName = $friendlyName`,
+	`    Write-Host "Named $($cert.Thumbprint) $friendlyName"`,
+	`}`,
 }
 
 // manualFor is the manual assignment step of the place named target among role's places.

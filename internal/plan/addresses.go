@@ -20,15 +20,16 @@ type listener struct {
 	av       bool // the A/V Edge
 }
 
-// publicListeners lists the services with a public address (§1.5 ports): the Access Edge on 443
-// (and 5061 with federation or PIC), Web Conferencing on its port, the A/V Edge on TCP 443, and
-// the HTTPS publishers.
+// publicListeners lists the services with a public address (§1.5 ports): the Access Edge on its
+// client port (443, or 5061 in a single-IP Edge) and 5061 with federation or PIC, Web
+// Conferencing on its port, the A/V Edge on TCP 443, and the HTTPS publishers.
 func publicListeners(in *input) []listener {
 	var out []listener
 	if e := in.edge; e != nil {
 		access := listener{service: "Access Edge", fqdn: lower(e.AccessFQDN), ip: string(e.AccessIP),
-			fqdnPath: "spec.ocs.edge.accessFQDN", ipPath: "spec.ocs.edge.accessIP", ports: []int32{443}, edge: true}
-		if in.federation() || e.PublicIMConnectivity {
+			fqdnPath: "spec.ocs.edge.accessFQDN", ipPath: "spec.ocs.edge.accessIP", portPath: "spec.ocs.edge.accessPort",
+			ports: []int32{in.accessPort()}, edge: true}
+		if (in.federation() || e.PublicIMConnectivity) && !slices.Contains(access.ports, 5061) {
 			access.ports = append(access.ports, 5061)
 		}
 		out = append(out, access)
@@ -102,18 +103,30 @@ func checkEdgePorts(d *draft) []Finding {
 			if !shared || len(ports) == 0 {
 				continue
 			}
-			out = append(out, portConflict(a, b, how, path, strings.Join(ports, " and ")))
+			out = append(out, portConflict(d.in.lync(), a, b, how, path, strings.Join(ports, " and ")))
 		}
 	}
 	return out
 }
 
+// singleIPAdvice is how Lync Server 2010 and later put the three Edge services on one address
+// (V30, issue 26 item 11): different ports, supported but not recommended.
+const singleIPAdvice = "a single-IP Edge (accessPort 5061, webConferencingPort 444, A/V on 443; supported but not recommended, V30)"
+
 // portConflict is the finding for listeners a and b (a listed first) sharing an address and ports.
-func portConflict(a, b listener, how, path, ports string) Finding {
+// From Lync Server 2010 on it suggests a single-IP Edge; for OCS 2007 R2, the seed's design
+// (Web Conferencing on 444 beside the Access Edge, the A/V Edge on its own address).
+func portConflict(lync bool, a, b listener, how, path, ports string) Finding {
 	switch {
+	case (b.av || a.av) && lync:
+		return finding(SeverityError, CodeEdgePortConflict, path, "V12",
+			"the %s and the %s share %s and both listen on TCP %s: give the A/V Edge its own name and address (Microsoft recommends a separate external address for each Edge service), or make it %s", a.service, b.service, how, ports, singleIPAdvice)
 	case b.av || a.av:
 		return finding(SeverityError, CodeEdgePortConflict, path, "V12",
 			"the %s and the %s share %s and both listen on TCP %s: give the A/V Edge its own name and address (Microsoft recommends a separate external address for each Edge service)", a.service, b.service, how, ports)
+	case b.portPath != "" && a.edge && lync:
+		return finding(SeverityError, CodeEdgePortConflict, b.portPath, "V11",
+			"the %s and the %s share %s and both listen on TCP %s: give Web Conferencing its own name and address, or make it %s", a.service, b.service, how, ports, singleIPAdvice)
 	case b.portPath != "" && a.edge:
 		return finding(SeverityError, CodeEdgePortConflict, b.portPath, "V11",
 			"the %s and the %s share %s and both listen on TCP %s: set webConferencingPort to 444 (the seed's single-certificate design) or give Web Conferencing its own name and address", a.service, b.service, how, ports)
@@ -123,11 +136,12 @@ func portConflict(a, b listener, how, path, ports string) Finding {
 	}
 }
 
-// checkEdgeNamesOnSharedAddress (V17): when the Access and Web Conferencing Edges share an
-// address, the seed design gives them one name as well.
+// checkEdgeNamesOnSharedAddress (V17): when the Access and Web Conferencing Edges of OCS 2007 R2
+// share an address, the seed design gives them one name as well. From Lync Server 2010 on that is
+// a single-IP Edge, which checkSingleIPEdge reports (V30).
 func checkEdgeNamesOnSharedAddress(d *draft) []Finding {
 	e := d.in.edge
-	if e == nil || e.AccessIP == "" || e.WebConferencingIP != e.AccessIP {
+	if e == nil || e.AccessIP == "" || e.WebConferencingIP != e.AccessIP || d.in.lync() {
 		return nil
 	}
 	wc := lower(e.WebConferencingFQDN)
@@ -176,4 +190,36 @@ func checkEdgeAddresses(d *draft) []Finding {
 	}
 	return []Finding{finding(SeverityError, CodeEdgeAddressConflict, "spec.ocs.edge.webConferencingIP", "V17",
 		"webConferencingFQDN equals accessFQDN but its address %s differs from accessIP %s: one name cannot point at two services; share the address (port 444) or use another name", e.WebConferencingIP, e.AccessIP)}
+}
+
+// checkSingleIPEdge (V30, S-SFB-EDGE; issue 26 item 11): from Lync Server 2010 on, an Edge whose
+// Access, Web Conferencing and A/V services share one public address listens on different ports
+// (Access 5061, Web Conferencing 444, A/V 443): supported, but Microsoft does not recommend it,
+// since firewalls on the clients' networks may block the ports other than 443. Port conflicts
+// on that address are checkEdgePorts's.
+func checkSingleIPEdge(d *draft) []Finding {
+	e := d.in.edge
+	if e == nil || !d.in.lync() {
+		return nil
+	}
+	var access, av *listener
+	ls := publicListeners(d.in)
+	for i := range ls {
+		switch l := &ls[i]; {
+		case l.edge && l.av:
+			av = l
+		case l.edge && l.service == "Access Edge":
+			access = l
+		}
+	}
+	if access == nil || av == nil {
+		return nil
+	}
+	shared, how, _ := sharedAddress(*access, *av)
+	if !shared {
+		return nil
+	}
+	return []Finding{finding(SeverityWarning, CodeSingleIPEdge, "spec.ocs.edge.avIP", "V30",
+		"the Access Edge and the A/V Edge share %s: a single-IP Edge (Access on %d, Web Conferencing on %d, A/V on 443) is supported but not recommended, because firewalls on users' and partners' networks may block the ports other than 443; Microsoft recommends an address per Edge service",
+		how, d.in.accessPort(), d.in.webConferencingPort())}
 }

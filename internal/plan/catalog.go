@@ -300,8 +300,53 @@ var catalog = []CatalogEntry{
 		Rules:      []string{"S-SFB-ADVDNS"},
 		Sources:    []string{"S-SFB-ADVDNS"},
 		Meaning: "`dns.zones` lists the zones your DNS servers host, and some records fall under none of them. They are " +
-			"planned in their parent domains, which the servers may not host.",
+			"planned in their domains, which the servers may not host; in the internal view a name under none of them " +
+			"is a pin-point zone of its own, so that no internal zone hides a whole domain's public names.",
 		Fix: "Add the zones (or pin-point zones for single names) to `dns.zones`, or rename the hosts into a hosted zone.",
+	},
+	{
+		Code:       CodeCAAAccountMismatch,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"R-PKI-11"},
+		Sources:    []string{"S-CABF-SC098", "S-LE-CAA"},
+		Meaning: "`dns.caa.accountURI` names another ACME account than the one the public issuer registered " +
+			"(its `status.acme.uri`). From 2027-03-15 CAs honour `accounturi` (SC-098) and refuse to issue to any other account.",
+		Fix: "Remove `dns.caa.accountURI`: the CAA records then carry the issuer's own account. Or set it to that account.",
+	},
+	{
+		Code:       CodeACMEChallengeDelegation,
+		Severities: []Severity{SeverityError, SeverityWarning},
+		Rules:      []string{"R-PKI-13"},
+		Sources:    []string{"S-CM"},
+		Meaning: "`dns.acmeChallengeDelegation` makes the external view point `_acme-challenge.<name>` at " +
+			"`<name>.<zone>` for every public name. Error: a target would be longer than a domain name may be. " +
+			"Warning: no certificate is public, so there is nothing to delegate; or the public ACME issuer has no DNS-01 " +
+			"solver with `cnameStrategy: Follow`, so cert-manager writes the challenges into the names' own zones.",
+		Fix: "Choose a shorter delegation zone; give the issuer's DNS-01 solver `cnameStrategy: Follow` and the delegation " +
+			"zone's credentials; or remove `dns.acmeChallengeDelegation` when no certificate is public.",
+	},
+	{
+		Code:       CodeSingleIPEdge,
+		Severities: []Severity{SeverityWarning},
+		Rules:      []string{"V30"},
+		Sources:    []string{"S-SFB-EDGE"},
+		Meaning: "From Lync Server 2010 on, the Access, Web Conferencing and A/V Edge share one public address and listen " +
+			"on different ports (Access 5061, Web Conferencing 444, A/V 443). Supported, but Microsoft does not recommend " +
+			"it: firewalls on users' and partners' networks may block the ports other than 443.",
+		Fix: "Give each Edge service its own public address (`accessIP`, `webConferencingIP`, `avIP`) on port 443, " +
+			"or keep the single-IP Edge knowing that some networks cannot reach it.",
+	},
+	{
+		Code:       CodePinPointZones,
+		Severities: []Severity{SeverityInfo},
+		Rules:      []string{"S-SFB-ADVDNS"},
+		Sources:    []string{"S-SFB-ADVDNS"},
+		Meaning: "Without `dns.zones`, some internal names fall under none of the default zones (the SIP and SMTP domains, " +
+			"the servers' domains), for example a simple URL in a domain of its own. The internal view holds each as a " +
+			"pin-point zone of its own name, so that an internal zone for the whole domain does not hide the domain's " +
+			"public names from internal users.",
+		Fix: "Create the pin-point zones on the internal DNS servers (the zone files and the PowerShell script name them), " +
+			"or list the zones the servers host in `dns.zones`.",
 	},
 	{
 		Code:       CodeExchangeServerNames,

@@ -37,6 +37,10 @@ const (
 	CodeLegacyNamespaceExternalOnly       = "LegacyNamespaceExternalOnly"
 	CodeNameUnreachableInside             = "NameUnreachableInside"
 	CodeRecordOutsideZones                = "RecordOutsideZones"
+	CodePinPointZones                     = "PinPointZones"
+	CodeCAAAccountMismatch                = "CAAAccountMismatch"
+	CodeACMEChallengeDelegation           = "ACMEChallengeDelegation"
+	CodeSingleIPEdge                      = "SingleIPEdge"
 	CodeExchangeServerNames               = "ExchangeServerNames"
 	CodeHybridCertificateNames            = "HybridCertificateNames"
 	CodePublicCertificateValidity         = "PublicCertificateValidity"
@@ -109,6 +113,10 @@ var checks = []check{
 	checkLegacyNamespace,
 	checkUnreachableInside,
 	checkRecordsOutsideZones,
+	checkPinPointZones,
+	checkCAAAccount,
+	checkACMEChallengeDelegation,
+	checkSingleIPEdge,
 	checkXMPP,
 	checkSimpleURLs,
 	checkWebFQDN,

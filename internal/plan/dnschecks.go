@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -91,7 +92,7 @@ func checkRecordTargets(d *draft) []Finding {
 	missing := map[string][]string{} // address field -> targets without an address
 	for _, r := range d.dns.records {
 		t, ok := targetOf(r)
-		if !ok || owners[hostKey(r.View, t)] || microsoftOnline(t) {
+		if !ok || owners[hostKey(r.View, t)] || microsoftOnline(t) || d.in.inDelegationZone(t) {
 			continue
 		}
 		path, known := d.dns.unaddressed[hostKey(r.View, t)]
@@ -187,8 +188,26 @@ func checkRecordsOutsideZones(d *draft) []Finding {
 	if len(d.dns.outsideZones) == 0 {
 		return nil
 	}
+	inside := ""
+	if n := len(d.dns.pinPoint); n > 0 {
+		inside = fmt.Sprintf("; the internal view holds %s as %s", strings.Join(d.dns.pinPoint, ", "), plural(n, "a pin-point zone of its own", "pin-point zones of their own"))
+	}
 	return []Finding{finding(SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones", "S-SFB-ADVDNS",
-		"%s fall under none of the zones in dns.zones; they are planned in their parent domains, which your DNS servers must host (or add those zones, or pin-point zones, to dns.zones)", strings.Join(d.dns.outsideZones, ", "))}
+		"%s fall under none of the zones in dns.zones; they are planned in their domains, which your DNS servers must host%s (or add those zones to dns.zones)", strings.Join(d.dns.outsideZones, ", "), inside)}
+}
+
+// checkPinPointZones (DOMAIN.md §3.4, S-SFB-ADVDNS; issue 26 item 9): without spec.dns.zones, an
+// internal record under none of the default zones (the SIP and SMTP domains, the servers'
+// domains) is planned as a pin-point zone of its own name, which the internal DNS servers must
+// create. With spec.dns.zones, RecordOutsideZones reports the same names.
+func checkPinPointZones(d *draft) []Finding {
+	if len(d.dns.pinPoint) == 0 || len(d.in.zones) > 0 {
+		return nil
+	}
+	return []Finding{finding(SeverityInfo, CodePinPointZones, "spec.dns.zones", "S-SFB-ADVDNS",
+		"%s %s under no zone of the SIP and SMTP domains or the servers' domains: the internal view holds %s as %s, so that an internal zone for the whole domain does not hide its public names; create %[3]s on the internal DNS servers, or list the zones they host in dns.zones",
+		strings.Join(d.dns.pinPoint, ", "), plural(len(d.dns.pinPoint), "is", "are"), plural(len(d.dns.pinPoint), "it", "them"),
+		plural(len(d.dns.pinPoint), "a pin-point zone of its own", "pin-point zones of their own"))}
 }
 
 // checkNamesWithoutAddress (S-OCS-DNS): every name the plan publishes needs its address record.

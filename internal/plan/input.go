@@ -11,6 +11,7 @@ import (
 // spec that did not pass through the API server (a Go caller, a fuzzer) plans the same way.
 const (
 	defaultWebConferencingPort         = 443
+	defaultAccessPort                  = 443
 	defaultWebConferencingInternalPort = 8057 // S-OCS-WCEINT
 	defaultAVAuthenticationPort        = 5062 // SEED, S-SFB-EDGE
 	defaultMXPreference                = 10
@@ -36,20 +37,29 @@ type input struct {
 	issued      time.Time // the issue date (IssuedOn); zero when not given
 	acme        bool      // the public issuer is an ACME CA (PublicACME)
 	acmeProfile string    // its profile
-	caa         *v1alpha1.CAASpec
-	sizer       ConfigMapSizer // measures the DNS ConfigMaps (MeasuredBy); nil when not given
+	// acmeAccountURI is the public issuer's ACME account (ACMEAccount); empty when not given.
+	acmeAccountURI string
+	// acmeSolversKnown says ACMESolvers was given; acmeDNS01Only and acmeFollowsCNAME are its.
+	acmeSolversKnown bool
+	acmeDNS01Only    bool
+	acmeFollowsCNAME bool
+	caa              *v1alpha1.CAASpec
+	sizer            ConfigMapSizer // measures the DNS ConfigMaps (MeasuredBy); nil when not given
+	// acmeDelegation is spec.dns.acmeChallengeDelegation, lower-cased; empty when not set.
+	acmeDelegation string
 }
 
 func newInput(name string, spec *v1alpha1.UCDeploymentSpec) *input {
 	in := &input{
-		name:       name,
-		sipDomains: lowerAll(spec.SIPDomains),
-		ocs:        spec.OCS,
-		exchange:   spec.Exchange,
-		certs:      spec.Certificates,
-		ttl:        spec.DNS.TTL,
-		zones:      lowerAll(spec.DNS.Zones),
-		caa:        spec.DNS.CAA,
+		name:           name,
+		sipDomains:     lowerAll(spec.SIPDomains),
+		ocs:            spec.OCS,
+		exchange:       spec.Exchange,
+		certs:          spec.Certificates,
+		ttl:            spec.DNS.TTL,
+		zones:          lowerAll(spec.DNS.Zones),
+		caa:            spec.DNS.CAA,
+		acmeDelegation: lower(spec.DNS.ACMEChallengeDelegation),
 	}
 	if in.ttl <= 0 {
 		in.ttl = defaultTTL
@@ -117,6 +127,11 @@ func (in *input) internalWebFQDN() string {
 
 func (in *input) federation() bool {
 	return in.edge != nil && (in.edge.Federation == nil || *in.edge.Federation)
+}
+
+// accessPort is the Access Edge's client port: 443, or 5061 in a single-IP Edge (V30).
+func (in *input) accessPort() int32 {
+	return orDefault(int32(in.edge.AccessPort), defaultAccessPort)
 }
 
 func (in *input) webConferencingPort() int32 {

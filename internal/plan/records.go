@@ -26,6 +26,8 @@ type recordSet struct {
 	unaddressed map[string]string
 	// outsideZones are owner names under none of the zones spec.dns.zones lists.
 	outsideZones []string
+	// pinPoint are the internal view's pin-point zones: owner names under no hosted zone.
+	pinPoint []string
 }
 
 // recordKey identifies a record by view, owner, type and data.
@@ -108,7 +110,8 @@ func dnsRecords(in *input, groups []*group) *recordSet {
 		exchangeRecords(in, s)
 	}
 	caaRecords(in, groups, s)
-	s.outsideZones = assignZones(in, s.records)
+	acmeChallengeRecords(in, groups, s)
+	s.outsideZones, s.pinPoint = assignZones(in, s.records)
 	s.records = dropLoneInternalAutodiscover(s.records)
 	slices.SortFunc(s.records, func(a, b Record) int {
 		if recordLess(a, b) {
@@ -180,7 +183,7 @@ func edgeExternalRecords(in *input, s *recordSet) {
 	s.addA(ViewExternal, lower(e.AccessFQDN), "spec.ocs.edge.accessFQDN", accessIP, accessIPPath, "S-OCS-EDGEDNS")
 	for i, d := range in.sipDomains {
 		domainPath := fmt.Sprintf("spec.sipDomains[%d]", i)
-		s.addSRV(ViewExternal, "_sip._tls."+d, domainPath, 443, "sip."+d, "S-OCS-EDGEDNS")
+		s.addSRV(ViewExternal, "_sip._tls."+d, domainPath, in.accessPort(), "sip."+d, "S-OCS-EDGEDNS")
 		if in.federation() {
 			s.addSRV(ViewExternal, "_sipfederationtls._tcp."+d, domainPath, 5061, "sip."+d, "S-OCS-EDGEDNS")
 		}
@@ -245,20 +248,37 @@ func isInternalAutodiscover(r Record) bool {
 }
 
 // assignZones puts each record in the most specific hosted zone that contains it (spec.dns.zones,
-// or the default list of hostedZones). A record under no hosted zone goes into its parent domain;
-// assignZones returns those records' owner names when the zones were listed in the spec.
-func assignZones(in *input, records []Record) (outside []string) {
+// or the default list of hostedZones). A record under no hosted zone goes, in the external view,
+// into its domain (zoneOf); in the internal view into a pin-point zone of its own name (DOMAIN.md
+// §3.4, S-SFB-ADVDNS), so that an internal zone for a foreign domain that holds, say, only a
+// simple URL does not hide every public name of that domain from internal users (issue 26 item
+// 9). A CNAME cannot be a zone's apex (it would sit next to the SOA and NS records), so an internal
+// CNAME keeps its domain. assignZones returns the owner names outside spec.dns.zones when the spec
+// lists zones, and the internal view's pin-point zones.
+func assignZones(in *input, records []Record) (outside, pinPoint []string) {
 	zones := hostedZoneSet(in)
 	for i := range records {
 		r := &records[i]
 		var hosted bool
 		r.Zone, hosted = zones.zoneOf(r.Name)
-		if !hosted && len(in.zones) > 0 {
+		if hosted {
+			continue
+		}
+		if len(in.zones) > 0 {
 			outside = append(outside, r.Name)
 		}
+		if r.View == ViewInternal && r.Type != "CNAME" {
+			r.Zone = r.Name
+			pinPoint = append(pinPoint, r.Name)
+		}
 	}
-	slices.Sort(outside)
-	return slices.Compact(outside)
+	return sortedSet(outside), sortedSet(pinPoint)
+}
+
+// sortedSet sorts names and drops repeats.
+func sortedSet(names []string) []string {
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // zoneSet is a set of hosted zones.
@@ -289,9 +309,14 @@ func (zones zoneSet) zoneOf(name string) (zone string, hosted bool) {
 	}
 }
 
-// unhostedZone is the zone of a name under no hosted zone: the domain below its leading
-// underscore labels when it has them, otherwise its parent.
+// unhostedZone is the zone of a name under no hosted zone: for _acme-challenge.<name> the zone of
+// <name>; otherwise the domain below its leading underscore labels when it has them, or else its
+// parent.
 func unhostedZone(name string) string {
+	if rest, ok := strings.CutPrefix(name, acmeChallengePrefix); ok {
+		// A challenge name lives in the zone of the name it validates (R-PKI-13).
+		return unhostedZone(rest)
+	}
 	n := name
 	for strings.HasPrefix(n, "_") && strings.Count(n, ".") >= 2 {
 		n = n[strings.IndexByte(n, '.')+1:]

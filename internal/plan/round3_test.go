@@ -446,8 +446,9 @@ func TestItem17ShortLivedWithoutAgent(t *testing.T) {
 }
 
 // TestItem09InternalZones: with spec.dns.zones listing only contoso.com, the service records of
-// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com, never in a
-// pseudo-zone such as _tcp.fabrikam.com or _tls.fabrikam.com, which no DNS server loads; an SMTP
+// fabrikam.com are reported (RecordOutsideZones) and planned in fabrikam.com outside (in a
+// pin-point zone of their own name inside), never in a pseudo-zone such as _tcp.fabrikam.com or
+// _tls.fabrikam.com, which no DNS server loads; an SMTP
 // domain whose zone the internal view holds gets its internal autodiscover record.
 func TestItem09InternalZones(t *testing.T) {
 	s := sfbSpec(v1alpha1.SfB2019)
@@ -458,7 +459,7 @@ func TestItem09InternalZones(t *testing.T) {
 	}
 	var found bool
 	for _, r := range p.DNSRecords {
-		if strings.HasPrefix(r.Zone, "_") {
+		if strings.HasPrefix(r.Zone, "_") && r.Zone != r.Name {
 			t.Errorf("record %s in the pseudo-zone %s", r.Name, r.Zone)
 		}
 		if r.Name == "_sipfederationtls._tcp.fabrikam.com" {
@@ -472,5 +473,250 @@ func TestItem09InternalZones(t *testing.T) {
 	s.Exchange = &v1alpha1.ExchangeSpec{Version: v1alpha1.ExchangeSE, ExternalFQDN: "mail.contoso.com", ExternalIP: "131.107.155.50", InternalIP: "10.0.0.20"}
 	if !hasRecord(Compute("c", s), ViewInternal, "autodiscover.fabrikam.com", "CNAME", "mail.contoso.com.") {
 		t.Error("fabrikam.com, an internal zone, has no internal autodiscover record")
+	}
+}
+
+// TestItem09ForeignSimpleURLDomain (issue 26 item 9, DOMAIN.md §3.4 pin-point zones,
+// S-SFB-ADVDNS): a Dialin simple URL in a domain of its own (conf-contoso.net, which holds nothing
+// else of the deployment) does not make conf-contoso.net an internal zone, which would hide
+// www.conf-contoso.net and every other public name of the domain from internal users: inside it
+// is a pin-point zone of its own name, outside it stays in conf-contoso.net, and the plan says so
+// (PinPointZones, Info). With dns.zones listed, RecordOutsideZones reports it instead.
+func TestItem09ForeignSimpleURLDomain(t *testing.T) {
+	const dialin = "dialin.conf-contoso.net"
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: dialin}
+	p := Compute("c", s)
+	zones := map[View]string{}
+	for _, r := range p.DNSRecords {
+		if r.Name == dialin {
+			zones[r.View] = r.Zone
+		}
+		if r.View == ViewInternal && r.Zone == "conf-contoso.net" {
+			t.Errorf("the internal view holds conf-contoso.net (%s %s), hiding its public names", r.Name, r.Type)
+		}
+	}
+	if zones[ViewInternal] != dialin || zones[ViewExternal] != "conf-contoso.net" {
+		t.Errorf("%s is in zone %q inside and %q outside, want the pin-point zone %[1]s and conf-contoso.net", dialin, zones[ViewInternal], zones[ViewExternal])
+	}
+	f := findingsOf(p, CodePinPointZones)
+	if len(f) != 1 || f[0].Severity != SeverityInfo || !strings.Contains(f[0].Message, dialin) {
+		t.Errorf("want one Info PinPointZones naming %s, got %+v", dialin, f)
+	}
+	s.DNS.Zones = []v1alpha1.FQDN{"contoso.com", "fabrikam.com"}
+	p = Compute("c", s)
+	if len(findingsOf(p, CodePinPointZones)) != 0 || !finds(p, SeverityWarning, CodeRecordOutsideZones, "spec.dns.zones") {
+		t.Errorf("with dns.zones listed, want RecordOutsideZones and no PinPointZones: %v", codes(p, SeverityWarning))
+	}
+	if !hasRecord(p, ViewInternal, dialin, "A", "10.0.0.10") {
+		t.Errorf("the internal %s record is gone", dialin)
+	}
+}
+
+// findingsOf returns p's findings of code.
+func findingsOf(p Plan, code string) []Finding {
+	var out []Finding
+	for _, f := range p.Findings {
+		if f.Code == code {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestItem16CAAAccountURI (issue 26 item 16, R-PKI-11): with the public ACME issuer's account
+// (ACMEAccount, from its status.acme.uri), the CAA records carry accounturi= and, when every
+// solver is DNS-01, validationmethods=dns-01; what spec.dns.caa sets wins, and an account there
+// that differs from the issuer's is a Warning (CAAAccountMismatch). A URI a CAA value cannot hold
+// is left out.
+func TestItem16CAAAccountURI(t *testing.T) {
+	const account = "https://acme-v02.api.letsencrypt.org/acme/acct/123456"
+	issue := func(value string) string { return `0 issue "` + value + `"` }
+	for _, tc := range []struct {
+		name     string
+		caa      v1alpha1.CAASpec
+		opts     []Option
+		want     string
+		mismatch bool
+	}{
+		{"no account given", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, nil, issue("letsencrypt.org"), false},
+		{"the issuer's account, DNS-01 only", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account), ACMESolvers(true, true)},
+			issue("letsencrypt.org; accounturi=" + account + "; validationmethods=dns-01"), false},
+		{"the issuer's account, other solvers too", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(account), ACMESolvers(false, false)},
+			issue("letsencrypt.org; accounturi=" + account), false},
+		{"the spec's methods win", v1alpha1.CAASpec{Issuer: "letsencrypt.org", ValidationMethods: []v1alpha1.ACMEChallenge{"http-01"}},
+			[]Option{ACMEAccount(account), ACMESolvers(true, true)}, issue("letsencrypt.org; accounturi=" + account + "; validationmethods=http-01"), false},
+		{"the spec's account wins, and differs", v1alpha1.CAASpec{Issuer: "letsencrypt.org", AccountURI: "https://acme.example/acct/9"},
+			[]Option{ACMEAccount(account), ACMESolvers(false, false)}, issue("letsencrypt.org; accounturi=https://acme.example/acct/9"), true},
+		{"a URI a CAA value cannot hold", v1alpha1.CAASpec{Issuer: "letsencrypt.org"}, []Option{ACMEAccount(`https://acme.example/a"; issue "evil.example`)},
+			issue("letsencrypt.org"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sfbSpec(v1alpha1.SfB2019)
+			s.DNS.CAA = &tc.caa
+			p := Compute("c", s, tc.opts...)
+			if !hasRecord(p, ViewExternal, "contoso.com", "CAA", tc.want) {
+				t.Errorf("no CAA record %s; records: %+v", tc.want, recordsOfType(p, "CAA"))
+			}
+			if got := finds(p, SeverityWarning, CodeCAAAccountMismatch, "spec.dns.caa.accountURI"); got != tc.mismatch {
+				t.Errorf("CAAAccountMismatch %v, want %v", got, tc.mismatch)
+			}
+		})
+	}
+}
+
+// recordsOfType returns p's records of type typ.
+func recordsOfType(p Plan, typ string) []Record {
+	var out []Record
+	for _, r := range p.DNSRecords {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestItem18ACMEChallengeDelegation (issue 26 item 18, R-PKI-13, DOMAIN-CURRENT.md §3.5): with
+// spec.dns.acmeChallengeDelegation the external view publishes _acme-challenge.<name> CNAME
+// <name>.<zone>. for every name of a public certificate (a wildcard as its base name), in the
+// zone of that name, and nothing inside; without it, no challenge record. A target longer than a
+// domain name is an Error; a delegation without a public certificate a Warning.
+func TestItem18ACMEChallengeDelegation(t *testing.T) {
+	const zone = "acme.contoso-dns.net"
+	s := sfbSpec(v1alpha1.SfB2019)
+	s.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{Dialin: "dialin.conf-contoso.net"}
+	s.DNS.ACMEChallengeDelegation = zone
+	p := Compute("c", s)
+	public := publicNames(p)
+	if !public["sip.fabrikam.com"] || !public["dialin.conf-contoso.net"] {
+		t.Fatalf("the design's public names are not what the test expects: %v", public)
+	}
+	zoneOf := map[string]string{}
+	for _, r := range p.DNSRecords {
+		if r.View == ViewExternal {
+			zoneOf[r.Name] = r.Zone
+		}
+	}
+	var challenges int
+	for _, r := range p.DNSRecords {
+		n, ok := strings.CutPrefix(r.Name, "_acme-challenge.")
+		if !ok {
+			continue
+		}
+		challenges++
+		switch {
+		case r.View != ViewExternal:
+			t.Errorf("%s is in the %s view", r.Name, r.View)
+		case !public[n]:
+			t.Errorf("%s: %s is on no public certificate", r.Name, n)
+		case r.Type != "CNAME" || r.Data != n+"."+zone+".":
+			t.Errorf("%s %s %s, want CNAME %s.%s.", r.Name, r.Type, r.Data, n, zone)
+		case zoneOf[n] != "" && r.Zone != zoneOf[n]:
+			t.Errorf("%s is in zone %s, %s in %s", r.Name, r.Zone, n, zoneOf[n])
+		}
+	}
+	if challenges != len(public) {
+		t.Errorf("%d challenge records for %d public names", challenges, len(public))
+	}
+	if finds(p, SeverityError, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("an Error for a valid delegation: %v", codes(p, SeverityError))
+	}
+
+	if finds(p, SeverityWarning, CodeRecordTargetWithoutAddress, "spec.dns.acmeChallengeDelegation") {
+		t.Error("the challenge CNAMEs' targets are reported without an address; the solver writes TXT records there")
+	}
+	for follows, want := range map[bool]bool{true: false, false: true} {
+		p := Compute("c", s, ACMESolvers(true, follows))
+		if got := finds(p, SeverityWarning, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation"); got != want {
+			t.Errorf("a DNS-01 solver that follows CNAMEs %v: Warning %v, want %v", follows, got, want)
+		}
+	}
+	s.DNS.ACMEChallengeDelegation = v1alpha1.FQDN(strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 50) + ".net")
+	if p := Compute("c", s); !finds(p, SeverityError, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("no Error for targets longer than 253 characters: %v", codes(p, SeverityError))
+	}
+	s.DNS.ACMEChallengeDelegation = ""
+	for _, r := range Compute("c", s).DNSRecords {
+		if strings.HasPrefix(r.Name, "_acme-challenge.") {
+			t.Errorf("%s without acmeChallengeDelegation", r.Name)
+		}
+	}
+	// Internal certificates only: no Edge, reverse proxy, Director web or Office Online outside.
+	s = sfbSpec(v1alpha1.SfB2019)
+	s.OCS.Edge, s.OCS.ReverseProxy, s.OCS.Director, s.OCS.OfficeOnlineServer = nil, nil, nil, nil
+	s.Certificates.PublicIssuerRef = nil
+	s.DNS.ACMEChallengeDelegation = zone
+	p = Compute("c", s)
+	if len(publicNames(p)) != 0 {
+		t.Fatalf("the internal-only design has public names: %v", publicNames(p))
+	}
+	if !finds(p, SeverityWarning, CodeACMEChallengeDelegation, "spec.dns.acmeChallengeDelegation") {
+		t.Errorf("no Warning for a delegation without public certificates: %v", codes(p, SeverityWarning))
+	}
+}
+
+// publicNames are the names of p's public certificates, wildcards as their base names.
+func publicNames(p Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range p.Certificates {
+		if c.Issuer == IssuerPublic {
+			for _, n := range c.DNSNames {
+				out[strings.TrimPrefix(n, "*.")] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestItem11SingleIPEdge (issue 26 item 11, V30, DOMAIN.md §3.5): a Skype for Business 2019 Edge
+// whose three services share one address, Access on 5061 (spec.ocs.edge.accessPort), Web
+// Conferencing on 444 and A/V on 443, plans without Errors: _sip._tls points at 5061, the plan
+// warns that it is not recommended (SingleIPEdge), and no finding gives the OCS-era advice (the
+// seed's design). With the Access Edge left on 443 the ports collide and the Error suggests the
+// single-IP ports; OCS 2007 R2 keeps its own advice and gets no V30 Warning.
+func TestItem11SingleIPEdge(t *testing.T) {
+	const ip = "131.107.155.10"
+	s := sfbSpec(v1alpha1.SfB2019)
+	e := s.OCS.Edge
+	e.WebConferencingIP, e.AVIP, e.AccessPort, e.WebConferencingPort = ip, ip, 5061, 444
+	p := Compute("c", s)
+	if p.HasErrors() {
+		t.Fatalf("errors: %v", codes(p, SeverityError))
+	}
+	if !finds(p, SeverityWarning, CodeSingleIPEdge, "spec.ocs.edge.avIP") {
+		t.Errorf("no SingleIPEdge Warning: %v", codes(p, SeverityWarning))
+	}
+	for _, d := range []string{"contoso.com", "fabrikam.com"} {
+		if !hasRecord(p, ViewExternal, "_sip._tls."+d, "SRV", "0 0 5061 sip."+d+".") {
+			t.Errorf("_sip._tls.%s does not point at 5061: %+v", d, recordsOfType(p, "SRV"))
+		}
+	}
+	for _, f := range p.Findings {
+		if strings.Contains(f.Message, "seed") || f.Code == CodeEdgeNamesDifferOnSharedAddress {
+			t.Errorf("OCS-era advice for Skype for Business 2019: %s %s", f.Code, f.Message)
+		}
+	}
+
+	e.AccessPort = 443
+	p = Compute("c", s)
+	conflict := findingsOf(p, CodeEdgePortConflict)
+	if len(conflict) == 0 || !strings.Contains(conflict[0].Message, "accessPort 5061, webConferencingPort 444") {
+		t.Errorf("A/V and Access on 443 of one address: want the port conflict with the single-IP ports, got %+v", conflict)
+	}
+
+	s = sfbSpec(v1alpha1.OCS2007R2)
+	e = s.OCS.Edge
+	e.AVIP = e.AccessIP
+	p = Compute("c", s)
+	if len(findingsOf(p, CodeSingleIPEdge)) != 0 {
+		t.Error("a V30 Warning for OCS 2007 R2")
+	}
+	for _, f := range findingsOf(p, CodeEdgePortConflict) {
+		if strings.Contains(f.Message, "single-IP") {
+			t.Errorf("single-IP advice for OCS 2007 R2: %s", f.Message)
+		}
+	}
+	if len(findingsOf(p, CodeEdgePortConflict)) == 0 {
+		t.Error("OCS 2007 R2 with the A/V Edge on the Access Edge's address: no port conflict")
 	}
 }

@@ -427,3 +427,30 @@ func TestItem13RequestsInTheRightTool(t *testing.T) {
 		t.Errorf("New-ExchangeCertificate for a certificate that is not Exchange's, or for an ECDSA key:\n%s", got)
 	}
 }
+
+// TestItem13CAAInPowerShell (issue 26 item 13, R-PKI-05): a CAA record becomes a real command on
+// Windows Server 2016+ DNS, Add-DnsServerResourceRecord -Type 257 -RecordData with the RFC 8659
+// RDATA in hexadecimal (flags, tag length, tag, value), not a warning. The expected hex is written
+// out by hand from the octets of "issue" and "letsencrypt.org"; a malformed CAA record is a warning.
+func TestItem13CAAInPowerShell(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"issue", `0 issue "letsencrypt.org"`,
+			`Add-DnsServerResourceRecord -ZoneName 'contoso.com' -Name '.' -Type 257 -RecordData '000569737375656c657473656e63727970742e6f7267' -TimeToLive '01:00:00' -ComputerName $ExternalDnsServer`},
+		{"critical issuewild", `128 issuewild ";"`,
+			`Add-DnsServerResourceRecord -ZoneName 'contoso.com' -Name '.' -Type 257 -RecordData '8009697373756577696c643b' -TimeToLive '01:00:00' -ComputerName $ExternalDnsServer`},
+		{"no quotes", `0 issue letsencrypt.org`,
+			`Write-Warning 'ucdeploy: cannot add contoso.com CAA "0 issue letsencrypt.org" in zone contoso.com: parse the value letsencrypt.org: invalid syntax'`},
+		{"flags out of range", `256 issue "letsencrypt.org"`,
+			`Write-Warning 'ucdeploy: cannot add contoso.com CAA "256 issue \"letsencrypt.org\"" in zone contoso.com: parse the flags "256": strconv.ParseUint: parsing "256": value out of range'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := plan.Record{View: "external", Zone: "contoso.com", Name: "contoso.com", Type: "CAA", TTL: 3600, Data: tc.data}
+			got := render.PowerShell(plan.Plan{DNSRecords: []plan.Record{r}}, "external")
+			if !strings.Contains(got, "\n"+tc.want+"\n") {
+				t.Errorf("PowerShell() =\n%s\nwant a line\n%s", got, tc.want)
+			}
+		})
+	}
+}

@@ -72,3 +72,80 @@ func TestSfBCertificateRequestsGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestItem09PinPointZonesLoadInBIND (issue 26 item 9): with the Dialin simple URL of the
+// Skype for Business 2019 sample moved into a domain of its own, the internal ConfigMap holds a
+// pin-point zone of that name and no zone for its domain, the external one holds the domain, and
+// every zone file loads in named-checkzone.
+func TestItem09PinPointZonesLoadInBIND(t *testing.T) {
+	const dialin, domain = "dialin.conf-contoso.net", "conf-contoso.net"
+	var sfb *v1alpha1.UCDeployment
+	for _, ucd := range sampleDeployments(t) {
+		if ucd.Spec.OCS != nil && ucd.Spec.OCS.Version == v1alpha1.SfB2019 && ucd.Spec.OCS.PoolIP != "" {
+			sfb = ucd
+			break
+		}
+	}
+	if sfb == nil {
+		t.Fatal("no Skype for Business 2019 sample with a pool address")
+	}
+	sfb = sfb.DeepCopy()
+	if sfb.Spec.OCS.SimpleURLs == nil {
+		sfb.Spec.OCS.SimpleURLs = &v1alpha1.SimpleURLsSpec{}
+	}
+	sfb.Spec.OCS.SimpleURLs.Dialin = dialin
+	p := plan.Compute(sfb.Name, &sfb.Spec)
+	want := map[string][2]string{ // view: the zone key it must hold, the one it must not
+		string(plan.ViewInternal): {dialin + ".zone", domain + ".zone"},
+		string(plan.ViewExternal): {domain + ".zone", dialin + ".zone"},
+	}
+	for _, cm := range render.ConfigMaps(sfb, p) {
+		view := cm.Labels["uc.ucdeploy.io/view"]
+		if w, ok := want[view]; ok {
+			if _, has := cm.Data[w[0]]; !has {
+				t.Errorf("%s lacks %s", cm.Name, w[0])
+			}
+			if _, has := cm.Data[w[1]]; has {
+				t.Errorf("%s holds %s", cm.Name, w[1])
+			}
+			delete(want, view)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no ConfigMap for the views %v", want)
+	}
+	checkZones(t, sfb, p)
+}
+
+// checkZones loads every zone file of the ConfigMaps of ucd's plan p with named-checkzone.
+func checkZones(t *testing.T, ucd *v1alpha1.UCDeployment, p plan.Plan) {
+	t.Helper()
+	for _, cm := range render.ConfigMaps(ucd, p) {
+		for key, text := range cm.Data {
+			if z, ok := strings.CutSuffix(key, ".zone"); ok {
+				t.Run(cm.Name+"/"+key, func(t *testing.T) { zonetest.CheckZone(t, z, text) })
+			}
+		}
+	}
+}
+
+// TestItem18ChallengeCNAMEsLoadInBIND (issue 26 item 18, R-PKI-13): with
+// spec.dns.acmeChallengeDelegation on every sample, the external zone files hold the
+// _acme-challenge CNAMEs and every zone still loads in named-checkzone.
+func TestItem18ChallengeCNAMEsLoadInBIND(t *testing.T) {
+	var cnames int
+	for _, ucd := range sampleDeployments(t) {
+		ucd = ucd.DeepCopy()
+		ucd.Spec.DNS.ACMEChallengeDelegation = "acme.ucdeploy-dns.net"
+		p := plan.Compute(ucd.Name, &ucd.Spec)
+		for _, r := range p.DNSRecords {
+			if strings.HasPrefix(r.Name, "_acme-challenge.") && r.Type == "CNAME" && strings.HasSuffix(r.Data, ".acme.ucdeploy-dns.net.") {
+				cnames++
+			}
+		}
+		checkZones(t, ucd, p)
+	}
+	if cnames == 0 {
+		t.Fatal("no sample got an _acme-challenge CNAME: the zones checked hold none")
+	}
+}

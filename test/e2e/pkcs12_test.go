@@ -387,7 +387,7 @@ func checkRenewal(t *testing.T, c client.Client, live *v1alpha1.UCDeployment, pc
 				found = append(found, e.Note)
 			}
 		}
-		want := fmt.Sprintf("certificate %s renewed (revision 2): run %s.ps1", pc.Name, pc.Role)
+		want := fmt.Sprintf("certificate %s renewed (revision 2): run %s.ps1 -Revision 2", pc.Name, pc.Role)
 		if len(found) != 1 || !strings.Contains(found[0], want) {
 			return fmt.Errorf("Renewed events %q; want one with %q", found, want)
 		}

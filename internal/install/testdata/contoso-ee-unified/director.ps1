@@ -10,6 +10,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'contoso-ee-unified-director.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate contoso-ee-unified-director):
+    # the imported certificate is named contoso-ee-unified-director-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [ValidateSet('director')]
     [string]$Target = 'director'
@@ -24,7 +29,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds contoso-ee-unified-director with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'contoso-ee-unified-director-r' + $Revision
+Write-Host "$PfxPath holds contoso-ee-unified-director revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'director' {
@@ -46,6 +54,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:'
         Write-Host '  1. Run the OCS 2007 R2 Certificate Wizard on this server (Office Communications Server 2007 R2 snap-in: the server > Properties > Certificates), choose ''Assign an existing certificate'' and select the certificate with the thumbprint above'
         Write-Host '  2. IIS Manager: assign the same certificate to the Director''s web site'

@@ -11,6 +11,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'contoso-ee-unified-edge-internal.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate contoso-ee-unified-edge-internal):
+    # the imported certificate is named contoso-ee-unified-edge-internal-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [ValidateSet('edge')]
     [string]$Target = 'edge'
@@ -25,7 +30,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds contoso-ee-unified-edge-internal with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'contoso-ee-unified-edge-internal-r' + $Revision
+Write-Host "$PfxPath holds contoso-ee-unified-edge-internal revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'edge' {
@@ -47,6 +55,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:'
         Write-Host '  1. Run the Certificate Wizard on the Edge Server (Computer Management > Services and Applications > Office Communications Server 2007 R2 > Properties > Certificates), choose ''Assign an existing certificate'' and select the certificate with the thumbprint above for the internal interface of the Edge (Access, Web Conferencing and A/V Edge share it)'
         Write-Host '  2. Restart the Office Communications Server services of the Edge (Access Edge, Web Conferencing Edge, A/V Edge, A/V Authentication) so that they use it'

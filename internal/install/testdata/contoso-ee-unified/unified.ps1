@@ -15,6 +15,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'contoso-ee-unified-unified.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate contoso-ee-unified-unified):
+    # the imported certificate is named contoso-ee-unified-unified-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [Parameter(Mandatory = $true)]
     [ValidateSet('edge', 'reverse-proxy', 'cwa', 'exchange')]
@@ -30,7 +35,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds contoso-ee-unified-unified with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'contoso-ee-unified-unified-r' + $Revision
+Write-Host "$PfxPath holds contoso-ee-unified-unified revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'edge' {
@@ -52,6 +60,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:'
         Write-Host '  1. Run the Certificate Wizard on the Edge Server (Computer Management > Services and Applications > Office Communications Server 2007 R2 > Properties > Certificates), choose ''Assign an existing certificate'' and select the certificate with the thumbprint above for the external interfaces of the Access Edge and of the Web Conferencing Edge (the A/V Edge''s external interface needs none)'
         Write-Host '  2. Restart the Office Communications Server services of the Edge (Access Edge, Web Conferencing Edge, A/V Edge, A/V Authentication) so that they use it'
@@ -75,6 +88,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'Select the certificate on the web listener of the reverse proxy by hand:'
         Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)'
     }
@@ -97,6 +115,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'OCS 2007 R2 has no cmdlet that assigns a certificate; assign it by hand:'
         Write-Host '  1. IIS Manager: the CWA virtual server''s web site > Server Certificate: select the certificate with the thumbprint above (R-CWA)'
     }
@@ -112,6 +135,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
             throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
         }

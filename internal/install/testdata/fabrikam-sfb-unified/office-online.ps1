@@ -11,6 +11,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'fabrikam-sfb-unified-office-online.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate fabrikam-sfb-unified-office-online):
+    # the imported certificate is named fabrikam-sfb-unified-office-online-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [ValidateSet('office-online')]
     [string]$Target = 'office-online'
@@ -25,7 +30,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds fabrikam-sfb-unified-office-online with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'fabrikam-sfb-unified-office-online-r' + $Revision
+Write-Host "$PfxPath holds fabrikam-sfb-unified-office-online revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'office-online' {
@@ -47,8 +55,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
-        $friendlyName = "ucdeploy $($cert.Thumbprint)"
-        if ($cert.FriendlyName -ne $friendlyName) { $cert.FriendlyName = $friendlyName }
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         if ((Get-OfficeWebAppsFarm).CertificateName -eq $friendlyName) {
             Write-Host "The Office Online Server farm already uses $friendlyName"
         } else {

@@ -15,6 +15,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'tailspin-sfb-unified.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate tailspin-sfb-unified):
+    # the imported certificate is named tailspin-sfb-unified-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [Parameter(Mandatory = $true)]
     [ValidateSet('edge', 'reverse-proxy', 'exchange')]
@@ -30,7 +35,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds tailspin-sfb-unified with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'tailspin-sfb-unified-r' + $Revision
+Write-Host "$PfxPath holds tailspin-sfb-unified revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'edge' {
@@ -55,6 +63,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         $types = @('AccessEdgeExternal', 'AudioVideoAuthentication', 'DataEdgeExternal', 'XMPPServer')
         $bound = @(Get-CsCertificate | Where-Object { $_.Thumbprint -eq $cert.Thumbprint } | ForEach-Object { "$($_.Use)" })
         $missing = @($types | Where-Object { $bound -notcontains $_ })
@@ -107,6 +120,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         Write-Host 'Select the certificate on the web listener of the reverse proxy by hand:'
         Write-Host '  1. ISA Server 2006 / Forefront TMG Management: Firewall Policy > the web listener of the OCS publishing rule > Properties > Certificates > Select Certificate: choose the certificate with the thumbprint above, then Apply (another reverse proxy: select it on the HTTPS listener that publishes the names above)'
     }
@@ -122,6 +140,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
             throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
         }

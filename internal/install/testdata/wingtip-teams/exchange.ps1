@@ -11,6 +11,11 @@ param(
     [string]$PfxPath = (Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Path) 'wingtip-teams-exchange.pfx'),
     # The PFX password; prompted for when absent.
     [System.Security.SecureString]$Password,
+    # cert-manager's revision of the certificate in the PFX (status.revision of Certificate wingtip-teams-exchange):
+    # the imported certificate is named wingtip-teams-exchange-r<Revision> (R-K8S-06).
+    [Parameter(Mandatory = $true)]
+    [ValidateRange(1, 2147483647)]
+    [int]$Revision,
     # Where this server uses the certificate (install.json lists the servers of each).
     [ValidateSet('exchange')]
     [string]$Target = 'exchange'
@@ -25,7 +30,10 @@ $PfxPath = (Resolve-Path -LiteralPath $PfxPath).ProviderPath
 # earlier run already imported it.
 $leaf = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $PfxPath, $Password
 $thumbprint = $leaf.Thumbprint
-Write-Host "$PfxPath holds wingtip-teams-exchange with thumbprint $thumbprint"
+# R-K8S-06: cert-manager's PKCS#12 alias is '1'; the friendly name says which deployment, role and
+# revision the certificate is (Skype for Business and Office Online Server select certificates by it).
+$friendlyName = 'wingtip-teams-exchange-r' + $Revision
+Write-Host "$PfxPath holds wingtip-teams-exchange revision $Revision with thumbprint $thumbprint"
 
 switch ($Target) {
     'exchange' {
@@ -40,6 +48,11 @@ switch ($Target) {
         }
         # The thumbprint of the imported certificate is the one to bind.
         Write-Host "Imported: $($cert.Thumbprint) ($($cert.Subject))"
+        $stored = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($cert.Thumbprint)"
+        if ($stored.FriendlyName -ne $friendlyName) {
+            $stored.FriendlyName = $friendlyName
+            Write-Host "Named $($cert.Thumbprint) $friendlyName"
+        }
         if ((Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and (Get-AuthConfig).CurrentCertificateThumbprint -eq $cert.Thumbprint) {
             throw "$($cert.Thumbprint) is the Exchange Auth certificate (Get-AuthConfig): the public certificate must never be it (R-EX-11); set the Auth certificate back to Exchange's own before binding this one"
         }

@@ -99,9 +99,9 @@ func TestImportReadsTheShapes(t *testing.T) {
 // TestImportRefuses: not JSON, JSON of another shape, and an organisation publishing nothing.
 func TestImportRefuses(t *testing.T) {
 	for in, want := range map[string]string{
-		"<Topology/>":                 "not JSON",
-		`{"kind":"Deployment"}`:       "no Servers",
-		`[1,2]`:                       "not JSON of the expected shape",
+		"<Topology/>":           "not JSON",
+		`{"kind":"Deployment"}`: "no Servers",
+		`[1,2]`:                 "not JSON of the expected shape",
 		`{"Servers":{"Fqdn":"a.b.c"},"OWA":{"InternalUrl":"https://a.b.c/owa"}}`: "publishes nothing",
 		`{"Servers":"x","OWA":{}}`: "Servers",
 	} {

@@ -30,9 +30,11 @@ test: ## Run every test: unit, golden, envtest, end to end (builds the control p
 	$(ASSETS) $(GO) test ./... -count=1 -timeout 40m
 
 FUZZTIME ?= 30s
-fuzz: ## Run each fuzz target for FUZZTIME (default 30s): the planner (FuzzCompute) and the decoder (FuzzDecode).
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s): the planner (FuzzCompute), the decoder (FuzzDecode) and the importers (FuzzImportTopology, FuzzImportExchange).
 	$(GO) test ./internal/plan -run '^$$' -fuzz '^FuzzCompute$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/decode -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/importer/topology -run '^$$' -fuzz '^FuzzImportTopology$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/importer/exchange -run '^$$' -fuzz '^FuzzImportExchange$$' -fuzztime $(FUZZTIME)
 
 lint: verify-generated verify-docs ## gofmt, go vet, staticcheck and stale generated files (code, manifests, docs, chart).
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi

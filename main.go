@@ -109,6 +109,8 @@ func newRoot(plugin bool, stdin io.Reader, stdout, stderr io.Writer) *cobra.Comm
 	root.AddCommand(
 		passThrough("plan -f FILE", "Plan certificates, DNS records and findings offline (exit 1 on Error findings)",
 			func(args []string) int { return cli.Plan(args, stdin, stdout, stderr) }),
+		passThrough("import sfb-topology|exchange -f FILE", "Write a UCDeployment from a Skype for Business topology or an Exchange export",
+			func(args []string) int { return cli.Import(args, stdin, stdout, stderr) }),
 		passThrough("verify -f FILE", "Ask DNS servers whether they publish the planned records",
 			func(args []string) int { return cli.Verify(args, stdin, stdout, stderr) }),
 		passThrough("probe -f FILE", "Connect to the planned listeners and judge the certificates they serve (exit 1 on findings)",

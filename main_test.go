@@ -22,7 +22,7 @@ func TestBareCommandLists(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
-		for _, cmd := range []string{"plan", "verify", "probe", "status", "export", "manager", "version", "completion"} {
+		for _, cmd := range []string{"plan", "import", "verify", "probe", "status", "export", "manager", "version", "completion"} {
 			if !strings.Contains(out, "  "+cmd+" ") {
 				t.Errorf("%v: the command list lacks %s:\n%s", args, cmd, out)
 			}

@@ -23,11 +23,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ucdeploy/ucdeploy/controllers"
 	"github.com/ucdeploy/ucdeploy/internal/childwriter"
+	"github.com/ucdeploy/ucdeploy/internal/metricsauth"
 	"github.com/ucdeploy/ucdeploy/internal/render"
 	ucdscheme "github.com/ucdeploy/ucdeploy/internal/scheme"
 )
@@ -315,14 +315,15 @@ func Run(args []string) error {
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
 // metricsOptions returns the metrics server's options: with MetricsSecure, HTTPS (a self-signed
-// certificate of controller-runtime's) behind the authentication and authorization filter, which
-// asks the API server to review each scraper's token and its permission to get /metrics (the
-// ClusterRole's tokenreviews and subjectaccessreviews, below).
+// certificate of controller-runtime's) behind internal/metricsauth's filter, which asks the API
+// server to review each scraper's token and its permission to get /metrics (the ClusterRole's
+// tokenreviews and subjectaccessreviews, below), as controller-runtime's filter does without
+// linking k8s.io/apiserver's authenticators.
 func metricsOptions(o Options) metricsserver.Options {
 	opts := metricsserver.Options{BindAddress: o.MetricsAddr}
 	if o.MetricsSecure {
 		opts.SecureServing = true
-		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+		opts.FilterProvider = metricsauth.Provider
 	}
 	return opts
 }

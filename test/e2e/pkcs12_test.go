@@ -62,7 +62,9 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 		keyBags string
 	}{
 		{"litware-seed", v1alpha1.WindowsServer2016, "pbeWithSHA1And3-KeyTripleDES-CBC", "3DES"},
-		{"tailspin-mail", v1alpha1.WindowsServer2019, "AES-256-CBC", "AES-256"},
+		// AES-256 needs every importing product on Windows Server 2019 or later: Exchange SE, not
+		// tailspin-mail's Exchange 2010 (PKCS12ProfileUnreadable, R-K8S-01).
+		{"adatum-hybrid", v1alpha1.WindowsServer2019, "AES-256-CBC", "AES-256"},
 	}
 	// Every deployment of this test applied at once, then checked one by one: an issuance over
 	// ACME takes over a minute (issuanceTimeout).
@@ -74,7 +76,7 @@ func testPKCS12(t *testing.T, l *lab.Lab, admin string, pools map[string]*x509.C
 	}
 	missingNS := labtest.Namespace(t, l.Client, "pkcs12-missing-")
 	missing := applySample(t, l, missingNS, "tailspin-mail", "", &v1alpha1.PKCS12Spec{
-		PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"}, OldestWindows: v1alpha1.WindowsServer2019,
+		PasswordSecretRef: v1alpha1.SecretKeyRef{Name: "not-yet", Key: "password"}, OldestWindows: v1alpha1.WindowsServer2016,
 	})
 	built := applySample(t, l, ns, "tailspin-mail", "built", nil)
 

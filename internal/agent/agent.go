@@ -150,16 +150,42 @@ func Thumbprint(c *x509.Certificate) string {
 
 // certificate checks m (a leaf, and a key that matches it) and describes it for the installer.
 func certificate(deployment, role string, m Material) (Certificate, error) {
-	leaf, err := Leaf(m.Cert)
+	pair, err := tlsPair(m)
 	if err != nil {
-		return Certificate{}, fmt.Errorf("%s of Secret %s: %w", KeyCert, m.SecretName, err)
+		return Certificate{}, err
 	}
-	if _, err := tls.X509KeyPair(m.Cert, m.Key); err != nil {
-		return Certificate{}, fmt.Errorf("%s and %s of Secret %s: %w", KeyCert, KeyKey, m.SecretName, err)
-	}
+	leaf := pair.Leaf
 	tp := Thumbprint(leaf)
 	return Certificate{
 		Deployment: deployment, Role: role, Thumbprint: tp, Revision: m.Revision,
 		FriendlyName: FriendlyName(deployment, role, m.Revision, tp), NotAfter: leaf.NotAfter, Material: m,
 	}, nil
+}
+
+// keyPair is a parsed tls.crt and tls.key.
+type keyPair struct {
+	PrivateKey any
+	Leaf       *x509.Certificate
+	chain      []*x509.Certificate
+}
+
+// tlsPair parses m's certificates and key and checks that they belong together.
+func tlsPair(m Material) (keyPair, error) {
+	pair, err := tls.X509KeyPair(m.Cert, m.Key)
+	if err != nil {
+		return keyPair{}, fmt.Errorf("%s and %s of Secret %s: %w", KeyCert, KeyKey, m.SecretName, err)
+	}
+	kp := keyPair{PrivateKey: pair.PrivateKey}
+	for i, der := range pair.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return keyPair{}, fmt.Errorf("%s of Secret %s: certificate %d: %w", KeyCert, m.SecretName, i+1, err)
+		}
+		if i == 0 {
+			kp.Leaf = c
+		} else {
+			kp.chain = append(kp.chain, c)
+		}
+	}
+	return kp, nil
 }

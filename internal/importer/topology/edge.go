@@ -80,8 +80,12 @@ func (m *model) edge(opts Options, version v1alpha1.OCSVersion, r *Result) (*v1a
 	e := &v1alpha1.EdgeSpec{InternalFQDN: v1alpha1.FQDN(pool.fqdn), AccessFQDN: v1alpha1.FQDN(access.fqdn)}
 	e.InternalIP = primaryIP(first, "Internal", r)
 	e.AccessIP = externalIP(first, access, r)
-	if access.port != 443 {
-		r.warnf("EdgeServer Port Owner=%s InterfaceSide=External Port=%d: the API has no Access Edge port and plans remote sign-in (_sip._tls) on 443; with a single-IP Edge on %d, correct the record by hand", ownerAccess, access.port, access.port)
+	switch access.port {
+	case 443:
+	case 5061:
+		e.AccessPort = 5061 // a single-IP Edge (V30): _sip._tls points at 5061
+	default:
+		r.warnf("EdgeServer Port Owner=%s InterfaceSide=External Port=%d: the API takes an Access Edge on 443 or 5061 only; 443 is planned, correct spec.ocs.edge.accessPort and the _sip._tls record by hand", ownerAccess, access.port)
 	}
 	if data, ok := find(ports, ownerData, "External", "", ""); ok {
 		e.WebConferencingFQDN = v1alpha1.FQDN(data.fqdn)
@@ -95,11 +99,11 @@ func (m *model) edge(opts Options, version v1alpha1.OCSVersion, r *Result) (*v1a
 		e.AVFQDN = v1alpha1.FQDN(av.fqdn)
 		e.AVIP = externalIP(first, av, r)
 	}
-	if e.AVFQDN == e.AccessFQDN && access.port != 443 {
-		// A single-IP Edge: Access Edge on 5061 (or another port), A/V Edge on 443 of the same
-		// name and address. The API plans the Access Edge on 443, so the A/V Edge would collide;
-		// its name is the Access Edge's, already on the certificate and in DNS.
-		r.warnf("EdgeServer Port Owner=%s ConfiguredFqdn=%s: the A/V Edge shares the Access Edge's name and address (a single-IP Edge); avFQDN and avIP are left out because the API cannot say an Access Edge on %d", ownerMedia, e.AVFQDN, access.port)
+	if e.AVFQDN == e.AccessFQDN && access.port != 443 && access.port != 5061 {
+		// The A/V Edge on 443 of the Access Edge's name and address, the Access Edge on a port the
+		// API cannot say: it plans the Access Edge on 443, so the A/V Edge would collide; its name
+		// is the Access Edge's, already on the certificate and in DNS.
+		r.warnf("EdgeServer Port Owner=%s ConfiguredFqdn=%s: the A/V Edge shares the Access Edge's name and address; avFQDN and avIP are left out because the API cannot say an Access Edge on %d", ownerMedia, e.AVFQDN, access.port)
 		e.AVFQDN, e.AVIP = "", ""
 	}
 	if auth, ok := find(ports, ownerMediaAuth, "Internal", "", ""); ok {

@@ -124,7 +124,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	client, err := corev1client.NewForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("Kubernetes client: %w", err)
+		return fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	inst, err := o.installer()
 	if err != nil {

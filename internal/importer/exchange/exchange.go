@@ -73,7 +73,7 @@ func Import(data []byte, opts Options) (*Result, error) {
 	ex := &v1alpha1.ExchangeSpec{}
 	servers, err := list(in.Servers)
 	if err != nil {
-		return nil, fmt.Errorf("Servers: %w", err)
+		return nil, fmt.Errorf("reading Servers: %w", err)
 	}
 	var serverNames []string // FQDNs and short names, lower case
 	var major, minor int = -1, -1

@@ -87,8 +87,12 @@ type DNSVerifier struct {
 	// goroutines of their own, not in the reconcile workers, so that a slow nameserver delays
 	// only the deployments that name it; each pass has a deadline (dnsPassTimeout).
 	Workers int
+	// MinSpacing is the least time between the starts of two passes of one deployment, however
+	// often its spec changes (--dns-verify-min-spacing); zero starts a pass whenever one is due.
+	MinSpacing time.Duration
 
 	mu      sync.Mutex
+	started map[types.NamespacedName]time.Time // when the last pass of each deployment started
 	passes  map[types.NamespacedName]dnsPass
 	running map[types.NamespacedName]bool
 	slots   chan struct{}                                        // one token per running pass
@@ -106,6 +110,7 @@ func (v *DNSVerifier) init() {
 		v.slots = make(chan struct{}, n)
 		v.ended = make(chan event.TypedGenericEvent[*v1alpha1.UCDeployment], 1024)
 		v.running = map[types.NamespacedName]bool{}
+		v.started = map[types.NamespacedName]time.Time{}
 	})
 }
 
@@ -202,10 +207,14 @@ func (v *DNSVerifier) pass(key types.NamespacedName, nameservers map[string][]st
 			return kept, true, every - age
 		}
 	}
+	if wait := v.MinSpacing - time.Since(v.started[key]); wait > 0 && !v.running[key] {
+		return kept, ok, wait // rate-limited: the last pass started less than MinSpacing ago
+	}
 	if !v.running[key] {
 		select {
 		case v.slots <- struct{}{}:
 			v.running[key] = true
+			v.started[key] = time.Now()
 			go v.run(key, inputs, nameservers, records)
 		default: // every worker is busy: try again later
 		}
@@ -245,6 +254,7 @@ func (v *DNSVerifier) keep(key types.NamespacedName, fresh dnsPass) {
 	for k, p := range v.passes {
 		if fresh.at.Sub(p.at) > maxDNSVerifyInterval {
 			delete(v.passes, k)
+			delete(v.started, k)
 		}
 	}
 	v.passes[key] = fresh

@@ -154,3 +154,32 @@ func TestSlowNameserverDelaysOnlyItsDeployment(t *testing.T) {
 	}
 	t.Logf("fast verified %s after start, slow still running", time.Since(start).Round(time.Millisecond))
 }
+
+// TestPassesAreRateLimited (issue 29, item 4): however often a deployment's records change, a pass
+// of it starts at most once per MinSpacing; meanwhile the last result stands and the reconcile is
+// asked to come back when the spacing is over.
+func TestPassesAreRateLimited(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Ports: AnyPort,
+		Client: &dns.Client{Timeout: time.Second}, MinSpacing: time.Hour}
+	ucd := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1}))
+	records := func(data string) plan.Plan {
+		return plan.Plan{DNSRecords: []plan.Record{{View: plan.ViewInternal, Zone: "contoso.com", Name: "h.contoso.com", Type: "A", TTL: 60, Data: data}}}
+	}
+	v.verifyDNS(context.Background(), ucd, records("10.9.9.1"))
+	select {
+	case <-v.Ended():
+	case <-time.After(3 * time.Second):
+		t.Fatal("the first pass did not end")
+	}
+	for i := range 5 { // five spec changes in a row
+		got := v.verifyDNS(context.Background(), ucd, records(fmt.Sprintf("10.9.9.%d", i+2)))
+		if got.reason != v1alpha1.ReasonRecordsMismatched || got.requeueAfter < 59*time.Minute {
+			t.Errorf("change %d: %s, requeue after %s; want the first pass's result and a requeue when the hour is over", i, got.reason, got.requeueAfter)
+		}
+	}
+	select {
+	case e := <-v.Ended():
+		t.Errorf("a second pass of %s ran within the spacing", e.Object.Name)
+	case <-time.After(500 * time.Millisecond):
+	}
+}

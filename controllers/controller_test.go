@@ -249,6 +249,10 @@ func TestDriftIsRepaired(t *testing.T) {
 			}
 			return nil
 		})
+		// status.installDigests records what was written, for export and administrators.
+		if got, want := get(t, client.ObjectKeyFromObject(ucd)).Status.InstallDigests, render.Digests(orig); !maps.Equal(got, want) {
+			t.Errorf("status.installDigests %v, want the digests of the planned data %v", got, want)
+		}
 	})
 }
 

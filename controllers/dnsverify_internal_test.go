@@ -6,11 +6,15 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/dnsverify"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify/dnstest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
 )
 
@@ -107,5 +111,75 @@ func TestVerdictMessagesAreBounded(t *testing.T) {
 	_, _, msg = verdict(res)
 	if len(msg) > 2*maxListText || !strings.Contains(msg, "… and ") || strings.Contains(msg, "refused") {
 		t.Errorf("unreachable message of %d bytes, without transport errors and ending in … and N more: %.300s…", len(msg), msg)
+	}
+}
+
+// TestSlowNameserverDelaysOnlyItsDeployment (issue 29, item 2): a pass runs outside the reconcile.
+// verifyDNS returns at once (VerificationPending) even for a nameserver that takes a second per
+// answer, and another deployment's pass at a fast nameserver ends, and is named on Ended, while
+// the slow one still runs.
+func TestSlowNameserverDelaysOnlyItsDeployment(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Ports: AnyPort, Client: &dns.Client{Timeout: 3 * time.Second}}
+	slow := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1, Delay: time.Second}))
+	slow.Name = "slow"
+	fast := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1}))
+	fast.Name = "fast"
+	var p plan.Plan
+	for i := range 5 {
+		p.DNSRecords = append(p.DNSRecords, plan.Record{View: plan.ViewInternal, Zone: "contoso.com", Name: fmt.Sprintf("h%d.contoso.com", i), Type: "A", TTL: 60, Data: "10.9.9.9"})
+	}
+
+	start := time.Now()
+	for _, ucd := range []*v1alpha1.UCDeployment{slow, fast} {
+		if got := v.verifyDNS(context.Background(), ucd, p); got.reason != v1alpha1.ReasonVerificationPending || got.requeueAfter <= 0 {
+			t.Errorf("%s: %s %q; want VerificationPending with a requeue", ucd.Name, got.reason, got.message)
+		}
+	}
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Errorf("verifyDNS took %s: the reconcile waited for the nameservers", took)
+	}
+	select {
+	case e := <-v.Ended():
+		if e.Object.Name != "fast" {
+			t.Fatalf("%s ended first; want fast (slow needs 5 s)", e.Object.Name)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the fast deployment's pass did not end within 3 s")
+	}
+	if got := v.verifyDNS(context.Background(), fast, p); got.reason != v1alpha1.ReasonRecordsMismatched {
+		t.Errorf("fast after its pass: %s %q; want RecordsMismatched (the test server answers other addresses)", got.reason, got.message)
+	}
+	if got := v.verifyDNS(context.Background(), slow, p); got.reason != v1alpha1.ReasonVerificationPending {
+		t.Errorf("slow while its pass runs: %s; want still VerificationPending", got.reason)
+	}
+	t.Logf("fast verified %s after start, slow still running", time.Since(start).Round(time.Millisecond))
+}
+
+// TestPassesAreRateLimited (issue 29, item 4): however often a deployment's records change, a pass
+// of it starts at most once per MinSpacing; meanwhile the last result stands and the reconcile is
+// asked to come back when the spacing is over.
+func TestPassesAreRateLimited(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Ports: AnyPort,
+		Client: &dns.Client{Timeout: time.Second}, MinSpacing: time.Hour}
+	ucd := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1}))
+	records := func(data string) plan.Plan {
+		return plan.Plan{DNSRecords: []plan.Record{{View: plan.ViewInternal, Zone: "contoso.com", Name: "h.contoso.com", Type: "A", TTL: 60, Data: data}}}
+	}
+	v.verifyDNS(context.Background(), ucd, records("10.9.9.1"))
+	select {
+	case <-v.Ended():
+	case <-time.After(3 * time.Second):
+		t.Fatal("the first pass did not end")
+	}
+	for i := range 5 { // five spec changes in a row
+		got := v.verifyDNS(context.Background(), ucd, records(fmt.Sprintf("10.9.9.%d", i+2)))
+		if got.reason != v1alpha1.ReasonRecordsMismatched || got.requeueAfter < 59*time.Minute {
+			t.Errorf("change %d: %s, requeue after %s; want the first pass's result and a requeue when the hour is over", i, got.reason, got.requeueAfter)
+		}
+	}
+	select {
+	case e := <-v.Ended():
+		t.Errorf("a second pass of %s ran within the spacing", e.Object.Name)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/dnsverify/dnstest"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named"
 	"github.com/ucdeploy/ucdeploy/internal/lab/named/namedtest"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
@@ -139,4 +140,36 @@ func conditionMessage(ucd *v1alpha1.UCDeployment, typ string) string {
 		}
 	}
 	return ""
+}
+
+// TestSlowNameserverHoldsNoWorker (issue 29, item 2): six deployments verified at a nameserver
+// that takes 1.5 s per answer (each pass would run until its 30 s deadline) hold none of the
+// manager's four reconcile workers: another tenant's new deployment gets its status within
+// seconds, not after the slow passes.
+func TestSlowNameserverHoldsNoWorker(t *testing.T) {
+	slow := dnstest.Serve(t, dnstest.Hostile{Records: 1, Delay: 1500 * time.Millisecond})
+	ns := namespace(t)
+	for i := range 6 {
+		s := sample(t, "tailspin-mail")
+		s.Name = fmt.Sprintf("slow-%d", i)
+		s.Spec.DNS.Verify = verifyAt(slow, slow)
+		create(t, s, ns)
+	}
+	// Let the workers pick the slow deployments up and their passes start (a reconcile that ran
+	// a pass itself would now hold its worker for up to 30 s).
+	time.Sleep(time.Second)
+
+	start := time.Now()
+	other := create(t, sample(t, "contoso-ee"), namespace(t))
+	eventually(t, 20*time.Second, "the other tenant's deployment has a status", func() error {
+		if g := get(t, client.ObjectKeyFromObject(other)).Status.ObservedGeneration; g < 1 {
+			return fmt.Errorf("observedGeneration %d", g)
+		}
+		return nil
+	})
+	took := time.Since(start)
+	t.Logf("the other deployment's first status after %s", took.Round(time.Millisecond))
+	if took > 8*time.Second {
+		t.Errorf("the other deployment waited %s for a worker", took)
+	}
 }

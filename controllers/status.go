@@ -45,6 +45,11 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, in statusInput) v1alpha1.UCDeploy
 	st.CertificatesReady = fmt.Sprintf("%d/%d", certs.ready, certs.total)
 	st.DNS = dnsStatus(ucd, in)
 	st.InstallConfigMap = render.InstallConfigMapName(ucd.Name)
+	// The digests of what was written; while writes are held back, those of the last write.
+	st.InstallDigests = ucd.Status.InstallDigests
+	if in.applied.ran && in.applied.installData.err == nil {
+		st.InstallDigests = render.Digests(render.InstallConfigMap(ucd, in.plan))
+	}
 	st.Findings, st.FindingsSummary = findings(in.plan.Findings)
 
 	c := conditions{list: &st.Conditions, generation: ucd.Generation}

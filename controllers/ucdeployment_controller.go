@@ -359,8 +359,13 @@ func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &cmapi.Certificate{}, controllerIndex, controllerUID); err != nil {
 		return fmt.Errorf("indexing Certificates by controller: %w", err)
 	}
-	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged))).
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.UCDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, statusChanged)))
+	if r.DNSVerifier != nil {
+		// A verification pass runs outside the reconcile and requeues its deployment when it ends.
+		b = b.WatchesRawSource(source.Channel(r.DNSVerifier.Ended(), &handler.TypedEnqueueRequestForObject[*v1alpha1.UCDeployment]{}))
+	}
+	c, err := b.
 		Watches(&cmapi.Certificate{}, settling{
 			EventHandler: handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.UCDeployment{}, handler.OnlyControllerOwner()),
 			delay:        certificateSettle,

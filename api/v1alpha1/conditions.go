@@ -65,6 +65,9 @@ const (
 	// ReasonVerificationDisabled: the manager runs without --dns-verify-nameservers, or the
 	// spec's nameservers are outside it.
 	ReasonVerificationDisabled = "VerificationDisabled"
+	// ReasonVerificationPending: the first verification pass of these nameservers and records
+	// is queued or running, outside the reconcile; the condition follows when it ends.
+	ReasonVerificationPending = "VerificationPending"
 	// ReasonRenewed is the reason of the event a new certificate revision raises: the Windows
 	// servers must import and bind the new certificate (R-K8S-03).
 	ReasonRenewed = "Renewed"

@@ -873,6 +873,12 @@ type UCDeploymentStatus struct {
 	// and install.json, which says which servers receive which certificate.
 	// +optional
 	InstallConfigMap string `json:"installConfigMap,omitempty"`
+	// InstallDigests are the SHA-256 digests (hex) of every key of the install ConfigMap as the
+	// manager last wrote it. `ucdeploy export` checks the scripts it writes against them, and an
+	// administrator can check a script copied out of the ConfigMap, which anyone with configmaps
+	// update in the namespace could have edited in between.
+	// +optional
+	InstallDigests map[string]string `json:"installDigests,omitempty"`
 }
 
 // CertificateStatus is one planned certificate and its state in cert-manager.

@@ -8,10 +8,12 @@ package childwriter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -161,6 +163,29 @@ func (w *Writer) adopt(ctx context.Context, gvk schema.GroupVersionKind, namespa
 	}
 	if err := w.send(ctx, w.raw.Patch(types.JSONPatchType), gvk, namespace, name, "", patch); err != nil {
 		return fmt.Errorf("adopting the created fields: %w", err)
+	}
+	return nil
+}
+
+// RemoveDataKeys removes keys from the data of the ConfigMap cm, whoever set them, with a JSON
+// merge patch guarded by cm's resourceVersion (a ConfigMap changed since it was read is left to
+// the next reconcile).
+func (w *Writer) RemoveDataKeys(ctx context.Context, cm *corev1.ConfigMap, keys []string) error {
+	data := make(map[string]any, len(keys))
+	for _, k := range keys {
+		data[k] = nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"resourceVersion": cm.ResourceVersion}, "data": data})
+	if err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	if w.decoder {
+		err = w.client.Patch(ctx, cm.DeepCopy(), client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldOwner))
+	} else {
+		err = w.send(ctx, w.raw.Patch(types.MergePatchType).Param("fieldManager", FieldOwner), corev1.SchemeGroupVersion.WithKind("ConfigMap"), cm.Namespace, cm.Name, "", patch)
+	}
+	if err != nil {
+		return fmt.Errorf("removing keys %v from ConfigMap %s: %w", keys, cm.Name, err)
 	}
 	return nil
 }

@@ -117,6 +117,10 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		}
 		certs = []install.Certificate{c}
 	}
+	only := install.Deployment{Deployment: ip.Deployment, Certificates: certs}
+	if err := checkDigests(ucd, only); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(e.out, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", e.out, err)
 	}
@@ -125,8 +129,26 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 			return fmt.Errorf("certificate %s: %w", c.Name, err)
 		}
 	}
-	only := install.Deployment{Deployment: ip.Deployment, Certificates: certs}
 	return e.write(install.JSONKey, []byte(only.JSON()))
+}
+
+// checkDigests compares the scripts export would write with the digests the manager recorded in
+// status.installDigests when it wrote the install ConfigMap: a difference means that the manager
+// and this ucdeploy plan differently (another version) or that the status is stale, and nothing
+// is written. A status without digests (an older manager) is not checked. install.json is not
+// compared when --role selects one certificate, since it then lists only that one.
+func checkDigests(ucd *v1alpha1.UCDeployment, d install.Deployment) error {
+	recorded := ucd.Status.InstallDigests
+	if len(recorded) == 0 {
+		return nil
+	}
+	for _, c := range d.Certificates {
+		if got, want := render.Digest(install.Script(c)), recorded[c.Script]; got != want {
+			return fmt.Errorf("script %s differs from the one the manager wrote (status.installDigests has %q, this ucdeploy computes %q): "+
+				"are the manager and this ucdeploy the same version? Nothing was written", c.Script, want, got)
+		}
+	}
+	return nil
 }
 
 // one writes the PFX and the script of one certificate.

@@ -15,9 +15,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/install"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/render"
 	"github.com/ucdeploy/ucdeploy/internal/scheme"
 )
 
@@ -54,7 +56,7 @@ func newExportFixture(t *testing.T) exportFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).WithStatusSubresource(ucd).Build()
 	return exportFixture{c: c, key: client.ObjectKeyFromObject(ucd), install: ip}
 }
 
@@ -146,5 +148,40 @@ func assertFile(t *testing.T, path, content string, mode os.FileMode) {
 	}
 	if content != "" && !bytes.Equal(got, []byte(content)) {
 		t.Errorf("%s holds %q; want %q", path, got, content)
+	}
+}
+
+// TestExportChecksTheRecordedDigests (issue 29, item 9): export writes a script only when its
+// digest is the one the manager recorded in status.installDigests; a differing digest writes
+// nothing.
+func TestExportChecksTheRecordedDigests(t *testing.T) {
+	f := newExportFixture(t)
+	ucd := &v1alpha1.UCDeployment{}
+	if err := f.c.Get(context.Background(), f.key, ucd); err != nil {
+		t.Fatal(err)
+	}
+	digests := map[string]string{}
+	for _, c := range f.install.Certificates {
+		digests[c.Script] = render.Digest(install.Script(c))
+	}
+	setDigests := func(d map[string]string) {
+		ucd.Status.InstallDigests = d
+		if err := f.c.(client.Client).Status().Update(context.Background(), ucd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setDigests(digests)
+	if err := f.export(t.TempDir(), false); err != nil {
+		t.Errorf("matching digests: %v", err)
+	}
+	first := f.install.Certificates[0].Script
+	digests[first] = render.Digest("tampered")
+	setDigests(digests)
+	out := t.TempDir()
+	if err := f.export(out, false); err == nil || !strings.Contains(err.Error(), "script "+first+" differs") {
+		t.Errorf("a differing digest: %v; want a refusal naming %s", err, first)
+	}
+	if written, _ := filepath.Glob(filepath.Join(out, "*")); len(written) > 0 {
+		t.Errorf("a refused export wrote %v", written)
 	}
 }

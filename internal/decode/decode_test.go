@@ -433,27 +433,27 @@ func invalidCases(t testing.TB) []invalidCase {
 			name: "wrong type: string for a port",
 			input: mutate(t, "      avIP: 131.107.155.30\n",
 				"      avIP: 131.107.155.30\n      webConferencingPort: \"443\"\n"),
-			want: []string{`spec.ocs.edge.webConferencingPort: Invalid value: "string": spec.ocs.edge.webConferencingPort in body must be of type integer: "string"`, blockedCEL},
+			want: []string{`spec.ocs.edge.webConferencingPort: Invalid value: "443": text where a whole number was expected`, blockedCEL},
 		},
 		{
 			name:  "wrong type: fractional port",
 			input: mutate(t, "      avIP: 131.107.155.30\n", "      avIP: 131.107.155.30\n      avAuthenticationPort: 5062.5\n"),
-			want:  []string{"spec.ocs.edge.avAuthenticationPort: Invalid value: \"float64\""},
+			want:  []string{"spec.ocs.edge.avAuthenticationPort: Invalid value: 5062.5: a number with a fraction where a whole number was expected"},
 		},
 		{
 			name:  "wrong type: object for a list",
 			input: mutate(t, "sipDomains: [contoso.com, fabrikam.com]", "sipDomains: {primary: contoso.com}"),
-			want:  []string{`spec.sipDomains: Invalid value: "object": spec.sipDomains in body must be of type array`},
+			want:  []string{`spec.sipDomains: Invalid value: {}: a mapping where a list was expected`},
 		},
 		{
 			name:  "wrong type: list for spec",
 			input: "apiVersion: uc.ucdeploy.io/v1alpha1\nkind: UCDeployment\nmetadata: {name: x}\nspec: [a]\n",
-			want:  []string{`spec: Invalid value: "array": spec in body must be of type object`},
+			want:  []string{`spec: Invalid value: ["a"]: a list where a mapping was expected`},
 		},
 		{
 			name:  "wrong type: unquoted Exchange version",
 			input: mutate(t, `version: "2010"`, "version: 2010"),
-			want:  []string{`spec.exchange.version: Invalid value: "integer": spec.exchange.version in body must be of type string`},
+			want:  []string{`spec.exchange.version: Invalid value: 2010: a number where text was expected (quote it: "2010")`},
 		},
 		{
 			name:  "missing required field",
@@ -567,7 +567,7 @@ func invalidCases(t testing.TB) []invalidCase {
 		},
 		{name: "empty file", input: "", want: []string{"contoso.yaml: no UCDeployment found"}},
 		{name: "only comments and separators", input: "# nothing\n---\n---\n# still nothing\n", want: []string{"no UCDeployment found"}},
-		{name: "binary garbage", input: "\x00\x01\x02\xff\xfe\x7fELF\x02\x01", want: []string{"contoso.yaml document 1: invalid YAML"}},
+		{name: "binary garbage", input: "\x00\x01\x02\xff\xfe\x7fELF\x02\x01", want: []string{"contoso.yaml document 1: a NUL byte at byte 0 of the document"}},
 		// A UTF-16 byte-order mark before UTF-8 text: read as UTF-16, it is no object.
 		{name: "UTF-16 byte order mark", input: "\xff\xfeapiVersion", want: []string{"contoso.yaml document 1: the document is a string, not a Kubernetes object"}},
 		{

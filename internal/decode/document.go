@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
@@ -65,7 +66,8 @@ func (s *crdSchema) decodeDocument(doc []byte) (obj *v1alpha1.UCDeployment, docE
 
 	docErr.Errs = append(docErr.Errs, s.coerce(u)...)
 	s.prepareForCreate(u)
-	docErr.Errs = append(docErr.Errs, s.validate(context.Background(), u)...)
+	// The API server's errors, with its type errors said for people (explainTypes).
+	docErr.Errs = append(docErr.Errs, explainTypes(s.validate(context.Background(), u), u.Object)...)
 	if len(docErr.Errs) > 0 {
 		return nil, docErr
 	}
@@ -84,6 +86,9 @@ func (s *crdSchema) decodeDocument(doc []byte) (obj *v1alpha1.UCDeployment, docE
 // the last occurrence won. It reports empty documents, and returns a nil object when the
 // document cannot be decoded at all.
 func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, empty bool) {
+	if err := checkEncoding(doc); err != nil {
+		return nil, field.ErrorList{err}, false
+	}
 	if err := checkJSON(doc); err != nil {
 		return nil, field.ErrorList{err}, false
 	}
@@ -117,6 +122,22 @@ func parseDocument(doc []byte) (content map[string]any, errs field.ErrorList, em
 		errs = append(errs, documentProblem("%s", oneLine(strictErr.Error())))
 	}
 	return content, errs, false
+}
+
+// checkEncoding names the first byte of doc that is not UTF-8, or a NUL byte, by its offset in
+// the document: the YAML parser's own message says neither where nor what.
+func checkEncoding(doc []byte) *field.Error {
+	for i := 0; i < len(doc); {
+		r, size := utf8.DecodeRune(doc[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return documentProblem("invalid UTF-8 at byte %d of the document (byte 0x%02x): save the file as UTF-8", i, doc[i])
+		case r == 0:
+			return documentProblem("a NUL byte at byte %d of the document: the file is binary or not UTF-8 (UTF-16 needs its byte-order mark)", i)
+		}
+		i += size
+	}
+	return nil
 }
 
 // checkJSON reads a document that starts with "{" as JSON, as kubectl does (its YAML-or-JSON

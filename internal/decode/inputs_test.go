@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,4 +107,32 @@ func indentItem(doc string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// TestMessagesForPeople (issue 29, item 15): type errors show the offending value and say what was
+// expected in words, an unquoted YAML 1.1 boolean is named, and bytes that are not UTF-8 or NUL
+// are named by their offset; duplicate JSON keys are named.
+func TestMessagesForPeople(t *testing.T) {
+	poolNameEnd := strings.Index(validYAML, "poolFQDN: pool01") + len("poolFQDN: pool01")
+	for name, tc := range map[string]struct {
+		input, want string
+	}{
+		"a number for text": {mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n    pkcs12: {passwordSecretRef: {name: p, key: k}, oldestWindows: 2016}\n"),
+			`spec.certificates.pkcs12.oldestWindows: Invalid value: 2016: a number where text was expected (quote it: "2016")`},
+		"text for a number": {mutate(t, "    internalIssuerRef: {name: corp-ca}\n", "    internalIssuerRef: {name: corp-ca}\n  dns: {ttl: banana}\n"),
+			`spec.dns.ttl: Invalid value: "banana": text where a whole number was expected`},
+		"YAML 1.1 boolean": {mutate(t, "netbiosName: EX01", "netbiosName: no"),
+			`spec.exchange.servers[0].netbiosName: Invalid value: false: a boolean where text was expected (YAML 1.1 reads unquoted yes, no, on, off`},
+		"invalid UTF-8": {mutate(t, "poolFQDN: pool01.contoso.com", "poolFQDN: pool01\xff.contoso.com"), fmt.Sprintf("invalid UTF-8 at byte %d of the document (byte 0xff)", poolNameEnd)},
+		"NUL":           {mutate(t, "poolFQDN: pool01.contoso.com", "poolFQDN: pool01\x00.contoso.com"), fmt.Sprintf("a NUL byte at byte %d of the document", poolNameEnd)},
+		"duplicate JSON key": {`{"apiVersion": "uc.ucdeploy.io/v1alpha1", "kind": "UCDeployment", "kind": "UCDeployment", "metadata": {"name": "f"}}`,
+			`key "kind" already set in map`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Decode("in.yaml", []byte(tc.input))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -44,7 +44,7 @@ type ManagerOptions struct {
 	// nil leaves it.
 	Transport func(http.RoundTripper) http.RoundTripper
 	// ServeMetrics serves the manager's metrics on a free loopback port (Manager.MetricsURL)
-	// instead of Options.MetricsAddr.
+	// instead of Options.MetricsAddr, over plain HTTP (Options.MetricsSecure is turned off).
 	ServeMetrics bool
 	// LogPath is where a manager process logs; default <lab dir>/manager-<n>.log. A manager in
 	// process logs with controller-runtime's process-wide logger (controller-runtime.log).
@@ -97,6 +97,8 @@ func (l *Lab) StartManager(ctx context.Context, o ManagerOptions) (*Manager, err
 		if o.Options.MetricsAddr, err = freeAddr(); err != nil {
 			return nil, err
 		}
+		// Scraped over plain HTTP on loopback (MetricsURL), without a token.
+		o.Options.MetricsSecure = false
 	}
 	m.metricsAddr = o.Options.MetricsAddr
 	if o.InProcess {

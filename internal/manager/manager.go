@@ -71,6 +71,9 @@ type Options struct {
 	// DNSVerifyPorts are the ports those nameservers may listen on; nil means
 	// controllers.DefaultDNSVerifyPorts (53).
 	DNSVerifyPorts []controllers.PortRange
+	// DNSVerifyMinSpacing is the least time between two verification passes of one deployment,
+	// however often its spec changes; zero (the zero Options, as labs use them) does not limit.
+	DNSVerifyMinSpacing time.Duration
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -93,6 +96,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"(slower; for diagnosing the raw write path)")
 	fs.Var(prefixList{&o.DNSVerifyNameservers}, "dns-verify-nameservers", "comma-separated networks (CIDRs) whose addresses spec.dns.verify may "+
 		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
+	fs.DurationVar(&o.DNSVerifyMinSpacing, "dns-verify-min-spacing", 30*time.Second, "the least time between two verification passes of one "+
+		"UCDeployment, however often its spec changes (0: no limit)")
 	fs.Var(portList{&o.DNSVerifyPorts}, "dns-verify-ports", "comma-separated ports and ranges those nameservers may listen on, such as 53,5353 or 5300-5399 (default: 53)")
 }
 
@@ -241,7 +246,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The allow-list is sorted so that messages list it in a stable order.
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
-		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts},
+		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts, MinSpacing: o.DNSVerifyMinSpacing},
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,

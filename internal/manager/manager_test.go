@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestAllowedClusterIssuersFlag: the list parses, and prints back as the lab passes it on.
@@ -90,5 +91,15 @@ func TestMetricsSecureByDefault(t *testing.T) {
 	}
 	if m := metricsOptions(o); m.SecureServing || m.FilterProvider != nil {
 		t.Errorf("--metrics-secure=false: secure %v, filter %v; want plain HTTP", m.SecureServing, m.FilterProvider != nil)
+	}
+}
+
+// TestDNSVerifyMinSpacingFlag: 30 s by default.
+func TestDNSVerifyMinSpacingFlag(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var o Options
+	o.BindFlags(fs)
+	if err := fs.Parse(nil); err != nil || o.DNSVerifyMinSpacing != 30*time.Second {
+		t.Errorf("default %s, %v; want 30s", o.DNSVerifyMinSpacing, err)
 	}
 }

@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -100,6 +102,22 @@ const LabelContent = "uc.ucdeploy.io/content"
 // "<deployment>-install".
 func InstallConfigMapName(deployment string) string {
 	return deployment + "-install"
+}
+
+// Digests returns the SHA-256 digest, in hex, of every data value of cm, by key
+// (status.installDigests).
+func Digests(cm *corev1.ConfigMap) map[string]string {
+	out := make(map[string]string, len(cm.Data))
+	for k, v := range cm.Data {
+		out[k] = Digest(v)
+	}
+	return out
+}
+
+// Digest is the SHA-256 digest of v in hex.
+func Digest(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
 }
 
 // InstallConfigMap returns the ConfigMap of ucd's install scripts: one import-and-bind script per

@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -41,12 +41,16 @@ func (n nameserverFlags) String() string {
 	return strings.Join(parts, ",")
 }
 
-// Set adds one view=host:port.
+// Type names the flag's value in --help.
+func (n nameserverFlags) Type() string { return "VIEW=IP[:PORT]" }
+
+// Set adds one view=address; an address without a port means port 53.
 func (n nameserverFlags) Set(v string) error {
 	view, addr, ok := strings.Cut(v, "=")
 	if !ok || !slices.Contains(plan.Views, plan.View(view)) {
-		return fmt.Errorf("%q: want internal=HOST:PORT or external=HOST:PORT", v)
+		return fmt.Errorf("%q: want internal=IP[:PORT] or external=IP[:PORT]", v)
 	}
+	addr = withDefaultPort(addr)
 	if err := checkNameserver(addr); err != nil {
 		return err
 	}
@@ -55,6 +59,15 @@ func (n nameserverFlags) Set(v string) error {
 	}
 	n[view] = append(n[view], addr)
 	return nil
+}
+
+// withDefaultPort adds DNS's port 53 to an address given without one (10.0.0.53, fd00::53 or
+// [fd00::53]); an address with a port is returned as it is.
+func withDefaultPort(addr string) string {
+	if ip, err := netip.ParseAddr(strings.Trim(addr, "[]")); err == nil {
+		return netip.AddrPortFrom(ip, 53).String()
+	}
+	return addr
 }
 
 // checkNameserver accepts what the CRD accepts as a Nameserver (v1alpha1.ParseNameserver).
@@ -70,23 +83,25 @@ func checkNameserver(addr string) error {
 // --nameserver or else those of the deployment's spec.dns.verify. It returns ExitOK when every
 // record answers as planned.
 func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ucdeploy verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("f", "", "the UCDeployment YAML whose records to verify (several documents allowed; - reads stdin)")
+	fs := newCommand("verify", "-f FILE [--nameserver internal=IP[:PORT]] [--nameserver external=IP[:PORT]] [flags]",
+		"Ask the DNS servers of each view for every record the planner plans, and say which answer otherwise.\n"+
+			"Exit status: 0 every record set answers as planned, 1 one answers otherwise, a nameserver does not answer or a\n"+
+			"plan has Error findings, 2 bad input or flags, or a deployment without a nameserver.")
+	file := fs.StringP("filename", "f", "", "the UCDeployment YAML whose records to verify (several documents allowed; - reads stdin)")
 	nameservers := nameserverFlags{}
-	fs.Var(nameservers, "nameserver", "VIEW=HOST:PORT, repeatable: a nameserver of the internal or external view (default: the deployment's spec.dns.verify)")
+	fs.Var(nameservers, "nameserver", "a nameserver of the internal or external view, repeatable; the port defaults to 53 (default: the deployment's spec.dns.verify)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long the whole run may take; nameservers not done by then do not answer (timeout)")
 	queryTimeout := fs.Duration("query-timeout", 2*time.Second, "how long to wait for each answer")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ucdeploy verify -f FILE [--nameserver internal=HOST:PORT] [--nameserver external=HOST:PORT] [--timeout 2m] [--query-timeout 2s]")
-		fs.PrintDefaults()
+	if code, stop := fs.parse(args, stdout, stderr); stop {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return ExitInvalidArgs
-	}
-	if *file == "" || fs.NArg() > 0 || *timeout <= 0 || *queryTimeout <= 0 {
-		fs.Usage()
-		return ExitInvalidArgs
+	switch {
+	case fs.NArg() > 0:
+		return fs.fail(stderr, "unexpected argument %q: give the file with -f", fs.Arg(0))
+	case *file == "":
+		return fs.fail(stderr, "-f is required: the UCDeployment file whose records to verify (-f - reads stdin)")
+	case *timeout <= 0 || *queryTimeout <= 0:
+		return fs.fail(stderr, "--timeout and --query-timeout must be positive")
 	}
 	data, err := readInput(*file, stdin)
 	if err == nil {
@@ -99,7 +114,7 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return verifyAll(ctx, deployments, nameservers, &dns.Client{Timeout: *queryTimeout}, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "ucdeploy verify: %v\n", err)
+	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 	return ExitInvalidArgs
 }
 
@@ -113,13 +128,13 @@ func verifyAll(ctx context.Context, deployments []v1alpha1.UCDeployment, flags n
 			nss = d.Spec.DNS.Verify.ByView()
 		}
 		if len(nss) == 0 {
-			fmt.Fprintf(stderr, "ucdeploy verify: %s: no nameserver: give --nameserver VIEW=HOST:PORT or set spec.dns.verify\n", d.Name)
+			fmt.Fprintf(stderr, "%s verify: %s: no nameserver: give --nameserver VIEW=IP[:PORT] or set spec.dns.verify\n", Program, d.Name)
 			return ExitInvalidArgs
 		}
 		p := plan.Compute(d.Name, &d.Spec, plan.IssuedOn(time.Now()))
 		res := dnsverify.Verify(ctx, c, p.DNSRecords, nss)
 		if err := writeVerification(stdout, d.Name, p, res); err != nil {
-			fmt.Fprintf(stderr, "ucdeploy verify: writing output: %v\n", err)
+			fmt.Fprintf(stderr, "%s verify: writing output: %v\n", Program, err)
 			return ExitInvalidArgs
 		}
 		if !res.Verified() || p.HasErrors() {

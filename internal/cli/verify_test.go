@@ -109,20 +109,21 @@ func TestVerifyRejectsBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		"host name":      {[]string{"-f", verifySample, "--nameserver", "internal=ns1.contoso.com:53"}, "must be an IP address and a port"},
-		"no port":        {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53"}, "must be an IP address and a port"},
-		"port 0":         {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:0"}, "must be an IP address and a port"},
-		"IPv4 brackets":  {[]string{"-f", verifySample, "--nameserver", "external=[10.0.0.53]:53"}, "must be an IP address and a port"},
-		"unspecified":    {[]string{"-f", verifySample, "--nameserver", "internal=0.0.0.0:53"}, "must not be an unspecified address"},
-		"unspecified v6": {[]string{"-f", verifySample, "--nameserver", "internal=[::]:53"}, "must not be an unspecified address"},
-		"IPv4-mapped":    {[]string{"-f", verifySample, "--nameserver", "internal=[::ffff:127.0.0.1]:53"}, "must be an IP address and a port"},
-		"port 053":       {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:053"}, "without leading zeros"},
-		"two spellings":  {[]string{"-f", verifySample, "--nameserver", "internal=[FD00::53]:53"}, "must be written canonically"},
-		"twice":          {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:53", "--nameserver", "internal=10.0.0.53:53"}, "given twice"},
-		"unknown view":   {[]string{"-f", verifySample, "--nameserver", "dmz=10.0.0.53:53"}, "want internal=HOST:PORT"},
-		"no nameserver":  {[]string{"-f", verifySample}, "no nameserver"},
-		"no file":        {[]string{"--nameserver", "internal=10.0.0.53:53"}, "usage: ucdeploy verify"},
-		"invalid object": {[]string{"-f", "../../test/badinput/testdata/verify-nameserver-no-port.yaml"}, "spec.dns.verify.internal.nameservers[0]"},
+		"host name":       {[]string{"-f", verifySample, "--nameserver", "internal=ns1.contoso.com:53"}, "must be an IP address and a port"},
+		"no port is 53":   {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53", "--nameserver", "internal=10.0.0.53:53"}, `"10.0.0.53:53" is given twice`},
+		"v6 without port": {[]string{"-f", verifySample, "--nameserver", "internal=fd00::53", "--nameserver", "internal=[fd00::53]:53"}, `"[fd00::53]:53" is given twice`},
+		"port 0":          {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:0"}, "must be an IP address and a port"},
+		"IPv4 brackets":   {[]string{"-f", verifySample, "--nameserver", "external=[10.0.0.53]:53"}, "must be an IP address and a port"},
+		"unspecified":     {[]string{"-f", verifySample, "--nameserver", "internal=0.0.0.0:53"}, "must not be an unspecified address"},
+		"unspecified v6":  {[]string{"-f", verifySample, "--nameserver", "internal=[::]:53"}, "must not be an unspecified address"},
+		"IPv4-mapped":     {[]string{"-f", verifySample, "--nameserver", "internal=[::ffff:127.0.0.1]:53"}, "must be an IP address and a port"},
+		"port 053":        {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:053"}, "without leading zeros"},
+		"two spellings":   {[]string{"-f", verifySample, "--nameserver", "internal=[FD00::53]:53"}, "must be written canonically"},
+		"twice":           {[]string{"-f", verifySample, "--nameserver", "internal=10.0.0.53:53", "--nameserver", "internal=10.0.0.53:53"}, "given twice"},
+		"unknown view":    {[]string{"-f", verifySample, "--nameserver", "dmz=10.0.0.53:53"}, "want internal=IP[:PORT]"},
+		"no nameserver":   {[]string{"-f", verifySample}, "no nameserver"},
+		"no file":         {[]string{"--nameserver", "internal=10.0.0.53:53"}, "-f is required"},
+		"invalid object":  {[]string{"-f", "../../test/badinput/testdata/verify-nameserver-no-port.yaml"}, "spec.dns.verify.internal.nameservers[0]"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := runVerify(tc.args...)

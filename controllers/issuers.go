@@ -116,10 +116,19 @@ func (r *UCDeploymentReconciler) publicIssuerOptions(ctx context.Context, ucd *v
 		return nil
 	}
 	iss, err := r.getIssuer(ctx, ucd.Namespace, ref)
-	if err != nil || iss.GetSpec().ACME == nil {
+	if err != nil {
 		return nil
 	}
+	return PublicIssuerOptions(iss)
+}
+
+// PublicIssuerOptions are the planner's options for a public issuer (publicIssuerOptions): none
+// for a CA that is not ACME. Tests that plan what the controller plans use it too.
+func PublicIssuerOptions(iss cmapi.GenericIssuer) []plan.Option {
 	acme := iss.GetSpec().ACME
+	if acme == nil {
+		return nil
+	}
 	opts := []plan.Option{plan.PublicACME(acme.Profile), plan.ACMESolvers(dns01Only(acme.Solvers), followsCNAME(acme.Solvers))}
 	if st := iss.GetStatus().ACME; st != nil && st.URI != "" {
 		opts = append(opts, plan.ACMEAccount(st.URI))

@@ -180,12 +180,27 @@ func saveLogsOnFailure(t *testing.T, l *lab.Lab) {
 	}
 }
 
+// publicIssuerOptions are the options the controller plans s with for its public ClusterIssuer
+// (its ACME account URI goes into the CAA records, R-PKI-11), read as the issuer is now.
+func publicIssuerOptions(t *testing.T, l *lab.Lab, s v1alpha1.UCDeployment) []plan.Option {
+	t.Helper()
+	ref := s.Spec.Certificates.PublicIssuerRef
+	if ref == nil || ref.KindOrDefault() != cmapi.ClusterIssuerKind {
+		return nil
+	}
+	iss := &cmapi.ClusterIssuer{}
+	if err := l.Client.Get(context.Background(), client.ObjectKey{Name: ref.Name}, iss); err != nil {
+		t.Fatalf("reading ClusterIssuer %s: %v", ref.Name, err)
+	}
+	return controllers.PublicIssuerOptions(iss)
+}
+
 // testSample waits until sample s, applied as key, is Ready, and checks its certificates against
 // the plan and their CAs, its records in BIND, and `ucdeploy status`.
 func testSample(t *testing.T, l *lab.Lab, kubeconfig string, pools map[string]*x509.CertPool, s v1alpha1.UCDeployment, key client.ObjectKey) {
 	live := waitReady(t, l.Client, key)
 	ns := key.Namespace
-	p := plan.Compute(s.Name, &s.Spec)
+	p := plan.Compute(s.Name, &s.Spec, publicIssuerOptions(t, l, s)...)
 	if len(live.Status.Certificates) != len(p.Certificates) {
 		t.Fatalf("status lists %d certificates, plan %d", len(live.Status.Certificates), len(p.Certificates))
 	}

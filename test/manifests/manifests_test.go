@@ -33,10 +33,16 @@ func TestDefaultBuildsAndIsLockedDown(t *testing.T) {
 				t.Fatal(err)
 			}
 		case "ClusterRole":
-			role = &rbacv1.ClusterRole{}
-			if err := yaml.UnmarshalStrict([]byte(doc), role); err != nil {
+			r := &rbacv1.ClusterRole{}
+			if err := yaml.UnmarshalStrict([]byte(doc), r); err != nil {
 				t.Fatal(err)
 			}
+			if r.Name == metricsReader {
+				checkMetricsReader(t, r)
+				kinds[meta.Kind]--
+				continue
+			}
+			role = r
 		}
 	}
 	for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"} {
@@ -78,5 +84,18 @@ func TestDefaultBuildsAndIsLockedDown(t *testing.T) {
 				t.Errorf("wildcard API group in %+v", r)
 			}
 		}
+	}
+}
+
+// metricsReader is the ClusterRole a scraper's ServiceAccount is bound to (bound by the user, so
+// config/default binds it to no one).
+const metricsReader = "ucdeploy-manager-metrics-reader"
+
+// checkMetricsReader: the metrics reader grants get on /metrics and nothing else.
+func checkMetricsReader(t *testing.T, r *rbacv1.ClusterRole) {
+	t.Helper()
+	if len(r.Rules) != 1 || len(r.Rules[0].NonResourceURLs) != 1 || r.Rules[0].NonResourceURLs[0] != "/metrics" ||
+		len(r.Rules[0].Verbs) != 1 || r.Rules[0].Verbs[0] != "get" || len(r.Rules[0].Resources) != 0 {
+		t.Errorf("%s grants more than get on /metrics: %+v", r.Name, r.Rules)
 	}
 }

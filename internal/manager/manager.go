@@ -71,6 +71,9 @@ type Options struct {
 	// DNSVerifyPorts are the ports those nameservers may listen on; nil means
 	// controllers.DefaultDNSVerifyPorts (53).
 	DNSVerifyPorts []controllers.PortRange
+	// VerifyServedNetworks are the networks whose addresses UCDeployments may make the manager
+	// connect to for spec.certificates.verifyServed; empty disables the check.
+	VerifyServedNetworks []netip.Prefix
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -93,6 +96,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"(slower; for diagnosing the raw write path)")
 	fs.Var(prefixList{&o.DNSVerifyNameservers}, "dns-verify-nameservers", "comma-separated networks (CIDRs) whose addresses spec.dns.verify may "+
 		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
+	fs.Var(prefixList{&o.VerifyServedNetworks}, "verify-served-networks", "comma-separated networks (CIDRs) whose addresses spec.certificates.verifyServed "+
+		"may make the manager connect to for a TLS handshake, such as 10.0.0.0/8 (default: none, the check is off: CertificatesServed says VerificationDisabled)")
 	fs.Var(portList{&o.DNSVerifyPorts}, "dns-verify-ports", "comma-separated ports and ranges those nameservers may listen on, such as 53,5353 or 5300-5399 (default: 53)")
 }
 
@@ -242,6 +247,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
 		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts},
+		ServedVerifier:        controllers.NewServedVerifier(o.VerifyServedNetworks, mgr.GetAPIReader()),
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,

@@ -65,6 +65,8 @@ type ServedVerifier struct {
 	Reader client.Reader
 	// Timeout bounds one listener's handshake; zero means servedListenerTimeout.
 	Timeout time.Duration
+	// MaxInterval caps every deployment's interval (--verify-served-max-interval); zero: no cap.
+	MaxInterval time.Duration
 
 	events chan event.GenericEvent
 	slots  chan struct{}
@@ -111,7 +113,7 @@ func (v *ServedVerifier) verifyServed(ctx context.Context, ucd *v1alpha1.UCDeplo
 		v.forget(key)
 		return servedResult{enabled: true, status: metav1.ConditionUnknown, reason: reason, message: message}
 	}
-	pass, ok, next := v.lookup(ctx, key, job, servedInterval(spec))
+	pass, ok, next := v.lookup(ctx, key, job, v.interval(spec))
 	if !ok {
 		return servedResult{enabled: true, status: metav1.ConditionUnknown, reason: v1alpha1.ReasonVerificationPending,
 			message: fmt.Sprintf("the first check of %d listeners is running", len(job.targets)), requeueAfter: next}
@@ -214,12 +216,17 @@ func (v *ServedVerifier) finish(key types.NamespacedName, pass *servedPass) {
 	}
 }
 
-// servedInterval is spec.certificates.verifyServed.interval, DefaultServedInterval when unset.
-func servedInterval(spec *v1alpha1.ServedVerifySpec) time.Duration {
-	if spec.Interval == nil || spec.Interval.Duration <= 0 {
-		return DefaultServedInterval
+// interval is spec.certificates.verifyServed.interval (DefaultServedInterval when unset), at
+// most MaxInterval when that is set.
+func (v *ServedVerifier) interval(spec *v1alpha1.ServedVerifySpec) time.Duration {
+	every := DefaultServedInterval
+	if spec.Interval != nil && spec.Interval.Duration > 0 {
+		every = spec.Interval.Duration
 	}
-	return spec.Interval.Duration
+	if v.MaxInterval > 0 {
+		every = min(every, v.MaxInterval)
+	}
+	return every
 }
 
 // servedJob is what one pass checks: the listeners and the current revision of each

@@ -49,8 +49,6 @@ const (
 	servedRecheck = time.Minute
 	// maxServedEntries bounds status.servedCertificates (the CRD's MaxItems).
 	maxServedEntries = 20
-	// shownServed is how many listeners the condition's message names.
-	shownServed = 3
 	// servedEventBuffer is the capacity of the channel that announces finished passes.
 	servedEventBuffer = 64
 )

@@ -213,8 +213,8 @@ func (p servedPass) metrics() []metrics.Served {
 
 // verdict is the condition of a pass. A listener known not to serve its current certificate
 // makes it False even while others cannot be reached; Unknown is for a pass that found nothing
-// wrong but could not read every listener. Messages name at most shownServed listeners and
-// maxListText bytes of them.
+// wrong but could not read every listener. Messages name the listeners in at most maxListText
+// bytes.
 func (p servedPass) verdict() (metav1.ConditionStatus, string, string) {
 	if p.err != nil {
 		return metav1.ConditionUnknown, v1alpha1.ReasonCertificateRequestsUnreadable, p.err.Error()
@@ -231,7 +231,7 @@ func (p servedPass) verdict() (metav1.ConditionStatus, string, string) {
 	}
 	switch {
 	case len(wrong) > 0:
-		msg := fmt.Sprintf("%d of %d listeners do not serve their current certificate (status.servedCertificates), %s",
+		msg := fmt.Sprintf("%d of %d listeners do not serve their current certificate (status.servedCertificates): %s",
 			len(wrong), len(p.listeners), summarise(wrong))
 		if len(unreachable) > 0 {
 			msg += fmt.Sprintf("; %d cannot be reached", len(unreachable))
@@ -239,15 +239,14 @@ func (p servedPass) verdict() (metav1.ConditionStatus, string, string) {
 		return metav1.ConditionFalse, v1alpha1.ReasonCertificatesNotServed, msg
 	case len(unreachable) > 0:
 		return metav1.ConditionUnknown, v1alpha1.ReasonListenerUnreachable, fmt.Sprintf(
-			"%d of %d listeners could not be read, %s", len(unreachable), len(p.listeners), summarise(unreachable))
+			"%d of %d listeners could not be read: %s", len(unreachable), len(p.listeners), summarise(unreachable))
 	}
 	return metav1.ConditionTrue, v1alpha1.ReasonCertificatesServed, fmt.Sprintf("%d listeners serve their certificate's current revision", len(p.listeners))
 }
 
-// summarise joins the first shownServed items within maxListText bytes; the message counts them
-// all before.
+// summarise joins the items in at most maxListText bytes, the others counted ("… and N more").
 func summarise(items []string) string {
-	return "first: " + dnsverify.Summary(items[:min(len(items), shownServed)], "; ", maxListText)
+	return dnsverify.Summary(items, "; ", maxListText)
 }
 
 // describe says what one listener serves, such as "exchange 127.0.0.1:8443 serves revision 1,

@@ -31,6 +31,8 @@ type statusInput struct {
 	issuerProblems []string
 	// dnsVerify is the verification of spec.dns.verify (dnsverify.go).
 	dnsVerify dnsResult
+	// served is the check of spec.certificates.verifyServed (served.go).
+	served servedResult
 }
 
 // desiredStatus computes the status from in; conditions keep their lastTransitionTime when their
@@ -57,6 +59,7 @@ func desiredStatus(ucd *v1alpha1.UCDeployment, in statusInput) v1alpha1.UCDeploy
 	c.setDNSRecordsReady(in, st.DNS)
 	c.setDNSEndpointsReady(ucd, in)
 	c.setDNSRecordsVerified(in.dnsVerify, st.DNS)
+	c.setCertificatesServed(in.served, &st)
 	c.setReady(readiness(in, certs, st.DNS.Records))
 	sort.Slice(st.Conditions, func(i, j int) bool { return st.Conditions[i].Type < st.Conditions[j].Type })
 	return st
@@ -158,6 +161,17 @@ func (c conditions) setDNSRecordsVerified(v dnsResult, dns *v1alpha1.DNSStatus) 
 	}
 	dns.Mismatches = v.mismatches
 	c.set(v1alpha1.ConditionDNSRecordsVerified, v.status, v.reason, v.message)
+}
+
+// setCertificatesServed: present only while spec.certificates.verifyServed is set; the listeners
+// go to status.servedCertificates. Ready does not depend on it.
+func (c conditions) setCertificatesServed(v servedResult, st *v1alpha1.UCDeploymentStatus) {
+	if !v.enabled {
+		c.remove(v1alpha1.ConditionCertificatesServed)
+		return
+	}
+	st.ServedCertificates = v.listeners
+	c.set(v1alpha1.ConditionCertificatesServed, v.status, v.reason, v.message)
 }
 
 // ready is what Ready says: its reason and message, and whether the deployment is stalled (it

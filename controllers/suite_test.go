@@ -60,7 +60,10 @@ func run(m *testing.M) int {
 		AllowedClusterIssuers: []string{"corp-ca", "late-ca", "public-ca"},
 		// The tests' named serves on loopback (internal/lab/named).
 		DNSVerifyNameservers: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
-		DNSVerifyPorts:       controllers.AnyPort}
+		DNSVerifyPorts:       controllers.AnyPort,
+		// The TLS servers of served_test.go listen on loopback; a pass every two seconds lets
+		// the tests see a server's change without waiting for the CRD's shortest interval.
+		VerifyServedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, VerifyServedMaxInterval: 2 * time.Second}
 	var err error
 	testLab, err = lab.Start(context.Background(), lab.Options{
 		Manager: &lab.ManagerOptions{Options: opts, InProcess: true, ServeMetrics: true,

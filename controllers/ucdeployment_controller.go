@@ -60,6 +60,9 @@ type UCDeploymentReconciler struct {
 	// DNSVerifier checks the planned records at the nameservers of spec.dns.verify; nil disables
 	// verification (dnsverify.go).
 	DNSVerifier *DNSVerifier
+	// ServedVerifier checks what the listeners of spec.certificates.verifyServed serve; nil
+	// disables the check (served.go).
+	ServedVerifier *ServedVerifier
 
 	// generations remembers which generation of each UCDeployment this process has applied.
 	generations appliedGenerations
@@ -70,6 +73,7 @@ type UCDeploymentReconciler struct {
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments,verbs=get;list;watch
 // +kubebuilder:rbac:groups=uc.ucdeploy.io,resources=ucdeployments/status,verbs=get;patch
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificaterequests,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -101,6 +105,7 @@ func (r *UCDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	in.dnsVerify = r.DNSVerifier.verifyDNS(ctx, ucd, in.plan)
+	in.served = r.ServedVerifier.verifyServed(ctx, ucd, in.plan, in.certificates)
 
 	st := desiredStatus(ucd, in)
 	metrics.Record(ucd.Namespace, ucd.Name, &st)
@@ -267,7 +272,18 @@ func (r *UCDeploymentReconciler) result(ctx context.Context, in statusInput) (ct
 		// No event tells when the CRD arrives: look again when the discovery answer expires.
 		return ctrl.Result{RequeueAfter: r.DNSEndpoints.recheck()}, nil
 	}
-	return ctrl.Result{RequeueAfter: in.dnsVerify.requeueAfter}, nil
+	return ctrl.Result{RequeueAfter: earliest(in.dnsVerify.requeueAfter, in.served.requeueAfter)}, nil
+}
+
+// earliest is the shortest of the durations that are not zero, or zero when all are.
+func earliest(ds ...time.Duration) time.Duration {
+	var out time.Duration
+	for _, d := range ds {
+		if d > 0 && (out == 0 || d < out) {
+			out = d
+		}
+	}
+	return out
 }
 
 // forget drops what the process keeps about a UCDeployment that is gone.
@@ -275,6 +291,7 @@ func (r *UCDeploymentReconciler) forget(key types.NamespacedName) {
 	metrics.Forget(key.Namespace, key.Name)
 	r.generations.forget(key)
 	r.writes.forget(key)
+	r.ServedVerifier.forget(key)
 }
 
 // patchStatus writes the status only when it changed.
@@ -377,6 +394,12 @@ func (r *UCDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, opts Options
 		Build(r)
 	if err != nil {
 		return err
+	}
+	if r.ServedVerifier != nil {
+		// A finished pass enqueues its deployment (served.go).
+		if err := c.Watch(source.Channel(r.ServedVerifier.events, &handler.EnqueueRequestForObject{})); err != nil {
+			return fmt.Errorf("watching served-certificate passes: %w", err)
+		}
 	}
 	if r.DNSEndpoints != nil {
 		owned := handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.UCDeployment{}, handler.OnlyControllerOwner())

@@ -20,6 +20,12 @@ const (
 	// answer or verification is disabled. Ready does not depend on it: someone else may publish
 	// the records, later.
 	ConditionDNSRecordsVerified = "DNSRecordsVerified"
+	// ConditionCertificatesServed is present only while spec.certificates.verifyServed is set:
+	// True when every checked listener serves its certificate's current revision, False naming
+	// the first listeners that do not (status.servedCertificates), Unknown while a listener
+	// cannot be reached, the first pass runs or verification is disabled. Ready does not depend
+	// on it: the Windows servers import and bind the certificates, not the controller.
+	ConditionCertificatesServed = "CertificatesServed"
 	// ConditionReconciling is True while the controller works towards the spec.
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True while the controller cannot make progress without a change.
@@ -68,6 +74,18 @@ const (
 	// ReasonVerificationPending: the first verification pass of these nameservers and records
 	// is queued or running, outside the reconcile; the condition follows when it ends.
 	ReasonVerificationPending = "VerificationPending"
+	// ReasonCertificatesServed: every checked listener serves its certificate's current revision.
+	ReasonCertificatesServed = "CertificatesServed"
+	// ReasonCertificatesNotServed: some listeners serve another certificate than the current
+	// revision (Outdated, Foreign, Expired or IncompleteChain).
+	ReasonCertificatesNotServed = "CertificatesNotServed"
+	// ReasonListenerUnreachable: a listener of spec.certificates.verifyServed could not be read.
+	ReasonListenerUnreachable = "ListenerUnreachable"
+	// ReasonCertificateRequestsUnreadable: the CertificateRequests holding the issued revisions
+	// could not be listed.
+	ReasonCertificateRequestsUnreadable = "CertificateRequestsUnreadable"
+	// ReasonNoListeners: no planned listener has an address to connect to.
+	ReasonNoListeners = "NoListeners"
 	// ReasonRenewed is the reason of the event a new certificate revision raises: the Windows
 	// servers must import and bind the new certificate (R-K8S-03).
 	ReasonRenewed = "Renewed"

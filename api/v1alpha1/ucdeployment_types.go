@@ -879,6 +879,29 @@ type UCDeploymentStatus struct {
 	// update in the namespace could have edited in between.
 	// +optional
 	InstallDigests map[string]string `json:"installDigests,omitempty"`
+	// ServedCertificates are the listeners spec.certificates.verifyServed checked and what each
+	// serves (at most 20: those not Current first, then in plan order); absent while
+	// verification is off.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	ServedCertificates []ServedCertificate `json:"servedCertificates,omitempty"`
+}
+
+// ServedCertificate is what one listener serves.
+type ServedCertificate struct {
+	// Role is the certificate role the listener presents.
+	Role string `json:"role"`
+	// Address is the listener, IP:port.
+	Address string `json:"address"`
+	// State is Current, Outdated, Foreign, Expired, IncompleteChain or Unreachable.
+	State string `json:"state"`
+	// Serial is the served leaf's serial number in hexadecimal; absent when none was read.
+	// +optional
+	Serial string `json:"serial,omitempty"`
+	// NotAfter is the served leaf's expiry; absent when none was read.
+	// +optional
+	NotAfter *metav1.Time `json:"notAfter,omitempty"`
 }
 
 // CertificateStatus is one planned certificate and its state in cert-manager.

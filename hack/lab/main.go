@@ -65,7 +65,8 @@ func run(ctx context.Context, file, kubeconfig string, timeout time.Duration, on
 		ACME:             true,
 		Manager: &lab.ManagerOptions{InProcess: true, AsUser: true,
 			Options: manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SyncPeriod: 10 * time.Minute,
-				DNSVerifyNameservers: lab.LoopbackNetworks, DNSVerifyPorts: controllers.AnyPort}},
+				DNSVerifyNameservers: lab.LoopbackNetworks, DNSVerifyPorts: controllers.AnyPort,
+				VerifyServedNetworks: lab.LoopbackNetworks}},
 		Log: say,
 	})
 	if err != nil {

@@ -74,6 +74,12 @@ type Options struct {
 	// DNSVerifyMinSpacing is the least time between two verification passes of one deployment,
 	// however often its spec changes; zero (the zero Options, as labs use them) does not limit.
 	DNSVerifyMinSpacing time.Duration
+	// VerifyServedNetworks are the networks whose addresses UCDeployments may make the manager
+	// connect to for spec.certificates.verifyServed; empty disables the check.
+	VerifyServedNetworks []netip.Prefix
+	// VerifyServedMaxInterval caps spec.certificates.verifyServed.interval (zero: no cap), for
+	// labs and tests that must see a server's change within seconds.
+	VerifyServedMaxInterval time.Duration
 }
 
 // BindFlags registers the manager's flags on fs with their defaults.
@@ -98,6 +104,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"name as nameservers, such as 10.0.0.0/8,192.0.2.53/32 (default: none, verification off: DNSRecordsVerified says VerificationDisabled)")
 	fs.DurationVar(&o.DNSVerifyMinSpacing, "dns-verify-min-spacing", 30*time.Second, "the least time between two verification passes of one "+
 		"UCDeployment, however often its spec changes (0: no limit)")
+	fs.Var(prefixList{&o.VerifyServedNetworks}, "verify-served-networks", "comma-separated networks (CIDRs) whose addresses spec.certificates.verifyServed "+
+		"may make the manager connect to for a TLS handshake, such as 10.0.0.0/8 (default: none, the check is off: CertificatesServed says VerificationDisabled)")
+	fs.DurationVar(&o.VerifyServedMaxInterval, "verify-served-max-interval", 0, "caps every spec.certificates.verifyServed.interval, "+
+		"for labs that must see a server's change within seconds (default 0: no cap)")
 	fs.Var(portList{&o.DNSVerifyPorts}, "dns-verify-ports", "comma-separated ports and ranges those nameservers may listen on, such as 53,5353 or 5300-5399 (default: 53)")
 }
 
@@ -247,6 +257,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		AllowedClusterIssuers: slices.Sorted(slices.Values(o.AllowedClusterIssuers)),
 		Recorder:              mgr.GetEventRecorder("ucdeploy"),
 		DNSVerifier:           &controllers.DNSVerifier{Allowed: o.DNSVerifyNameservers, Ports: o.DNSVerifyPorts, MinSpacing: o.DNSVerifyMinSpacing},
+		ServedVerifier:        newServedVerifier(o, mgr.GetAPIReader()),
 		DNSEndpoints: &controllers.DNSEndpointWatch{
 			Mapper:  mgr.GetRESTMapper(),
 			Recheck: o.DNSEndpointRecheck,
@@ -331,4 +342,11 @@ func metricsOptions(o Options) metricsserver.Options {
 		opts.FilterProvider = metricsauth.Provider
 	}
 	return opts
+}
+
+// newServedVerifier is the verifier of spec.certificates.verifyServed that o configures.
+func newServedVerifier(o Options, reader client.Reader) *controllers.ServedVerifier {
+	v := controllers.NewServedVerifier(o.VerifyServedNetworks, reader)
+	v.MaxInterval = o.VerifyServedMaxInterval
+	return v
 }

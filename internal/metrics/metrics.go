@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ const (
 	labelSeverity    = "severity"
 	labelCode        = "code"
 	labelView        = "view"
+	labelRole        = "role"
+	labelListener    = "listener"
 )
 
 // The per-deployment gauges.
@@ -44,13 +47,21 @@ var (
 		"Planned DNS record sets of a UCDeployment that a nameserver of spec.dns.verify answers otherwise, per verified view; "+
 			"absent while verification is off or has not run.",
 		[]string{labelNamespace, labelDeployment, labelView}, nil)
+	servedExpiryDesc = prometheus.NewDesc("ucdeploy_served_certificate_expiry_timestamp_seconds",
+		"Expiry (notAfter) of the certificate a listener of spec.certificates.verifyServed serves, in seconds since the Unix epoch; "+
+			"absent while the listener cannot be read or verification is off.",
+		[]string{labelNamespace, labelDeployment, labelRole, labelListener}, nil)
+	servedCurrentDesc = prometheus.NewDesc("ucdeploy_served_certificate_current",
+		"1 when a listener of spec.certificates.verifyServed serves its certificate's current revision, 0 otherwise; "+
+			"absent while verification is off or has not run.",
+		[]string{labelNamespace, labelDeployment, labelRole, labelListener}, nil)
 )
 
 var (
 	// Deployments collects the per-deployment gauges (ucdeploy_certificates,
 	// ucdeploy_certificate_expiry_timestamp_seconds, ucdeploy_findings, ucdeploy_dns_records,
 	// ucdeploy_dns_records_mismatched) at scrape time from what Record and RecordMismatches kept.
-	Deployments = &deploymentCollector{states: map[key]*state{}, mismatched: map[key]map[string]int{}}
+	Deployments = &deploymentCollector{states: map[key]*state{}, mismatched: map[key]map[string]int{}, served: map[key][]Served{}}
 	// PlanDuration is how long the planner takes for one UCDeployment.
 	PlanDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "ucdeploy_plan_duration_seconds",
@@ -115,11 +126,23 @@ type deploymentCollector struct {
 	// mismatched is kept apart from states: verification runs once per interval, not at every
 	// Record.
 	mismatched map[key]map[string]int
+	// served is kept apart for the same reason: it changes once per pass of verifyServed.
+	served map[key][]Served
+}
+
+// Served is what one listener of spec.certificates.verifyServed serves, for the gauges.
+type Served struct {
+	// Role is the certificate role; Listener is the listener's IP:port.
+	Role, Listener string
+	// Current is true when the listener serves the current revision.
+	Current bool
+	// NotAfter is the served leaf's expiry; zero when none was read (no expiry series).
+	NotAfter time.Time
 }
 
 // Describe sends the descriptors of the per-deployment gauges.
 func (c *deploymentCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{certificatesDesc, expiryDesc, findingsDesc, dnsRecordsDesc, mismatchedDesc} {
+	for _, d := range []*prometheus.Desc{certificatesDesc, expiryDesc, findingsDesc, dnsRecordsDesc, mismatchedDesc, servedExpiryDesc, servedCurrentDesc} {
 		ch <- d
 	}
 }
@@ -148,6 +171,22 @@ func (c *deploymentCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(mismatchedDesc, float64(n), k.namespace, k.name, view)
 		}
 	}
+	for k, listeners := range c.served {
+		for _, l := range listeners {
+			gauge(servedCurrentDesc, boolValue(l.Current), k.namespace, k.name, l.Role, l.Listener)
+			if !l.NotAfter.IsZero() {
+				gauge(servedExpiryDesc, float64(l.NotAfter.Unix()), k.namespace, k.name, l.Role, l.Listener)
+			}
+		}
+	}
+}
+
+// boolValue is 1 for true and 0 for false.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // RecordMismatches sets ucdeploy_dns_records_mismatched of the UCDeployment namespace/name to
@@ -160,6 +199,18 @@ func RecordMismatches(namespace, name string, counts map[string]int) {
 		return
 	}
 	Deployments.mismatched[key{namespace, name}] = maps.Clone(counts)
+}
+
+// RecordServed sets the served-certificate gauges of the UCDeployment namespace/name to
+// listeners, replacing what was recorded before; nil or empty deletes its series.
+func RecordServed(namespace, name string, listeners []Served) {
+	Deployments.mu.Lock()
+	defer Deployments.mu.Unlock()
+	if len(listeners) == 0 {
+		delete(Deployments.served, key{namespace, name})
+		return
+	}
+	Deployments.served[key{namespace, name}] = slices.Clone(listeners)
 }
 
 // Record sets the gauges of the UCDeployment namespace/name from its status, replacing what was
@@ -204,4 +255,5 @@ func Forget(namespace, name string) {
 	defer Deployments.mu.Unlock()
 	delete(Deployments.states, key{namespace, name})
 	delete(Deployments.mismatched, key{namespace, name})
+	delete(Deployments.served, key{namespace, name})
 }

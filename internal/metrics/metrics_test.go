@@ -103,6 +103,39 @@ ucdeploy_dns_records_mismatched{deployment="b",namespace="ns",view="external"} 1
 	}
 }
 
+// TestRecordServed: one current and one expiry series per listener read, no expiry series for
+// a listener that could not be read; switching off and forgetting delete them.
+func TestRecordServed(t *testing.T) {
+	notAfter := time.Unix(1893456000, 0)
+	metrics.RecordServed("ns", "a", []metrics.Served{
+		{Role: "exchange", Listener: "127.0.0.1:8443", Current: true, NotAfter: notAfter},
+		{Role: "edge-external", Listener: "127.0.0.2:443"},
+	})
+	metrics.RecordServed("ns", "b", []metrics.Served{{Role: "pool", Listener: "127.0.0.3:443", NotAfter: notAfter}})
+	want := `
+# HELP ucdeploy_served_certificate_current 1 when a listener of spec.certificates.verifyServed serves its certificate's current revision, 0 otherwise; absent while verification is off or has not run.
+# TYPE ucdeploy_served_certificate_current gauge
+ucdeploy_served_certificate_current{deployment="a",listener="127.0.0.1:8443",namespace="ns",role="exchange"} 1
+ucdeploy_served_certificate_current{deployment="a",listener="127.0.0.2:443",namespace="ns",role="edge-external"} 0
+ucdeploy_served_certificate_current{deployment="b",listener="127.0.0.3:443",namespace="ns",role="pool"} 0
+# HELP ucdeploy_served_certificate_expiry_timestamp_seconds Expiry (notAfter) of the certificate a listener of spec.certificates.verifyServed serves, in seconds since the Unix epoch; absent while the listener cannot be read or verification is off.
+# TYPE ucdeploy_served_certificate_expiry_timestamp_seconds gauge
+ucdeploy_served_certificate_expiry_timestamp_seconds{deployment="a",listener="127.0.0.1:8443",namespace="ns",role="exchange"} 1.893456e+09
+ucdeploy_served_certificate_expiry_timestamp_seconds{deployment="b",listener="127.0.0.3:443",namespace="ns",role="pool"} 1.893456e+09
+`
+	names := []string{"ucdeploy_served_certificate_current", "ucdeploy_served_certificate_expiry_timestamp_seconds"}
+	if err := testutil.GatherAndCompare(registry(), strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	metrics.RecordServed("ns", "a", nil) // verification switched off
+	metrics.Forget("ns", "b")
+	for _, name := range names {
+		if n := testutil.CollectAndCount(metrics.Deployments, name); n != 0 {
+			t.Errorf("%d series of %s after switching off and forgetting, want 0", n, name)
+		}
+	}
+}
+
 func TestPlanDuration(t *testing.T) {
 	before := testutil.CollectAndCount(metrics.PlanDuration)
 	metrics.ObservePlan(3 * time.Millisecond)

@@ -281,6 +281,7 @@ func TestValues(t *testing.T) {
 		"--set", "allowedClusterIssuers={public-ca,corp-ca}",
 		"--set", "dnsVerifyNameservers={10.0.0.0/24,fd00::/8}",
 		"--set", "dnsVerifyPorts={53,5300-5399}",
+		"--set", "verifyServedNetworks={10.0.1.0/24}",
 		"--set", "image.repository=registry.example.com/ucdeploy,image.tag=v1.2.3,image.pullPolicy=IfNotPresent",
 		"--set", "resources.limits.memory=512Mi",
 		"--set", "extraArgs={--sync-period=1h}",
@@ -296,6 +297,7 @@ func TestValues(t *testing.T) {
 		"--allowed-cluster-issuers=public-ca,corp-ca",
 		"--dns-verify-nameservers=10.0.0.0/24,fd00::/8",
 		"--dns-verify-ports=53,5300-5399",
+		"--verify-served-networks=10.0.1.0/24",
 		"--max-concurrent-reconciles=8",
 		"--sync-period=1h",
 	}

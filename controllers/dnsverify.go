@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -152,6 +153,10 @@ func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment,
 	key := types.NamespacedName{Namespace: ucd.Namespace, Name: ucd.Name}
 	pass, ok, next := v.pass(key, spec.ByView(), p.DNSRecords, interval(spec))
 	if !ok {
+		if prev, found := previousVerdict(ucd); found {
+			prev.requeueAfter = next
+			return prev
+		}
 		return dnsResult{enabled: true, status: metav1.ConditionUnknown, reason: v1alpha1.ReasonVerificationPending,
 			message: "a verification pass of these nameservers is queued or running", requeueAfter: next}
 	}
@@ -159,6 +164,22 @@ func (v *DNSVerifier) verifyDNS(ctx context.Context, ucd *v1alpha1.UCDeployment,
 	status, reason, message := verdict(pass.result)
 	return dnsResult{enabled: true, status: status, reason: reason, message: message,
 		mismatches: apiMismatches(pass.result.Mismatches), requeueAfter: next}
+}
+
+// previousVerdict is the verdict the status already holds from an earlier pass, which the
+// verifier no longer keeps in memory (the manager restarted, or the leader changed): shown until
+// this manager's first pass ends, as a kept pass of older inputs is, so that a restart writes
+// nothing when the answers have not changed. A refusal or a pending pass is no verdict.
+func previousVerdict(ucd *v1alpha1.UCDeployment) (dnsResult, bool) {
+	c := meta.FindStatusCondition(ucd.Status.Conditions, v1alpha1.ConditionDNSRecordsVerified)
+	if c == nil || c.Reason == v1alpha1.ReasonVerificationPending || c.Reason == v1alpha1.ReasonVerificationDisabled || c.Reason == v1alpha1.ReasonPlanHasErrors {
+		return dnsResult{}, false
+	}
+	r := dnsResult{enabled: true, status: c.Status, reason: c.Reason, message: c.Message}
+	if ucd.Status.DNS != nil {
+		r.mismatches = ucd.Status.DNS.Mismatches
+	}
+	return r, true
 }
 
 // refusal returns why ucd's records are not verified (a reason and a message), or "" when they

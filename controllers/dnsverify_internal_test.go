@@ -183,3 +183,23 @@ func TestPassesAreRateLimited(t *testing.T) {
 	case <-time.After(500 * time.Millisecond):
 	}
 }
+
+// TestRestartKeepsTheStatusVerdict: a verifier that keeps no pass of a deployment (the manager
+// restarted) shows the verdict its status already holds until its own first pass ends, instead
+// of VerificationPending, so that a restart writes no status when the answers are the same
+// (make bench: 0 writes after a restart); a refusal in the status is no verdict.
+func TestRestartKeepsTheStatusVerdict(t *testing.T) {
+	v := &DNSVerifier{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Ports: AnyPort, Client: &dns.Client{Timeout: 3 * time.Second}}
+	ucd := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1, Delay: time.Second}))
+	p := plan.Plan{DNSRecords: []plan.Record{{View: plan.ViewInternal, Zone: "contoso.com", Name: "h.contoso.com", Type: "A", TTL: 60, Data: "10.9.9.9"}}}
+	ucd.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionDNSRecordsVerified, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonRecordsVerified, Message: "as before"}}
+	if got := v.verifyDNS(context.Background(), ucd, p); got.status != metav1.ConditionTrue || got.reason != v1alpha1.ReasonRecordsVerified || got.message != "as before" || got.requeueAfter <= 0 {
+		t.Errorf("after a restart: %s %s %q (requeue %s); want the status's verdict and a requeue", got.status, got.reason, got.message, got.requeueAfter)
+	}
+	other := withVerify(dnstest.Serve(t, dnstest.Hostile{Records: 1, Delay: time.Second}))
+	other.Name = "other"
+	other.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionDNSRecordsVerified, Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonVerificationDisabled}}
+	if got := v.verifyDNS(context.Background(), other, p); got.reason != v1alpha1.ReasonVerificationPending {
+		t.Errorf("a refusal in the status: %s; want VerificationPending", got.reason)
+	}
+}

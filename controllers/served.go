@@ -13,6 +13,7 @@ import (
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -113,12 +114,27 @@ func (v *ServedVerifier) verifyServed(ctx context.Context, ucd *v1alpha1.UCDeplo
 	}
 	pass, ok, next := v.lookup(ctx, key, job, v.interval(spec))
 	if !ok {
+		if prev, found := previousServed(ucd); found {
+			prev.requeueAfter = next
+			return prev
+		}
 		return servedResult{enabled: true, status: metav1.ConditionUnknown, reason: v1alpha1.ReasonVerificationPending,
 			message: fmt.Sprintf("the first check of %d listeners is running", len(job.targets)), requeueAfter: next}
 	}
 	metrics.RecordServed(ucd.Namespace, ucd.Name, pass.metrics())
 	status, reason, message := pass.verdict()
 	return servedResult{enabled: true, status: status, reason: reason, message: message, listeners: pass.entries(), requeueAfter: next}
+}
+
+// previousServed is the verdict the status already holds from a pass this manager no longer
+// keeps (a restart or a new leader), shown until its own first pass ends, so that a restart
+// writes nothing when the servers serve what they did. A refusal or a pending pass is no verdict.
+func previousServed(ucd *v1alpha1.UCDeployment) (servedResult, bool) {
+	c := meta.FindStatusCondition(ucd.Status.Conditions, v1alpha1.ConditionCertificatesServed)
+	if c == nil || c.Status == metav1.ConditionUnknown && c.Reason != v1alpha1.ReasonListenerUnreachable {
+		return servedResult{}, false
+	}
+	return servedResult{enabled: true, status: c.Status, reason: c.Reason, message: c.Message, listeners: ucd.Status.ServedCertificates}, true
 }
 
 // refusal returns why ucd's listeners are not checked (a reason and a message), or "" when they

@@ -96,6 +96,8 @@ type DNSVerifier struct {
 	started map[types.NamespacedName]time.Time // when the last pass of each deployment started
 	passes  map[types.NamespacedName]dnsPass
 	running map[types.NamespacedName]bool
+	waiting []types.NamespacedName                               // deployments whose due pass found no free slot, oldest first
+	queued  map[types.NamespacedName]bool                        // the keys in waiting
 	slots   chan struct{}                                        // one token per running pass
 	ended   chan event.TypedGenericEvent[*v1alpha1.UCDeployment] // the deployments whose pass ended
 	once    sync.Once
@@ -236,8 +238,10 @@ func (v *DNSVerifier) pass(key types.NamespacedName, nameservers map[string][]st
 		case v.slots <- struct{}{}:
 			v.running[key] = true
 			v.started[key] = time.Now()
+			v.unwait(key)
 			go v.run(key, inputs, nameservers, records)
-		default: // every worker is busy: try again later
+		default: // every worker is busy: named when one is free (run), or try again later
+			v.wait(key)
 		}
 	}
 	return kept, ok, busyRecheck
@@ -255,12 +259,55 @@ func (v *DNSVerifier) run(key types.NamespacedName, inputs string, nameservers m
 	metrics.ObserveDNSVerifyPass(fresh.result.Queries)
 	v.keep(key, fresh)
 	<-v.slots
+	v.name(key)
+	// The freed slot goes to the deployment that waited longest for one, at once rather than at
+	// its busyRecheck, so that a burst (a restart) runs its passes back to back.
+	if next, ok := v.nextWaiting(); ok {
+		v.name(next)
+	}
+}
+
+// name tells the controller to reconcile key (Ended).
+func (v *DNSVerifier) name(key types.NamespacedName) {
 	ucd := &v1alpha1.UCDeployment{}
 	ucd.Namespace, ucd.Name = key.Namespace, key.Name
 	select {
 	case v.ended <- event.TypedGenericEvent[*v1alpha1.UCDeployment]{Object: ucd}:
 	case <-time.After(busyRecheck): // nobody listens (no controller): the requeue finds it
 	}
+}
+
+// wait queues key for the next free slot, once.
+func (v *DNSVerifier) wait(key types.NamespacedName) {
+	if v.queued == nil {
+		v.queued = map[types.NamespacedName]bool{}
+	}
+	if !v.queued[key] {
+		v.queued[key] = true
+		v.waiting = append(v.waiting, key)
+	}
+}
+
+// unwait takes key out of the queue for a slot: it has one.
+func (v *DNSVerifier) unwait(key types.NamespacedName) {
+	if !v.queued[key] {
+		return
+	}
+	delete(v.queued, key)
+	v.waiting = slices.DeleteFunc(v.waiting, func(k types.NamespacedName) bool { return k == key })
+}
+
+// nextWaiting takes the deployment that has waited longest for a slot.
+func (v *DNSVerifier) nextWaiting() (types.NamespacedName, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.waiting) == 0 {
+		return types.NamespacedName{}, false
+	}
+	key := v.waiting[0]
+	v.waiting = v.waiting[1:]
+	delete(v.queued, key)
+	return key, true
 }
 
 // keep stores the pass of key and forgets the passes of deployments not verified for longer than

@@ -107,8 +107,7 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		return fmt.Errorf("reading UCDeployment %s: %w", key, err)
 	}
 	// The same pure plan the controller applies: the certificates and their scripts.
-	// The scripts default -Revision to the revision in the status (R-K8S-06).
-	ip := install.Plan(ucd.Name, &ucd.Spec, plan.Compute(ucd.Name, &ucd.Spec)).WithRevisions(ucd.Status.Certificates)
+	ip := install.Plan(ucd.Name, &ucd.Spec, plan.Compute(ucd.Name, &ucd.Spec))
 	certs := ip.Certificates
 	if role != "" {
 		c, ok := ip.Find(role)
@@ -118,9 +117,13 @@ func (e *exporter) run(ctx context.Context, key client.ObjectKey, role string) e
 		certs = []install.Certificate{c}
 	}
 	only := install.Deployment{Deployment: ip.Deployment, Certificates: certs}
+	// The digests are of the scripts as the manager wrote them into the install ConfigMap; the
+	// files written default -Revision to the revision in the status (R-K8S-06).
 	if err := checkDigests(ucd, only); err != nil {
 		return err
 	}
+	only = only.WithRevisions(ucd.Status.Certificates)
+	certs = only.Certificates
 	if err := os.MkdirAll(e.out, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", e.out, err)
 	}

@@ -170,11 +170,26 @@ func TestExportChecksTheRecordedDigests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The status names a revision: the manager's scripts (the digests) take -Revision as a
+	// parameter, the files export writes default it to that revision (R-K8S-06).
+	rev := int32(3)
+	for i := range ucd.Status.Certificates {
+		ucd.Status.Certificates[i].Revision = &rev
+	}
+	if len(ucd.Status.Certificates) == 0 {
+		for _, c := range f.install.Certificates {
+			ucd.Status.Certificates = append(ucd.Status.Certificates, v1alpha1.CertificateStatus{Name: c.Name, Role: c.Role, Revision: &rev})
+		}
+	}
 	setDigests(digests)
-	if err := f.export(t.TempDir(), false); err != nil {
+	exported := t.TempDir()
+	if err := f.export(exported, false); err != nil {
 		t.Errorf("matching digests: %v", err)
 	}
 	first := f.install.Certificates[0].Script
+	if script, err := os.ReadFile(filepath.Join(exported, first)); err != nil || string(script) == install.Script(f.install.Certificates[0]) {
+		t.Errorf("%s: %v; want the script with -Revision defaulting to revision 3, not the ConfigMap's", first, err)
+	}
 	digests[first] = render.Digest("tampered")
 	setDigests(digests)
 	out := t.TempDir()

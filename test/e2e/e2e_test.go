@@ -308,7 +308,7 @@ func checkRecords(t *testing.T, l *lab.Lab, p plan.Plan) {
 		var want []plan.Record
 		cname := map[string]bool{}
 		for _, d := range all.Items {
-			for _, r := range plan.Compute(d.Name, &d.Spec).DNSRecords {
+			for _, r := range plan.Compute(d.Name, &d.Spec, publicIssuerOptions(t, l, d)...).DNSRecords {
 				if !mine[key(r)] || (r.Type == "CNAME" && cname[key(r)]) {
 					continue
 				}

@@ -55,7 +55,7 @@ func TestWriteFileAtomicRefusesSymlinks(t *testing.T) {
 	}
 	link := filepath.Join(dir, "tls.key")
 	if err := os.Symlink(target, link); err != nil {
-		t.Skip("no symlinks here:", err)
+		t.Fatal(err)
 	}
 	if err := WriteFileAtomic(link, []byte("secret")); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("writing through a symlink: %v", err)
@@ -202,29 +202,5 @@ func TestSplitCommand(t *testing.T) {
 	}
 	if _, err := SplitCommand(`reload 'nginx`); err == nil {
 		t.Error("an unbalanced quote was accepted")
-	}
-}
-
-func TestFilesInstallerRunsARealReloadCommand(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses sh")
-	}
-	dir := t.TempDir()
-	mark := filepath.Join(dir, "reloaded")
-	argv, err := SplitCommand(`echo "$UCDEPLOY_ROLE $UCDEPLOY_THUMBPRINT" > ` + mark)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &FilesInstaller{Dir: dir, Reload: argv}
-	c := filesCert(t, 1, "")
-	if _, err := f.Bind(context.Background(), c, Inputs{}); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(mark); strings.TrimSpace(string(b)) != "pool "+c.Thumbprint {
-		t.Errorf("the reload command wrote %q", b)
-	}
-	f.Reload = []string{"sh", "-c", "echo it broke; exit 3"}
-	if _, err := f.Bind(context.Background(), c, Inputs{}); err == nil || !strings.Contains(err.Error(), "it broke") {
-		t.Errorf("a failing reload: %v", err)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/importer/exchange"
 	"github.com/ucdeploy/ucdeploy/internal/importer/manifest"
-	"github.com/ucdeploy/ucdeploy/internal/importer/text"
 	"github.com/ucdeploy/ucdeploy/internal/importer/topology"
+	"github.com/ucdeploy/ucdeploy/internal/text"
 )
 
 // Exit statuses of `ucdeploy import` beyond ExitOK and ExitInvalidArgs.

@@ -17,12 +17,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/unicode"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
+	"github.com/ucdeploy/ucdeploy/internal/text"
 )
 
 // MaxInputBytes is the largest input Decode accepts, and the largest a single document may
@@ -317,7 +317,7 @@ func fromUTF16(data []byte) ([]byte, error) {
 	if !bytes.HasPrefix(data, []byte{0xFE, 0xFF}) && !bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
 		return data, nil
 	}
-	out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+	out, err := text.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading UTF-16 input (it starts with a byte-order mark): %w", err)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/ucdeploy/ucdeploy/api/v1alpha1"
 	"github.com/ucdeploy/ucdeploy/internal/decode"
 	"github.com/ucdeploy/ucdeploy/internal/importer/manifest"
-	"github.com/ucdeploy/ucdeploy/internal/importer/text"
 	"github.com/ucdeploy/ucdeploy/internal/plan"
+	"github.com/ucdeploy/ucdeploy/internal/text"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
